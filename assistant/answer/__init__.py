@@ -1,0 +1,1 @@
+"""Answer backends behind one interface, and the answer object they all produce."""

@@ -1,0 +1,67 @@
+"""What kind of answer a question expects, and whether a sentence can supply it.
+
+A sentence can be on topic and still not answer: "How much did the train cost?"
+is not answered by a sentence about the train that has no figure in it. These
+checks let the extractive answerer refuse instead of quoting such a sentence.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.text import clean_sentence, terms
+
+_QUANTITY_Q = re.compile(
+    r"\bhow (many|much|long|far|old|big|fast|tall|heavy|large)\b"
+    r"|\b(number of|cost|price|speed|amount|percentage|how often)\b",
+    re.IGNORECASE,
+)
+_TIME_Q = re.compile(
+    r"^\s*when\b|\b(what|which|on what) (exact )?(date|day|year|month|time)\b", re.IGNORECASE
+)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundreds?|thousands?|millions?|billions?|dozens?|half|few|several|"
+    r"(hour|day|week|month|year)s?)\b",
+    re.IGNORECASE,
+)
+# Case-sensitive on purpose: "May" is a month, "may" is not.
+_DATE = re.compile(
+    r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|September|"
+    r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
+    r"[Yy]esterday|[Tt]oday|[Tt]omorrow|\d{1,2}(st|nd|rd|th))\b"
+)
+_NAME = re.compile(r"(?<!^)(?<![.!?]\s)\b([A-Z][\w'’-]+|\d[\d,.]*)")
+
+
+def expected(question: str) -> str | None:
+    """'quantity', 'time' or None (no particular kind of answer)."""
+    if _TIME_Q.search(question):
+        return "time"
+    if _QUANTITY_Q.search(question):
+        return "quantity"
+    return None
+
+
+def can_answer(kind: str | None, sentence: str) -> bool:
+    """Whether ``sentence`` holds the kind of answer the question expects."""
+    body = clean_sentence(sentence)  # a list marker ("3.") is no figure
+    if kind == "quantity":
+        return bool(_NUMBER.search(body))
+    if kind == "time":
+        return bool(_DATE.search(body))
+    return True
+
+
+def named_terms(question: str) -> set[str]:
+    """Stemmed terms of the names and figures in a question (capitalised words, numbers)."""
+    return {t for match in _NAME.findall(question) for t in terms(match)}
+
+
+def unknown_share(question: str, passages: list[str]) -> float:
+    """Share of the question's names and figures that no passage mentions (0 when it has none)."""
+    names = named_terms(question)
+    if not names:
+        return 0.0
+    seen = {t for p in passages for t in terms(p)}
+    return len(names - seen) / len(names)

@@ -1,0 +1,72 @@
+"""The one settings object: environment variables prefixed ``ASSISTANT_`` and an optional ``.env``.
+
+Built once at an entry point (CLI command, page, test fixture) and passed down;
+no other module reads the environment.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MINILM = "all-MiniLM-L6-v2"
+
+
+def _default_cache_dir() -> Path:
+    # Derived files (tiktoken encodings unpacked from an installed package) live
+    # beside the install that produced them, so every venv carries its own.
+    return Path(sys.prefix) / "share" / "assistant"
+
+
+class Settings(BaseSettings):
+    """Every setting of the assistant; the README lists each with its default."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="ASSISTANT_",
+        env_file=".env",
+        extra="ignore",
+        populate_by_name=True,
+    )
+
+    store_dir: Path = Field(Path("vectorstore"), description="Where the Chroma data lives.")
+    collection: str = Field("seeds", description="Chroma collection to ingest into and ask.")
+    chroma_url: str = Field("", description="Chroma server URL; empty means embedded.")
+    backend: Literal["auto", "extractive", "openai", "local"] = "auto"
+    k: int = Field(4, ge=1, le=50, description="Chunks retrieved per question.")
+    debug: bool = Field(False, description="Show tracebacks.")
+    embedding: Literal["minilm", "openai"] = Field("minilm", description="Embedding model.")
+    openai_embedding_model: str = "text-embedding-3-small"
+    openai_api_key: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("ASSISTANT_OPENAI_API_KEY", "OPENAI_API_KEY")
+    )
+    openai_base_url: str = Field(
+        "", validation_alias=AliasChoices("ASSISTANT_OPENAI_BASE_URL", "OPENAI_BASE_URL")
+    )
+    chunk_tokens: int = Field(200, ge=20, le=240, description="Max tokens per chunk.")
+    chunk_overlap: int = Field(20, ge=0, le=100, description="Token overlap of split chunks.")
+    min_support: float | None = Field(
+        None, description="Refusal threshold of the extractive answerer; empty: calibrated."
+    )
+    seeds_dir: Path = Field(Path("seeds"), description="Corpus ingested by `make run`.")
+    cache_dir: Path = Field(default_factory=_default_cache_dir)
+
+    @property
+    def embedding_model_name(self) -> str:
+        """The name recorded on a collection for the embedder in use."""
+        if self.embedding == "openai":
+            return f"openai/{self.openai_embedding_model}"
+        return MINILM
+
+    @property
+    def record_db(self) -> Path:
+        """SQLite file of LangChain's record manager (which chunk ids each file has)."""
+        return self.store_dir / "records" / f"{self.collection}.sqlite3"
+
+    @property
+    def bm25_dir(self) -> Path:
+        """Folder of the persisted BM25 index of the collection."""
+        return self.store_dir / "bm25" / self.collection

@@ -1,0 +1,38 @@
+"""Errors a user can act on: each message says what went wrong and what to do next."""
+
+
+class AssistantError(Exception):
+    """Base class: the message is shown to the user as it is, without a traceback."""
+
+    exit_code = 1
+
+
+class UsageError(AssistantError):
+    """The user asked for something malformed (an empty question, a bad option)."""
+
+    exit_code = 2
+
+
+class NothingIndexedError(AssistantError):
+    """The collection is empty or missing."""
+
+    def __init__(self, collection: str) -> None:
+        super().__init__(
+            f"No documents indexed in collection '{collection}': run `assistant ingest seeds/` first."
+        )
+
+
+class NoDocumentsError(AssistantError):
+    """A path holds no file the assistant can read."""
+
+
+class EmbeddingMismatchError(AssistantError):
+    """The collection was built with another embedding model than the one configured."""
+
+
+class StoreError(AssistantError):
+    """The vector store cannot be opened or written."""
+
+
+class OfflineAssetError(AssistantError):
+    """A model or encoding file that should come from an installed package is missing."""

@@ -1,0 +1,132 @@
+"""The assistant: settings -> embedder -> store -> retriever -> answer backend."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.config import Settings
+from assistant.errors import AssistantError, UsageError
+from assistant.tokens import use_offline_encodings
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from assistant.answer.base import Answer, Backend
+    from assistant.ingest import IngestReport, Progress
+    from assistant.retrieval import Retriever
+
+MAX_QUESTION_CHARS = 2000
+
+
+def check_question(question: str) -> str:
+    """The question stripped, or a usage error for empty or oversized input."""
+    cleaned = "".join(ch for ch in question if ch.isprintable() or ch in "\n\t").strip()
+    if not cleaned:
+        raise UsageError("The question is empty: type a question about your documents.")
+    if len(cleaned) > MAX_QUESTION_CHARS:
+        raise UsageError(
+            f"The question is {len(cleaned):,} characters long; keep it under "
+            f"{MAX_QUESTION_CHARS:,} and ask about one thing at a time."
+        )
+    return cleaned
+
+
+class Assistant:
+    """Ingests documents and answers questions from them; heavy parts load on first use."""
+
+    def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
+        self.settings = settings
+        self._embeddings = embeddings
+        use_offline_encodings(settings.cache_dir)
+
+    @property
+    def embeddings(self) -> Embeddings:
+        """The embedder given, or else the one the settings name (loaded on first use)."""
+        if self._embeddings is None:
+            from assistant.embeddings import make_embeddings
+
+            self._embeddings = make_embeddings(self.settings)
+        return self._embeddings
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        """Hybrid retriever over the configured collection."""
+        from assistant.retrieval import Retriever
+        from assistant.store import open_store
+
+        return Retriever(self.settings, open_store(self.settings, self.embeddings), self.embeddings)
+
+    @cached_property
+    def backend(self) -> Backend:
+        """The answer backend the settings name."""
+        return make_backend(self.settings, self.embeddings)
+
+    def ingest(
+        self, paths: Sequence[Path], rebuild: bool = False, on_progress: Progress | None = None
+    ) -> IngestReport:
+        """Index the files under ``paths`` incrementally."""
+        from assistant.ingest import ingest
+
+        report = ingest(self.settings, self.embeddings, paths, rebuild, on_progress)
+        self.__dict__.pop("retriever", None)  # the next question sees the new chunks
+        return report
+
+    def ask(self, question: str, k: int | None = None) -> Answer:
+        """Retrieve and answer, timing each stage."""
+        question = check_question(question)
+        started = time.perf_counter()
+        hits = self.retriever.retrieve(question, k or self.settings.k)
+        retrieved = time.perf_counter()
+        answer = self.backend.answer(question, hits)
+        done = time.perf_counter()
+        answer.timings_ms.update(
+            retrieve=(retrieved - started) * 1000,
+            answer=(done - retrieved) * 1000,
+            total=(done - started) * 1000,
+        )
+        return answer
+
+    def stats(self) -> dict[str, Any]:
+        """Where the store is and what it holds."""
+        from assistant.store import chroma_collection, open_client, store_location
+
+        info: dict[str, Any] = {
+            "store": store_location(self.settings),
+            "collection": self.settings.collection,
+            "embedding_model": self.settings.embedding_model_name,
+            "backend": self.settings.backend,
+            "openai_api_key": "set" if self.settings.openai_api_key else "not set",
+        }
+        names = {c.name for c in open_client(self.settings).list_collections()}
+        if self.settings.collection not in names:
+            return {**info, "documents": 0, "chunks": 0}
+        collection = chroma_collection(self.settings)
+        metas = collection.get(include=["metadatas"])["metadatas"] or []
+        built_with = (collection.metadata or {}).get("embedding_model", "unknown")
+        return {
+            **info,
+            "embedding_model": built_with,
+            "documents": len({m.get("doc_id") for m in metas}),
+            "chunks": collection.count(),
+        }
+
+
+def make_backend(settings: Settings, embeddings: Any) -> Backend:
+    """The backend named by ``settings.backend``; ``auto`` is extractive until an LLM is set up."""
+    from assistant.answer.extractive import ExtractiveBackend
+
+    match settings.backend:
+        case "auto" | "extractive":
+            return ExtractiveBackend(embeddings, settings.min_support)
+        case "openai" | "local":
+            raise AssistantError(
+                f"The '{settings.backend}' backend is not available in this version: "
+                "use ASSISTANT_BACKEND=extractive."
+            )
+    raise AssistantError(
+        f"Unknown backend '{settings.backend}': choose auto, extractive, openai or local."
+    )

@@ -1,0 +1,83 @@
+"""Pure text helpers shared by keyword search, the extractive answerer and citation checks."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+_WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
+# A sentence ends at . ! ? or ; followed by space, unless the dot ends an initial
+# or a common abbreviation ("U.S.", "Dr.", "No. 3").
+_BOUNDARY = re.compile(r"(?<=[.!?;])[\"”’)]*\s+")
+_ABBREV = re.compile(
+    r"(?:\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|No|vs|etc|Jr|Sr|Gen|Col|Lt|U\.S|U\.N)\.|^\s*\d+\.)$"
+)
+_LIST_PREFIX = re.compile(r"^(?:Main Topic:|Key Points:|\d+\.|[-*•])\s*")
+
+
+@cache
+def _stopwords() -> frozenset[str]:
+    from bm25s.stopwords import STOPWORDS_EN
+
+    return frozenset(STOPWORDS_EN) | {
+        *"s did does do whose what who whom where when why how which".split()
+    }
+
+
+@cache
+def _stemmer():  # type: ignore[no-untyped-def]
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased word tokens, possessives dropped (Kim's -> kim)."""
+    out = []
+    for w in _WORD.findall(text.lower()):
+        w = w.replace("’", "'")
+        out.append(w[:-2] if w.endswith("'s") else w)
+    return out
+
+
+def terms(text: str) -> list[str]:
+    """Stemmed content words: the unit of keyword matching."""
+    stop = _stopwords()
+    # Hyphenated names ("Kim Jong-un") match their spaced spelling ("Kim Jong Un").
+    parts = [p for w in words(text) for p in w.split("-") if p]
+    return _stemmer().stemWords([p for p in parts if p not in stop])
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) spans of the sentences of ``text``; each line break also ends one."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for line in text.splitlines(keepends=True):
+        start = pos
+        pos += len(line)
+        cursor = start
+        for match in _BOUNDARY.finditer(line):
+            end = start + match.start()
+            if _ABBREV.search(text[cursor:end]):
+                continue
+            _add(text, spans, cursor, end)
+            cursor = start + match.end()
+        _add(text, spans, cursor, start + len(line.rstrip()))
+    return spans
+
+
+def _add(text: str, spans: list[tuple[int, int]], start: int, end: int) -> None:
+    piece = text[start:end]
+    stripped = piece.strip()
+    if not stripped or stripped.rstrip(":") == "Key Points":
+        return
+    begin = start + len(piece) - len(piece.lstrip())
+    spans.append((begin, begin + len(stripped)))
+
+
+def clean_sentence(sentence: str) -> str:
+    """A sentence as shown in an answer: list markers dropped, ending with a full stop."""
+    body = _LIST_PREFIX.sub("", sentence.strip()).rstrip(" ;,")
+    if body and body[-1] not in ".!?\"”":
+        body += "."
+    return body[:1].upper() + body[1:]
