@@ -17,8 +17,9 @@ if TYPE_CHECKING:
     from assistant.pipeline import Assistant
 
 app = typer.Typer(
-    help="Ask questions of your own documents and get answers that cite the passages they rest on.\n\n"
-    "Start with `assistant ingest seeds/`, then `assistant ask \"...\"`. Settings are "
+    help="Ask questions of your own documents and get answers that cite the passages "
+    "they rest on.\n\n"
+    'Start with `assistant ingest seeds/`, then `assistant ask "..."`. Settings are '
     "ASSISTANT_* environment variables (or a .env file); see the README.",
     no_args_is_help=True,
     add_completion=False,
@@ -105,7 +106,9 @@ def ingest(
 @app.command()
 def ask(
     question: Annotated[str, typer.Argument(help="The question, in quotes.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print the answer object as JSON.")] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the answer object as JSON.")
+    ] = False,
     k: Annotated[int | None, typer.Option("-k", min=1, max=50, help="Chunks to retrieve.")] = None,
 ) -> None:
     """Answer QUESTION from the ingested documents, citing the passages used."""

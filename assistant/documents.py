@@ -177,7 +177,9 @@ def piece_spans(text: str, pieces: list[str], base: int = 0) -> list[tuple[int, 
     return spans
 
 
-def chunk_spans(text: str, chunk_tokens: int = 200, overlap: int = 20, markdown: bool = False) -> list[tuple[int, int]]:
+def chunk_spans(
+    text: str, chunk_tokens: int = 200, overlap: int = 20, markdown: bool = False
+) -> list[tuple[int, int]]:
     """(start, end) spans of the chunks of ``text``, in order."""
     if not text.strip():
         return []

@@ -32,7 +32,9 @@ DIMENSION = 384
 def _package_dir(package: str, install_hint: str) -> Path:
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
-        raise OfflineAssetError(f"The package '{install_hint}' is not installed: run `make install`.")
+        raise OfflineAssetError(
+            f"The package '{install_hint}' is not installed: run `make install`."
+        )
     return Path(next(iter(spec.submodule_search_locations)))
 
 

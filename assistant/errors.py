@@ -18,7 +18,8 @@ class NothingIndexedError(AssistantError):
 
     def __init__(self, collection: str) -> None:
         super().__init__(
-            f"No documents indexed in collection '{collection}': run `assistant ingest seeds/` first."
+            f"No documents indexed in collection '{collection}': "
+            "run `assistant ingest seeds/` first."
         )
 
 

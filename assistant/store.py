@@ -38,7 +38,8 @@ def open_client(settings: Settings) -> ClientAPI:
         except Exception as exc:  # chromadb raises bare ValueError/ConnectError here
             raise StoreError(
                 f"Cannot reach the Chroma server at {settings.chroma_url} ({exc}). "
-                "Start it with `make chroma`, or unset ASSISTANT_CHROMA_URL to use the embedded store."
+                "Start it with `make chroma`, or unset ASSISTANT_CHROMA_URL to use the "
+                "embedded store."
             ) from exc
     try:
         settings.store_dir.mkdir(parents=True, exist_ok=True)
@@ -61,7 +62,9 @@ def embedding_metadata(embeddings: Embeddings) -> dict[str, Any]:
     return {"embedding_model": str(name)}
 
 
-def check_embedder(settings: Settings, metadata: dict[str, Any] | None, embeddings: Embeddings) -> None:
+def check_embedder(
+    settings: Settings, metadata: dict[str, Any] | None, embeddings: Embeddings
+) -> None:
     """Refuse to mix vectors of two embedding models in one collection."""
     built_with = (metadata or {}).get("embedding_model")
     wanted = embedding_metadata(embeddings)["embedding_model"]

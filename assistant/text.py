@@ -15,13 +15,30 @@ _ABBREV = re.compile(
 _LIST_PREFIX = re.compile(r"^(?:Main Topic:|Key Points:|\d+\.|[-*•])\s*")
 
 
+QUESTION_WORDS = frozenset(
+    [
+        "s",
+        "did",
+        "does",
+        "do",
+        "whose",
+        "what",
+        "who",
+        "whom",
+        "where",
+        "when",
+        "why",
+        "how",
+        "which",
+    ]
+)
+
+
 @cache
 def _stopwords() -> frozenset[str]:
     from bm25s.stopwords import STOPWORDS_EN
 
-    return frozenset(STOPWORDS_EN) | {
-        *"s did does do whose what who whom where when why how which".split()
-    }
+    return frozenset(STOPWORDS_EN) | QUESTION_WORDS
 
 
 @cache
@@ -78,6 +95,6 @@ def _add(text: str, spans: list[tuple[int, int]], start: int, end: int) -> None:
 def clean_sentence(sentence: str) -> str:
     """A sentence as shown in an answer: list markers dropped, ending with a full stop."""
     body = _LIST_PREFIX.sub("", sentence.strip()).rstrip(" ;,")
-    if body and body[-1] not in ".!?\"”":
+    if body and body[-1] not in '.!?"”':
         body += "."
     return body[:1].upper() + body[1:]

@@ -5,13 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from conftest import SEED_FILE, SEEDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from assistant.documents import SourceFile, chunk_file, chunk_spans, load_paths, story_spans
 from assistant.errors import NoDocumentsError
 from assistant.tokens import count_tokens
-from conftest import SEED_FILE, SEEDS
 
 pytestmark = pytest.mark.usefixtures("cache_dir")
 
@@ -88,7 +88,11 @@ def test_chunks_cover_the_text_and_offsets_point_at_it(text: str) -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(st.lists(st.sampled_from(["Kim", "Putin", "train", "gifts", "Main Topic:", "\n", " "]), max_size=400))
+@given(
+    st.lists(
+        st.sampled_from(["Kim", "Putin", "train", "gifts", "Main Topic:", "\n", " "]), max_size=400
+    )
+)
 def test_seed_like_text_respects_the_token_limit(tokens: list[str]) -> None:
     text = " ".join(tokens)
     for start, end in chunk_spans(text, chunk_tokens=50, overlap=5):
@@ -106,7 +110,10 @@ def test_load_reads_folders_recursively_and_reports_bad_files(tmp_path: Path) ->
     assert [(Path(name).name, why) for name, why in report.skipped] == [
         ("bad.txt", "not valid UTF-8")
     ]
-    assert {f.doc_id for f in report.files} == {f"{tmp_path.name}/a.txt", f"{tmp_path.name}/sub/b.md"}
+    assert {f.doc_id for f in report.files} == {
+        f"{tmp_path.name}/a.txt",
+        f"{tmp_path.name}/sub/b.md",
+    }
 
 
 def test_missing_path_and_empty_folder_are_clear_errors(tmp_path: Path) -> None:

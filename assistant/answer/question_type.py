@@ -43,11 +43,18 @@ def expected(question: str) -> str | None:
     return None
 
 
-def can_answer(kind: str | None, sentence: str) -> bool:
-    """Whether ``sentence`` holds the kind of answer the question expects."""
+def can_answer(kind: str | None, sentence: str, question_terms: set[str]) -> bool:
+    """Whether ``sentence`` holds the kind of answer the question expects.
+
+    A figure answers a quantity question only near a word of the question ("three
+    drilling platforms", not "the two countries" when asked about missiles).
+    """
     body = clean_sentence(sentence)  # a list marker ("3.") is no figure
     if kind == "quantity":
-        return bool(_NUMBER.search(body))
+        return any(
+            question_terms & set(terms(body[max(0, m.start() - 40) : m.end() + 40]))
+            for m in _NUMBER.finditer(body)
+        )
     if kind == "time":
         return bool(_DATE.search(body))
     return True
@@ -64,4 +71,11 @@ def unknown_share(question: str, passages: list[str]) -> float:
     if not names:
         return 0.0
     seen = {t for p in passages for t in terms(p)}
-    return len(names - seen) / len(names)
+    return sum(not _mentioned(name, seen) for name in names) / len(names)
+
+
+def _mentioned(name: str, seen: set[str]) -> bool:
+    # "Crimea" is mentioned by "Crimean", "West" by "Western": a shared stem of 4+ letters.
+    return name in seen or any(
+        min(len(name), len(t)) >= 4 and (t.startswith(name) or name.startswith(t)) for t in seen
+    )

@@ -1,0 +1,76 @@
+"""Shared helpers of the benchmark scripts: machine facts, the public text corpus, results."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import platform
+import statistics
+import sys
+from importlib import metadata
+from pathlib import Path
+
+RESULTS = Path(__file__).resolve().parent / "results"
+DEFAULT_DATASETS = Path("../shared/datasets")
+
+
+def machine() -> dict[str, object]:
+    """CPU model, cores, memory, Python and library versions."""
+    cpu = platform.processor() or "unknown"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    mem = 0
+    with contextlib.suppress(OSError, IndexError, ValueError):
+        mem = int(Path("/proc/meminfo").read_text().split()[1]) // 1024
+    versions = {}
+    for package in ("chromadb", "onnxruntime", "tokenizers", "langchain-core", "bm25s", "numpy"):
+        try:
+            versions[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            versions[package] = None
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory_mib": mem,
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "versions": versions,
+    }
+
+
+def public_paragraphs(datasets: Path) -> list[str]:
+    """Distinct paragraphs of the SQuAD 2.0 subset and RGB snippets (public evaluation data)."""
+    squad = json.loads((datasets / "squad2_subset" / "queries.json").read_text())["queries"]
+    texts = list(dict.fromkeys(q["context"] for q in squad))
+    for line in (datasets / "rgb_en_fact" / "en_fact.json").read_text().splitlines():
+        if line.strip():
+            row = json.loads(line)
+            texts += [s for key in ("positive", "negative") for s in row.get(key, [])]
+    return list(dict.fromkeys(t.strip() for t in texts if t.strip()))
+
+
+def percentile(values: list[float], p: float) -> float:
+    """The p-th percentile (0-100) by linear interpolation."""
+    if not values:
+        return float("nan")
+    if len(values) == 1:
+        return values[0]
+    return (
+        statistics.quantiles(values, n=100, method="inclusive")[int(p) - 1]
+        if p < 100
+        else max(values)
+    )
+
+
+def save(name: str, payload: dict[str, object]) -> Path:
+    """Write ``bench/results/NAME.json`` with the machine facts."""
+    RESULTS.mkdir(exist_ok=True)
+    path = RESULTS / f"{name}.json"
+    path.write_text(json.dumps({"machine": machine(), **payload}, indent=2) + "\n")
+    return path

@@ -1,0 +1,156 @@
+"""Incremental ingest into a real Chroma store in a temp folder."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conftest import SEED_FILE
+from langchain_core.embeddings import Embeddings
+
+from assistant.config import Settings
+from assistant.errors import EmbeddingMismatchError, NoDocumentsError, NothingIndexedError
+from assistant.pipeline import Assistant
+from assistant.store import chroma_collection
+
+
+class Counting(Embeddings):
+    """The real embedder, counting how many texts it was asked to embed."""
+
+    def __init__(self, inner: Embeddings, model_name: str = "all-MiniLM-L6-v2") -> None:
+        self.inner, self.model_name, self.embedded = inner, model_name, 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded += len(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)
+
+
+@pytest.fixture
+def counting(embeddings) -> Counting:  # type: ignore[no-untyped-def]
+    return Counting(embeddings)
+
+
+def _chunks(settings: Settings) -> dict[str, dict]:
+    got = chroma_collection(settings).get(include=["metadatas", "documents"])
+    return {
+        i: {**m, "text": d}
+        for i, m, d in zip(got["ids"], got["metadatas"], got["documents"], strict=True)
+    }
+
+
+def test_first_ingest_adds_every_story_and_second_embeds_nothing(
+    settings, counting, corpus
+) -> None:  # type: ignore[no-untyped-def]
+    assistant = Assistant(settings, counting)
+    first = assistant.ingest([corpus])
+    assert (first.files_new, first.chunks_added, first.chunks_total) == (1, 11, 11)
+    assert counting.embedded == 11
+    second = assistant.ingest([corpus])
+    assert (second.chunks_added, second.chunks_unchanged, second.chunks_deleted) == (0, 11, 0)
+    assert second.files_unchanged == 1
+    assert counting.embedded == 11, "an unchanged ingest must embed nothing"
+
+
+def test_changed_story_embeds_only_that_story_and_moves_the_rest(
+    settings, counting, corpus
+) -> None:  # type: ignore[no-untyped-def]
+    assistant = Assistant(settings, counting)
+    assistant.ingest([corpus])
+    seed = corpus / SEED_FILE.name
+    text = seed.read_text(encoding="utf-8")
+    old = "exchanged rifles as gifts"
+    new = "exchanged hunting rifles and a sword as gifts"
+    seed.write_text(text.replace(old, new), encoding="utf-8")
+    before = counting.embedded
+    report = assistant.ingest([corpus])
+    assert (report.files_changed, report.chunks_added, report.chunks_deleted) == (1, 1, 1)
+    assert counting.embedded - before == 1
+    chunks = _chunks(settings)
+    assert len(chunks) == 11
+    new_text = seed.read_text(encoding="utf-8")
+    for meta in chunks.values():  # offsets of the moved chunks were refreshed in place
+        assert new_text[meta["start"] : meta["end"]] == meta["text"]
+    answer = assistant.ask("Which weapons did Putin and Kim exchange?")
+    assert "sword" in answer.answer
+
+
+def test_new_and_deleted_files(settings, counting, corpus) -> None:  # type: ignore[no-untyped-def]
+    assistant = Assistant(settings, counting)
+    assistant.ingest([corpus])
+    extra = corpus / "notes.md"
+    extra.write_text(
+        "# Notes\n\nThe summit took place at the Vostochny Cosmodrome.\n", encoding="utf-8"
+    )
+    added = assistant.ingest([corpus])
+    assert (added.files_new, added.files_unchanged, added.chunks_added) == (1, 1, 1)
+    extra.unlink()
+    removed = assistant.ingest([corpus])
+    assert (removed.chunks_deleted, removed.chunks_total) == (1, 11)
+    assert {m["source"] for m in _chunks(settings).values()} == {SEED_FILE.name}
+
+
+def test_ingesting_one_file_keeps_the_rest_of_its_folder(settings, counting, corpus) -> None:  # type: ignore[no-untyped-def]
+    (corpus / "other.txt").write_text("Another story about a train.", encoding="utf-8")
+    assistant = Assistant(settings, counting)
+    assistant.ingest([corpus])
+    report = assistant.ingest([corpus / "other.txt"])
+    assert report.chunks_deleted == 0 and report.chunks_total == 12
+
+
+def test_rebuild_starts_afresh(settings, counting, corpus) -> None:  # type: ignore[no-untyped-def]
+    assistant = Assistant(settings, counting)
+    assistant.ingest([corpus])
+    report = assistant.ingest([corpus], rebuild=True)
+    assert (report.chunks_added, report.chunks_total) == (11, 11)
+    assert counting.embedded == 22
+
+
+def test_bad_paths_change_nothing(settings, counting, corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assistant = Assistant(settings, counting)
+    assistant.ingest([corpus])
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    (empty / "picture.jpg").write_bytes(b"\xff\xd8")
+    for bad in (tmp_path / "missing", empty):
+        with pytest.raises(NoDocumentsError):
+            assistant.ingest([bad], rebuild=True)
+    assert len(_chunks(settings)) == 11
+
+
+def test_invalid_utf8_is_skipped_and_the_rest_ingested(settings, counting, corpus) -> None:  # type: ignore[no-untyped-def]
+    (corpus / "latin1.txt").write_bytes("Caf\xe9 au lait".encode("latin-1"))
+    report = Assistant(settings, counting).ingest([corpus])
+    assert [Path(name).name for name, _ in report.skipped] == ["latin1.txt"]
+    assert report.chunks_total == 11
+
+
+def test_another_embedding_model_is_refused_with_the_way_out(
+    settings, counting, embeddings, corpus
+) -> None:  # type: ignore[no-untyped-def]
+    Assistant(settings, counting).ingest([corpus])
+    other = Counting(embeddings, model_name="some-other-model")
+    with pytest.raises(EmbeddingMismatchError, match=r"all-MiniLM-L6-v2.*--rebuild"):
+        Assistant(settings, other).ingest([corpus])
+    with pytest.raises(EmbeddingMismatchError):
+        Assistant(settings, other).ask("What gifts did Putin and Kim exchange?")
+    assert other.embedded == 0 and len(_chunks(settings)) == 11
+    rebuilt = Assistant(settings, other).ingest([corpus], rebuild=True)
+    assert rebuilt.chunks_added == 11
+
+
+def test_asking_an_empty_store_says_to_ingest(settings, embeddings) -> None:  # type: ignore[no-untyped-def]
+    with pytest.raises(NothingIndexedError, match=r"assistant ingest seeds/"):
+        Assistant(settings, embeddings).ask("What gifts did Putin and Kim exchange?")
+
+
+def test_store_folder_survives_a_copy(settings, counting, corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """The store is plain files: copied elsewhere, it answers the same."""
+    Assistant(settings, counting).ingest([corpus])
+    moved = tmp_path / "moved"
+    shutil.copytree(settings.store_dir, moved)
+    copy = Assistant(settings.model_copy(update={"store_dir": moved}), counting)
+    assert copy.ask("What gifts did Putin and Kim exchange?").sources[0].lines == (16, 16)
