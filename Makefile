@@ -27,6 +27,7 @@ run: install
 	$(BIN)/assistant chat
 
 test: install
+	$(BIN)/ruff check assistant tests bench
 	$(BIN)/python -m pytest
 
 lint: install
