@@ -8,11 +8,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.answer.stream import AnswerStream
 from assistant.config import Settings
+from assistant.conversation import Turn
 from assistant.errors import AssistantError, UsageError
 from assistant.tokens import use_offline_encodings
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from langchain_core.embeddings import Embeddings
 
     from assistant.answer.base import Answer, Backend
@@ -75,20 +79,44 @@ class Assistant:
         self.__dict__.pop("retriever", None)  # the next question sees the new chunks
         return report
 
-    def ask(self, question: str, k: int | None = None) -> Answer:
-        """Retrieve and answer, timing each stage."""
+    def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None) -> Answer:
+        """The whole answer at once (see ``stream``)."""
+        stream = self.stream(question, history, k)
+        for _ in stream:
+            pass
+        assert stream.answer is not None
+        return stream.answer
+
+    def stream(
+        self, question: str, history: list[Turn] | None = None, k: int | None = None
+    ) -> AnswerStream:
+        """Answer ``question``: iterate for the text as it is written, then read ``.answer``."""
         question = check_question(question)
+        return AnswerStream(self._produce(question, history or [], k or self.settings.k))
+
+    def _produce(self, question: str, history: list[Turn], k: int) -> Iterator[str | Answer]:
         started = time.perf_counter()
-        hits = self.retriever.retrieve(question, k or self.settings.k)
+        standalone = self.backend.standalone(question, history)
+        condensed = time.perf_counter()
+        hits = self.retriever.retrieve(standalone, k)
         retrieved = time.perf_counter()
-        answer = self.backend.answer(question, hits)
-        done = time.perf_counter()
-        answer.timings_ms.update(
-            retrieve=(retrieved - started) * 1000,
-            answer=(done - retrieved) * 1000,
-            total=(done - started) * 1000,
-        )
-        return answer
+        first_piece: float | None = None
+        for item in self.backend.stream(standalone, hits, history):
+            if isinstance(item, str):
+                first_piece = first_piece or time.perf_counter()
+                yield item
+                continue
+            done = time.perf_counter()
+            item.question = question
+            item.standalone_question = standalone
+            item.timings_ms.update(
+                condense=(condensed - started) * 1000,
+                retrieve=(retrieved - condensed) * 1000,
+                first_token=((first_piece or done) - started) * 1000,
+                answer=(done - retrieved) * 1000,
+                total=(done - started) * 1000,
+            )
+            yield item
 
     def stats(self) -> dict[str, Any]:
         """Where the store is and what it holds."""

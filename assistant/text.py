@@ -41,6 +41,11 @@ def _stopwords() -> frozenset[str]:
     return frozenset(STOPWORDS_EN) | QUESTION_WORDS
 
 
+def is_stopword(word: str) -> bool:
+    """True for words that carry no topic (the, what, did, ...)."""
+    return word in _stopwords()
+
+
 @cache
 def _stemmer():  # type: ignore[no-untyped-def]
     import Stemmer

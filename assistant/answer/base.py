@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
+    from assistant.conversation import Turn
     from assistant.retrieval import Hit
 
 # The one sentence every backend uses when the documents do not hold the answer,
@@ -42,6 +45,16 @@ class Source:
 
 
 @dataclass
+class Sentence:
+    """One sentence of the answer, the sources it cites and how well they support it."""
+
+    text: str
+    citations: list[int] = field(default_factory=list)
+    support: float | None = None
+    supported: bool = True
+
+
+@dataclass
 class Answer:
     """What the assistant says, with everything needed to check it."""
 
@@ -53,6 +66,14 @@ class Answer:
     retrieved: list[Hit]
     timings_ms: dict[str, float] = field(default_factory=dict)
     standalone_question: str | None = None
+    sentences: list[Sentence] = field(default_factory=list)
+    invalid_markers: int = 0
+    usage: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def unsupported(self) -> list[Sentence]:
+        """Sentences whose cited sources do not back them."""
+        return [s for s in self.sentences if not s.supported]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form (the contract of `assistant ask --json`)."""
@@ -79,6 +100,13 @@ class Answer:
                 for h in self.retrieved
             ],
             "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "sentences": [asdict(s) for s in self.sentences],
+            "citations": {
+                "count": sum(len(s.citations) for s in self.sentences),
+                "invalid_markers": self.invalid_markers,
+                "unsupported_sentences": len(self.unsupported),
+            },
+            "usage": self.usage,
         }
 
 
@@ -87,6 +115,16 @@ class Backend(Protocol):
 
     name: str
 
-    def answer(self, question: str, hits: list[Hit]) -> Answer:
-        """The answer, citing only the given chunks."""
+    def standalone(self, question: str, history: list[Turn]) -> str:
+        """The question rewritten to stand alone, given the conversation so far."""
         ...
+
+    def stream(self, question: str, hits: list[Hit], history: list[Turn]) -> Iterator[str | Answer]:
+        """Text pieces of the answer as they are written, then the finished ``Answer``."""
+        ...
+
+
+def words_of(text: str) -> Iterator[str]:
+    """Text in word-sized pieces (with their trailing space), for streaming a ready answer."""
+    for match in re.finditer(r"\S+\s*", text):
+        yield match.group()

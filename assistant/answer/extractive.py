@@ -14,13 +14,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.answer.base import REFUSAL, Answer, Quote, Source
+from assistant.answer.base import REFUSAL, Answer, Quote, Sentence, Source, words_of
 from assistant.answer.question_type import can_answer, expected, unknown_share
+from assistant.conversation import carry_forward
 from assistant.text import clean_sentence, sentence_spans, terms
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from langchain_core.embeddings import Embeddings
 
+    from assistant.conversation import Turn
     from assistant.retrieval import Hit
 
 # Calibrated on the seed gold set (tests/eval/seeds.jsonl, k=4). Best support of
@@ -118,20 +122,33 @@ class ExtractiveBackend:
             chosen.append(cand)
         return chosen
 
+    def standalone(self, question: str, history: list[Turn]) -> str:
+        """Follow-ups carry the previous question's key words forward (no LLM to rewrite)."""
+        return carry_forward(question, history)
+
+    def stream(self, question: str, hits: list[Hit], history: list[Turn]) -> Iterator[str | Answer]:
+        """The answer is ready at once; it is streamed word by word like a generated one."""
+        answer = self.answer(question, hits)
+        yield from words_of(answer.answer)
+        yield answer
+
     def answer(self, question: str, hits: list[Hit]) -> Answer:
         """Quote the chosen sentences with markers, or refuse."""
         chosen = self.choose(self.score(question, hits))
         if not chosen:
             return Answer(question, REFUSAL, True, self.name, [], hits)
         sources: dict[str, Source] = {}
-        parts = []
+        sentences = []
         for cand in chosen:
             src = sources.get(cand.hit.id) or _source(len(sources) + 1, cand.hit)
             sources[cand.hit.id] = src
             offset = src.start
             src.quotes.append(Quote(cand.text, offset + cand.start, offset + cand.end))
-            parts.append(f"{clean_sentence(cand.text)} [{src.n}]")
-        return Answer(question, " ".join(parts), False, self.name, list(sources.values()), hits)
+            sentences.append(Sentence(clean_sentence(cand.text), [src.n], round(cand.support, 4)))
+        text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+        return Answer(
+            question, text, False, self.name, list(sources.values()), hits, sentences=sentences
+        )
 
 
 def _source(n: int, hit: Hit) -> Source:
