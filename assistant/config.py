@@ -52,6 +52,8 @@ class Settings(BaseSettings):
         None, description="Refusal threshold of the extractive answerer; empty: calibrated."
     )
     seeds_dir: Path = Field(Path("seeds"), description="Corpus ingested by `make run`.")
+    port: int = Field(8501, ge=1, le=65535, description="Port of the chat page.")
+    max_file_mb: float = Field(20.0, gt=0, description="Largest document file ingested.")
     cache_dir: Path = Field(default_factory=_default_cache_dir)
 
     @property
@@ -65,6 +67,11 @@ class Settings(BaseSettings):
     def record_db(self) -> Path:
         """SQLite file of LangChain's record manager (which chunk ids each file has)."""
         return self.store_dir / "records" / f"{self.collection}.sqlite3"
+
+    @property
+    def feedback_path(self) -> Path:
+        """JSON Lines file where the chat page appends thumbs up / down with the answer."""
+        return self.store_dir / "feedback.jsonl"
 
     @property
     def bm25_dir(self) -> Path:
