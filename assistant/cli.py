@@ -14,6 +14,7 @@ from assistant.errors import AssistantError, UsageError
 if TYPE_CHECKING:
     from assistant.answer.base import Answer
     from assistant.config import Settings
+    from assistant.conversation import Turn
     from assistant.pipeline import Assistant
 
 app = typer.Typer(
@@ -112,29 +113,65 @@ def ask(
     k: Annotated[int | None, typer.Option("-k", min=1, max=50, help="Chunks to retrieve.")] = None,
 ) -> None:
     """Answer QUESTION from the ingested documents, citing the passages used."""
-    answer = _assistant(k).ask(question)
+    assistant = _assistant(k)
     if as_json:
+        answer = assistant.ask(question)
         typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
-        _show(answer)
+        _stream(assistant, question, [], verbose=False)
 
 
-def _show(answer: Answer) -> None:
-    typer.echo(answer.answer)
+def _stream(assistant: Assistant, question: str, history: list[Turn], verbose: bool) -> Answer:
+    """Print the answer as it is written, then what it rests on."""
+    stream = assistant.stream(question, history)
+    shown = "".join(_echo(piece) for piece in stream)
+    answer = stream.answer
+    assert answer is not None
+    if answer.answer != shown.strip():  # the checks changed it (e.g. nothing was supported)
+        typer.echo(f"\n\n{answer.answer}")
+    else:
+        typer.echo()
+    _explain(answer, verbose)
+    return answer
+
+
+def _echo(piece: str) -> str:
+    typer.echo(piece, nl=False)
+    sys.stdout.flush()
+    return piece
+
+
+def _explain(answer: Answer, verbose: bool) -> None:
+    if verbose and answer.standalone_question != answer.question:
+        typer.echo(f"(standalone question: {answer.standalone_question})")
+    for sentence in answer.unsupported:
+        typer.secho(f"unsupported by the sources: {sentence.text}", fg="yellow")
     if answer.sources:
         typer.echo("\nSources:")
     for src in answer.sources:
         first, last = src.lines
         where = f"line {first}" if first == last else f"lines {first}-{last}"
         typer.echo(f"[{src.n}] {src.source}, {where}: {src.quote}")
+    if verbose:
+        timings = ", ".join(f"{k} {v:.0f} ms" for k, v in answer.timings_ms.items())
+        typer.echo(f"({answer.backend}; {timings})")
 
 
 @app.command()
 def chat(
     k: Annotated[int | None, typer.Option("-k", min=1, max=50, help="Chunks to retrieve.")] = None,
+    verbose: Annotated[
+        bool, typer.Option("--verbose", "-v", help="Show standalone questions and timings.")
+    ] = False,
 ) -> None:
-    """Ask question after question in the terminal (Ctrl-D or an empty line to leave)."""
+    """Ask question after question; follow-ups like "where did they meet?" are understood.
+
+    An empty line or Ctrl-D ends the chat.
+    """
+    from assistant.conversation import Turn
+
     assistant = _assistant(k)
+    history: list[Turn] = []
     typer.echo("Ask about your documents. An empty line or Ctrl-D ends the chat.")
     while True:
         try:
@@ -144,9 +181,11 @@ def chat(
         if not question:
             break
         try:
-            _show(assistant.ask(question))
+            answer = _stream(assistant, question, history, verbose)
         except AssistantError as exc:
             typer.secho(f"error: {exc}", err=True, fg="red")
+            continue
+        history.append(Turn(question, answer.answer))
 
 
 @app.command()
@@ -175,3 +214,68 @@ def setup() -> None:
     MiniLMEmbeddings().embed_query("ready")
     count_tokens("ready", "o200k_base")
     typer.echo(f"tiktoken encodings: {folder}\nembedding model: {onnx}\ntokenizer: {tokenizer}")
+
+
+@app.command("eval")
+def evaluate(
+    dataset: Annotated[Path, typer.Argument(help="Question set, JSON Lines (see the README).")],
+    docs: Annotated[
+        Path | None,
+        typer.Option(help="Ingest this folder into a collection of its own and ask it."),
+    ] = None,
+    backend: Annotated[
+        str | None, typer.Option(help="Answer backend: auto, extractive, openai or local.")
+    ] = None,
+    k: Annotated[int | None, typer.Option("-k", min=1, max=50, help="Chunks to retrieve.")] = None,
+    out: Annotated[Path, typer.Option(help="Folder for the report files.")] = Path("eval-out"),
+    minimum: Annotated[
+        list[str] | None,
+        typer.Option("--min", metavar="METRIC=VALUE", help="Fail unless METRIC >= VALUE."),
+    ] = None,
+    maximum: Annotated[
+        list[str] | None,
+        typer.Option("--max", metavar="METRIC=VALUE", help="Fail unless METRIC <= VALUE."),
+    ] = None,
+    compare: Annotated[
+        Path | None, typer.Option(metavar="PREVIOUS.json", help="Show changes since a report.")
+    ] = None,
+) -> None:
+    """Run the questions of DATASET and report retrieval, answers, refusals and citations."""
+    from rich.console import Console
+    from rich.progress import Progress
+
+    from assistant.evaluation import dataset as questions
+    from assistant.evaluation import report, runner, summary
+
+    settings = _settings()
+    if backend:
+        settings = settings.model_copy(update={"backend": backend})
+    k = k or settings.k
+    floors, ceilings = summary.thresholds(minimum, k), summary.thresholds(maximum, k)
+    previous = report.load_previous(compare) if compare else None
+    items = questions.load(dataset)
+    assistant, ingested = runner.prepare(settings, docs)
+    if ingested:
+        typer.echo(
+            f"{docs}: collection '{assistant.settings.collection}', chunks "
+            f"{ingested.chunks_added} added, {ingested.chunks_unchanged} unchanged, "
+            f"{ingested.chunks_deleted} deleted"
+        )
+    with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
+        task = progress.add_task("Asking", total=len(items))
+        result = runner.evaluate(
+            assistant, items, k, dataset, lambda n, _: progress.update(task, completed=n)
+        )
+    if previous is not None:
+        result["compare"] = {
+            "against": str(compare),
+            "deltas": summary.deltas(result["metrics"], previous),
+        }
+    paths = report.write_all(result, out)
+    report.show(result, Console())
+    typer.echo("written: " + ", ".join(str(p) for p in paths.values()))
+    misses = summary.missed(result["metrics"], floors, ceilings, k)
+    for miss in misses:
+        typer.secho(f"threshold missed: {miss}", err=True, fg="red")
+    if misses:
+        raise typer.Exit(1)

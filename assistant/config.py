@@ -46,6 +46,19 @@ class Settings(BaseSettings):
     openai_base_url: str = Field(
         "", validation_alias=AliasChoices("ASSISTANT_OPENAI_BASE_URL", "OPENAI_BASE_URL")
     )
+    openai_model: str = Field("gpt-4o-mini", description="Chat model of the openai backend.")
+    temperature: float = Field(0.0, ge=0.0, le=2.0)
+    max_answer_tokens: int = Field(400, ge=16, le=8192, description="Answer reserve (tokens).")
+    timeout: float = Field(60.0, gt=0, description="Seconds before an LLM call gives up.")
+    max_retries: int = Field(2, ge=0, le=10, description="Retries (with backoff) of LLM calls.")
+    context_window: int | None = Field(
+        None, ge=512, description="Model context in tokens; empty: known per model."
+    )
+    local_model: Path | None = Field(
+        None, description="GGUF file of the local backend; empty: bundled SmolLM2-135M."
+    )
+    local_context: int = Field(4096, ge=512, description="Context of the local llama.cpp server.")
+    local_threads: int | None = Field(None, ge=1, description="Threads of the local server.")
     chunk_tokens: int = Field(200, ge=20, le=240, description="Max tokens per chunk.")
     chunk_overlap: int = Field(20, ge=0, le=100, description="Token overlap of split chunks.")
     min_support: float | None = Field(

@@ -37,3 +37,7 @@ class StoreError(AssistantError):
 
 class OfflineAssetError(AssistantError):
     """A model or encoding file that should come from an installed package is missing."""
+
+
+class LLMError(AssistantError):
+    """The language model server refused, failed or did not answer."""

@@ -95,13 +95,14 @@ class Assistant:
         return AnswerStream(self._produce(question, history or [], k or self.settings.k))
 
     def _produce(self, question: str, history: list[Turn], k: int) -> Iterator[str | Answer]:
+        backend, retriever = self.backend, self.retriever  # loaded once, outside the timings
         started = time.perf_counter()
-        standalone = self.backend.standalone(question, history)
+        standalone = backend.standalone(question, history)
         condensed = time.perf_counter()
-        hits = self.retriever.retrieve(standalone, k)
+        hits = retriever.retrieve(standalone, k)
         retrieved = time.perf_counter()
         first_piece: float | None = None
-        for item in self.backend.stream(standalone, hits, history):
+        for item in backend.stream(standalone, hits, history):
             if isinstance(item, str):
                 first_piece = first_piece or time.perf_counter()
                 yield item
@@ -143,18 +144,40 @@ class Assistant:
         }
 
 
+def local_backend(settings: Settings, embeddings: Any) -> Backend:
+    """The openai backend pointed at a llama.cpp server started here on demand."""
+    import os
+
+    from assistant.answer.llm import OpenAIBackend
+    from assistant.answer.local_server import MODEL_ALIAS, bundled_model, shared_server
+
+    model = settings.local_model or bundled_model()
+    threads = settings.local_threads or os.cpu_count() or 1
+    log = settings.store_dir / "logs" / "local-llm.log"
+    server = shared_server(model, settings.local_context, threads, log)
+    return OpenAIBackend(
+        settings, embeddings, base_url=server.base_url, api_key="local", model=MODEL_ALIAS,
+        window=settings.local_context, name="local",
+    )  # fmt: skip
+
+
 def make_backend(settings: Settings, embeddings: Any) -> Backend:
     """The backend named by ``settings.backend``; ``auto`` is extractive until an LLM is set up."""
     from assistant.answer.extractive import ExtractiveBackend
 
-    match settings.backend:
-        case "auto" | "extractive":
+    backend = settings.backend
+    if backend == "auto":
+        configured = settings.openai_api_key is not None or bool(settings.openai_base_url)
+        backend = "openai" if configured else "extractive"
+    match backend:
+        case "extractive":
             return ExtractiveBackend(embeddings, settings.min_support)
-        case "openai" | "local":
-            raise AssistantError(
-                f"The '{settings.backend}' backend is not available in this version: "
-                "use ASSISTANT_BACKEND=extractive."
-            )
+        case "openai":
+            from assistant.answer.llm import OpenAIBackend
+
+            return OpenAIBackend(settings, embeddings)
+        case "local":
+            return local_backend(settings, embeddings)
     raise AssistantError(
         f"Unknown backend '{settings.backend}': choose auto, extractive, openai or local."
     )

@@ -68,3 +68,31 @@ def corpus(tmp_path: Path) -> Path:
     folder = tmp_path / "docs"
     shutil.copytree(SEEDS, folder)
     return folder
+
+
+@pytest.fixture(scope="session")
+def llm_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """The real llama.cpp server with the bundled SmolLM2-135M, on a loopback port."""
+    from assistant.answer.local_server import LocalServer, bundled_model
+
+    log = tmp_path_factory.mktemp("llm") / "server.log"
+    server = LocalServer(bundled_model(), context=2048, threads=2, log_path=log)
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def llm_settings(settings: Settings, seeded_dir: Path, llm_server) -> Settings:  # type: ignore[no-untyped-def]
+    """Settings for the `openai` backend pointed at the local server, over the seeded store."""
+    return settings.model_copy(
+        update={
+            "store_dir": seeded_dir,
+            "backend": "openai",
+            "openai_base_url": llm_server.base_url,
+            "openai_model": "local",
+            "context_window": 2048,
+            "max_answer_tokens": 120,
+            "timeout": 120.0,
+        }
+    )

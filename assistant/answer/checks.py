@@ -1,0 +1,149 @@
+"""Checking a generated answer against the sources it cites, while and after it streams."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.answer.base import REFUSAL, Answer, Quote, Sentence, Source
+from assistant.citations import SUPPORTED, Marked, overlap, render, renumber, split_marked, support
+from assistant.text import sentence_spans
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from assistant.retrieval import Hit
+
+# A sentence without a marker is given a source only when the support is clear.
+UNMARKED_MARGIN = 0.05
+_OPEN_MARKER = re.compile(r"\[[\d,\s]*$")
+_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
+
+
+class MarkerStream:
+    """Renumbers citation markers in streamed text, so what is shown matches the final answer.
+
+    Text is passed through at once except a possible marker still being written
+    ("[1" waits for its "]"). Valid numbers are renumbered by first citation;
+    markers pointing at no source are dropped.
+    """
+
+    def __init__(self, n_sources: int) -> None:
+        self.n_sources = n_sources
+        self.mapping: dict[int, int] = {}
+        self._pending = ""
+
+    def feed(self, piece: str) -> str:
+        """Text that can be shown now."""
+        text = self._pending + piece
+        hold = _OPEN_MARKER.search(text)
+        self._pending = text[hold.start() :] if hold else ""
+        ready = text[: hold.start()] if hold else text
+        return _MARKER.sub(self._rewrite, ready)
+
+    def flush(self) -> str:
+        """Whatever was held back at the end."""
+        rest, self._pending = self._pending, ""
+        return rest
+
+    def _rewrite(self, match: re.Match[str]) -> str:
+        out = []
+        for number in (int(n) for n in match.group(1).split(",")):
+            if 1 <= number <= self.n_sources:
+                self.mapping.setdefault(number, len(self.mapping) + 1)
+                out.append(f"[{self.mapping[number]}]")
+        return "".join(out)
+
+
+def is_refusal(text: str) -> bool:
+    """Whether the model said the documents do not hold the answer."""
+    core = REFUSAL.lower().rstrip(".")
+    return core in " ".join(text.lower().split()) or "not contain the answer" in text.lower()
+
+
+def check_answer(
+    question: str, raw: str, shown: list[Hit], retrieved: list[Hit], embeddings: Embeddings,
+    backend: str,
+) -> Answer:  # fmt: skip
+    """The Answer for a generated text: citations validated, renumbered and scored."""
+    marked = split_marked(raw)
+    if is_refusal(raw) or not marked or not shown:
+        return Answer(question, REFUSAL, True, backend, [], retrieved)
+    _, invalid = renumber(marked, len(shown))
+    scorer = _Scorer(marked, shown, embeddings)
+    cited: list[list[int]] = []
+    sentences = []
+    for index, sentence in enumerate(marked):
+        valid = [n for n in dict.fromkeys(sentence.numbers) if 1 <= n <= len(shown)]
+        candidates = valid or list(range(1, len(shown) + 1))
+        best = max(candidates, key=lambda n: scorer.score(index, n - 1))
+        score = scorer.score(index, best - 1)
+        if not valid and score >= SUPPORTED + UNMARKED_MARGIN:
+            valid = [best]
+        cited.append(valid)
+        sentences.append(
+            Sentence(sentence.text, [], round(score, 4), bool(valid) and score >= SUPPORTED)
+        )
+    if not any(s.supported for s in sentences):
+        # Nothing the model wrote is backed by the sources: say so rather than show it.
+        return Answer(question, REFUSAL, True, backend, [], retrieved, sentences=sentences,
+                      invalid_markers=invalid)  # fmt: skip
+    order = {n: i for i, n in enumerate(dict.fromkeys(n for nums in cited for n in nums), 1)}
+    sources = {n: _source(new, shown[n - 1]) for n, new in order.items()}
+    for index, (sentence, nums) in enumerate(zip(sentences, cited, strict=True)):
+        sentence.citations = [order[n] for n in nums]
+        for n in nums:
+            quote = scorer.quote(index, n - 1)
+            if quote.text not in [q.text for q in sources[n].quotes]:
+                sources[n].quotes.append(quote)
+    text = render([Marked(s.text, s.citations) for s in sentences])
+    return Answer(
+        question, text, False, backend, sorted(sources.values(), key=lambda s: s.n), retrieved,
+        sentences=sentences, invalid_markers=invalid,
+    )  # fmt: skip
+
+
+class _Scorer:
+    """Support of each answer sentence by each shown chunk (best matching chunk sentence)."""
+
+    def __init__(self, marked: list[Marked], shown: list[Hit], embeddings: Embeddings) -> None:
+        self.marked, self.shown = marked, shown
+        self.spans = [sentence_spans(hit.text) or [(0, len(hit.text))] for hit in shown]
+        texts = [
+            hit.text[s:e] for hit, spans in zip(shown, self.spans, strict=True) for s, e in spans
+        ]
+        vectors = np.asarray(embeddings.embed_documents([m.text for m in marked] + texts))
+        self.answer_vecs, chunk_vecs = vectors[: len(marked)], vectors[len(marked) :]
+        bounds = np.cumsum([0] + [len(spans) for spans in self.spans])
+        self.chunk_vecs = [chunk_vecs[bounds[i] : bounds[i + 1]] for i in range(len(shown))]
+        self._cache: dict[tuple[int, int], tuple[float, int]] = {}
+
+    def _best(self, sentence: int, chunk: int) -> tuple[float, int]:
+        key = (sentence, chunk)
+        if key not in self._cache:
+            sims = self.chunk_vecs[chunk] @ self.answer_vecs[sentence]
+            pick = int(np.argmax(sims))
+            token = overlap(self.marked[sentence].text, self.shown[chunk].text)
+            self._cache[key] = (support(float(sims[pick]), token), pick)
+        return self._cache[key]
+
+    def score(self, sentence: int, chunk: int) -> float:
+        """Support of answer sentence ``sentence`` by shown chunk ``chunk``."""
+        return self._best(sentence, chunk)[0]
+
+    def quote(self, sentence: int, chunk: int) -> Quote:
+        """The chunk sentence that best matches, with its offsets in the file."""
+        hit = self.shown[chunk]
+        start, end = self.spans[chunk][self._best(sentence, chunk)[1]]
+        base = int(hit.metadata.get("start", 0))
+        return Quote(hit.text[start:end], base + start, base + end)
+
+
+def _source(n: int, hit: Hit) -> Source:
+    return Source(
+        n=n, chunk_id=hit.id, source=hit.source, lines=hit.lines,
+        title=str(hit.metadata.get("title", "")), text=hit.text,
+        start=int(hit.metadata.get("start", 0)),
+    )  # fmt: skip

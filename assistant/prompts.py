@@ -1,0 +1,34 @@
+"""Prompt templates, kept as files in ``prompts/`` and rendered with their variables checked."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.errors import AssistantError
+
+if TYPE_CHECKING:
+    from langchain_core.prompts import PromptTemplate
+
+PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+
+
+@cache
+def template(name: str) -> PromptTemplate:
+    """The template ``prompts/NAME.txt``."""
+    from langchain_core.prompts import PromptTemplate
+
+    path = PROMPTS_DIR / f"{name}.txt"
+    if not path.is_file():
+        raise AssistantError(f"Prompt file {path} is missing: reinstall the assistant.")
+    return PromptTemplate.from_file(path, encoding="utf-8")
+
+
+def render(name: str, **variables: str) -> str:
+    """Fill template ``name``; every variable it names must be given, and no other."""
+    prompt = template(name)
+    expected = set(prompt.input_variables)
+    if expected != set(variables):
+        raise ValueError(f"prompt '{name}' takes {sorted(expected)}, got {sorted(variables)}")
+    return prompt.format(**variables)

@@ -1,0 +1,121 @@
+"""Pure citation functions: marker parsing, renumbering, streaming rewrite, support, budget."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from assistant.answer.checks import MarkerStream, is_refusal
+from assistant.answer.base import REFUSAL
+from assistant.budget import encoding_for, fit, window_for
+from assistant.citations import (
+    Marked,
+    parse_markers,
+    render,
+    renumber,
+    split_marked,
+    support,
+)
+
+pytestmark = pytest.mark.usefixtures("cache_dir")
+
+
+@pytest.mark.parametrize(
+    ("text", "numbers"),
+    [
+        ("Rifles [1].", [1]),
+        ("Rifles [1][3].", [1, 3]),
+        ("Rifles [1, 3] and [2,4].", [1, 3, 2, 4]),
+        ("No markers here.", []),
+        ("Not a marker [a] or [ ] or [1-2].", []),
+    ],
+)
+def test_parse_markers(text: str, numbers: list[int]) -> None:
+    assert parse_markers(text) == numbers
+
+
+def test_markers_belong_to_the_sentence_they_follow() -> None:
+    marked = split_marked("They exchanged rifles [1]. Kim got a glove. [2][3] He went home.")
+    assert [(m.text, m.numbers) for m in marked] == [
+        ("They exchanged rifles.", [1]),
+        ("Kim got a glove.", [2, 3]),
+        ("He went home.", []),
+    ]
+
+
+def test_renumber_by_first_citation_and_count_invalid() -> None:
+    marked = [Marked("a", [3, 7]), Marked("b", [1, 3]), Marked("c", [0, 2])]
+    mapping, invalid = renumber(marked, n_sources=3)
+    assert mapping == {3: 1, 1: 2, 2: 3}
+    assert invalid == 2
+
+
+def test_render_puts_each_sentence_before_its_markers() -> None:
+    text = render([Marked("One.", [1, 1, 2]), Marked("Two.", [])])
+    assert text == "One. [1][2] Two."
+
+
+def test_support_weighs_similarity_and_overlap_equally() -> None:
+    assert support(1.0, 0.0) == pytest.approx(0.5)
+    assert support(0.8, 0.6) == pytest.approx(0.7)
+
+
+markers = st.lists(st.integers(min_value=0, max_value=12), min_size=1, max_size=3)
+pieces = st.lists(
+    st.one_of(
+        st.text(alphabet="abc .,", max_size=8),
+        markers.map(lambda ns: "[" + ", ".join(map(str, ns)) + "]"),
+    ),
+    max_size=12,
+)
+
+
+@given(pieces, st.integers(min_value=0, max_value=6), st.data())
+def test_streamed_rewrite_does_not_depend_on_how_text_is_cut(parts, n_sources, data) -> None:  # type: ignore[no-untyped-def]
+    text = "".join(parts)
+    whole = MarkerStream(n_sources)
+    expected = whole.feed(text) + whole.flush()
+    cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=6)))
+    streamed = MarkerStream(n_sources)
+    out, last = [], 0
+    for cut in [*cuts, len(text)]:
+        out.append(streamed.feed(text[last:cut]))
+        last = cut
+    assert "".join(out) + streamed.flush() == expected
+    for number in parse_markers(expected):  # only valid, renumbered markers remain
+        assert 1 <= number <= len(whole.mapping)
+
+
+@given(pieces, st.integers(min_value=1, max_value=6))
+def test_stream_numbers_match_the_final_renumbering(parts, n_sources) -> None:  # type: ignore[no-untyped-def]
+    text = "".join(parts)
+    stream = MarkerStream(n_sources)
+    stream.feed(text)
+    mapping, _ = renumber([Marked(text, parse_markers(text))], n_sources)
+    assert stream.mapping == mapping
+
+
+def test_refusal_is_recognised() -> None:
+    assert is_refusal(REFUSAL)
+    assert is_refusal("Sorry. The documents do not contain the answer to this question.")
+    assert not is_refusal("They exchanged rifles [1].")
+
+
+def test_budget_drops_lowest_ranked_sources_first_then_oldest_turns() -> None:
+    sources = [f"source {i} " + "word " * 60 for i in range(4)]
+    history = [("old question " * 20, "old answer " * 20), ("new question", "new answer")]
+    roomy = fit("system", sources, history, "question", window=8000, reserve=400)
+    assert (roomy.dropped_sources, roomy.dropped_turns) == (0, 0)
+    tight = fit("system", sources, history, "question", window=420, reserve=200)
+    assert tight.sources == sources[: len(tight.sources)]  # best-ranked kept
+    assert tight.dropped_sources >= 2 and tight.prompt_tokens <= 220
+    tiniest = fit("system", sources, history, "question", window=260, reserve=200)
+    assert tiniest.sources == [] and tiniest.history == [("new question", "new answer")]
+
+
+def test_encoding_and_window_follow_the_model() -> None:
+    assert encoding_for("gpt-4o-mini") == "o200k_base"
+    assert encoding_for("gpt-4.1") == encoding_for("o3-mini") == "o200k_base"
+    assert encoding_for("gpt-3.5-turbo") == encoding_for("llama-3") == "cl100k_base"
+    assert window_for("gpt-4o") == 128_000 and window_for("local", default=4096) == 4096

@@ -1,0 +1,153 @@
+"""The openai backend against a real llama.cpp server (SmolLM2-135M) and a failing HTTP server."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import re
+import threading
+import time
+from collections.abc import Iterator
+
+import pytest
+from pydantic import SecretStr
+
+from assistant.answer.base import REFUSAL
+from assistant.config import Settings
+from assistant.conversation import Turn
+from assistant.errors import AssistantError, LLMError
+from assistant.pipeline import Assistant, make_backend
+
+
+def test_streams_tokens_and_ends_with_a_checked_answer(llm_settings: Settings, embeddings) -> None:  # type: ignore[no-untyped-def]
+    assistant = Assistant(llm_settings, embeddings)
+    stream = assistant.stream("What gifts did Putin and Kim exchange?")
+    pieces = list(stream)
+    answer = stream.answer
+    assert answer is not None and answer.backend == "openai"
+    assert len(pieces) > 3, "the answer arrives in many pieces"
+    assert answer.usage["completion_tokens"] > 0 and answer.usage["prompt_tokens"] > 0
+    assert answer.timings_ms["first_token"] <= answer.timings_ms["total"]
+    if answer.refused:
+        assert answer.answer == REFUSAL and answer.sources == []
+        return
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
+    assert sorted(set(numbers)) == [s.n for s in answer.sources] == list(range(1, len(answer.sources) + 1))
+    assert numbers[0] == 1, "sources are numbered in order of first citation"
+    for sentence in answer.sentences:
+        assert sentence.support is not None
+        assert sentence.supported == bool(sentence.citations and sentence.support >= 0.6)
+    for source in answer.sources:
+        assert source.quotes and all(q.text in source.text for q in source.quotes)
+
+
+def test_small_window_drops_sources_and_reports_tokens(llm_settings: Settings, embeddings) -> None:  # type: ignore[no-untyped-def]
+    small = llm_settings.model_copy(update={"context_window": 700, "max_answer_tokens": 100})
+    answer = Assistant(small, embeddings).ask("What gifts did Putin and Kim exchange?", k=6)
+    assert answer.usage["sources_dropped"] >= 1
+    assert answer.usage["prompt_tokens_budgeted"] <= 600
+    assert answer.usage["context_window"] == 700
+    assert all(s.n <= 6 - answer.usage["sources_dropped"] for s in answer.sources)
+
+
+def test_follow_up_is_rewritten_before_retrieval(llm_settings: Settings, embeddings) -> None:  # type: ignore[no-untyped-def]
+    assistant = Assistant(llm_settings, embeddings)
+    history = [Turn("What gifts did Putin and Kim exchange?", "They exchanged rifles [1].")]
+    answer = assistant.ask("Where did they meet?", history=history)
+    standalone = answer.standalone_question or ""
+    assert standalone and "\n" not in standalone
+    assert standalone != "Where did they meet?", "a follow-up with a pronoun is rewritten"
+    assert answer.question == "Where did they meet?"
+
+
+def test_auto_backend_picks_openai_only_when_configured(settings: Settings, embeddings) -> None:  # type: ignore[no-untyped-def]
+    assert make_backend(settings, embeddings).name == "extractive"
+    keyed = settings.model_copy(update={"openai_api_key": SecretStr("sk-x")})
+    assert make_backend(keyed, embeddings).name == "openai"
+
+
+class _Failing(http.server.BaseHTTPRequestHandler):
+    """Answers every chat request with the status in the URL path, or hangs."""
+
+    def do_POST(self) -> None:  # noqa: N802
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        mode = self.path.strip("/").split("/")[0]
+        if mode == "hang":
+            time.sleep(5)
+            return
+        body = json.dumps({"error": {"message": f"echo {self.headers.get('Authorization')}"}})
+        self.send_response(int(mode))
+        self.send_header("Content-Type", "application/json")
+        self.end_headers()
+        self.wfile.write(body.encode())
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def failing_server() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+SECRET = "sk-test-VERY-SECRET-123"
+
+
+@pytest.mark.parametrize(
+    ("mode", "expected"),
+    [
+        ("401", "rejected the API key (HTTP 401)"),
+        ("429", "rate-limiting requests (HTTP 429) after 1 retries"),
+        ("500", "failed with HTTP 500 after 1 retries"),
+        ("hang", "did not answer within 1s"),
+    ],
+)
+def test_server_errors_are_one_clear_message_without_the_key(
+    settings: Settings, seeded_dir, embeddings, failing_server: str, mode: str, expected: str,  # type: ignore[no-untyped-def]
+) -> None:
+    broken = settings.model_copy(update={
+        "store_dir": seeded_dir, "backend": "openai", "openai_api_key": SecretStr(SECRET),
+        "openai_base_url": f"{failing_server}/{mode}/v1", "timeout": 1.0, "max_retries": 1,
+    })  # fmt: skip
+    with pytest.raises(LLMError) as caught:
+        Assistant(broken, embeddings).ask("What gifts did Putin and Kim exchange?")
+    message = str(caught.value)
+    assert expected in message
+    assert SECRET not in message and "VERY-SECRET" not in repr(caught.value)
+
+
+def test_unreachable_server(settings: Settings, seeded_dir, embeddings) -> None:  # type: ignore[no-untyped-def]
+    down = settings.model_copy(update={
+        "store_dir": seeded_dir, "backend": "openai", "openai_base_url": "http://127.0.0.1:9/v1",
+        "max_retries": 0,
+    })  # fmt: skip
+    with pytest.raises(LLMError, match=r"Cannot reach the language model at http://127\.0\.0\.1:9/v1"):
+        Assistant(down, embeddings).ask("What gifts did Putin and Kim exchange?")
+
+
+def test_local_backend_serves_the_bundled_model_and_stops(settings: Settings, seeded_dir, embeddings) -> None:  # type: ignore[no-untyped-def]
+    from assistant.answer import local_server
+
+    local = settings.model_copy(update={
+        "store_dir": seeded_dir, "backend": "local", "local_context": 2048, "max_answer_tokens": 80,
+    })  # fmt: skip
+    answer = Assistant(local, embeddings).ask("Where did Kim's armored train go?")
+    assert answer.backend == "local" and answer.usage["completion_tokens"] > 0
+    servers = list(local_server._servers.values())
+    assert len(servers) == 1 and servers[0].process is not None
+    process = servers[0].process
+    servers[0].stop()
+    assert process.poll() is not None, "the server process is gone"
+
+
+def test_local_server_that_fails_to_start_names_its_log(settings: Settings, seeded_dir, embeddings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    broken = tmp_path / "broken.gguf"
+    broken.write_bytes(b"not a model")
+    local = settings.model_copy(update={"store_dir": seeded_dir, "backend": "local",
+                                        "local_model": broken})  # fmt: skip
+    with pytest.raises(AssistantError, match=r"exited while starting .*local-llm\.log"):
+        Assistant(local, embeddings).ask("Where did Kim's armored train go?")
