@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.answer.checks import MarkerStream, is_refusal
 from assistant.answer.base import REFUSAL
+from assistant.answer.checks import MarkerStream, is_refusal
 from assistant.budget import encoding_for, fit, window_for
 from assistant.citations import (
     Marked,

@@ -73,7 +73,7 @@ def test_auto_backend_picks_openai_only_when_configured(settings: Settings, embe
 class _Failing(http.server.BaseHTTPRequestHandler):
     """Answers every chat request with the status in the URL path, or hangs."""
 
-    def do_POST(self) -> None:  # noqa: N802
+    def do_POST(self) -> None:
         self.rfile.read(int(self.headers.get("Content-Length", 0)))
         mode = self.path.strip("/").split("/")[0]
         if mode == "hang":
