@@ -140,7 +140,7 @@ def ingest(
     report = IngestReport(skipped=loaded.skipped)
     if rebuild:
         delete_collection(settings)
-    store = open_store(settings, embeddings, create=True)
+    store = open_store(settings, embeddings)
     groups: dict[tuple[str, bool], dict[str, list[Document]]] = {}
     for file in loaded.files:
         docs = chunk_file(file, settings.chunk_tokens, settings.chunk_overlap)

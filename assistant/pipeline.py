@@ -60,9 +60,10 @@ class Assistant:
     def retriever(self) -> Retriever:
         """Hybrid retriever over the configured collection."""
         from assistant.retrieval import Retriever
-        from assistant.store import open_store
+        from assistant.store import open_collection
 
-        return Retriever(self.settings, open_store(self.settings, self.embeddings), self.embeddings)
+        collection = open_collection(self.settings, self.embeddings)
+        return Retriever(self.settings, collection, self.embeddings)
 
     @cached_property
     def backend(self) -> Backend:

@@ -7,15 +7,14 @@ so the fusion (a few lines) is done here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
 from assistant.keyword import KeywordIndex
-from assistant.store import chroma_collection
 
 if TYPE_CHECKING:
-    from langchain_chroma import Chroma
+    from chromadb.api.models.Collection import Collection
     from langchain_core.embeddings import Embeddings
 
 RRF_K = 60  # the constant of Cormack et al. (2009); damps the weight of the very first ranks
@@ -65,11 +64,10 @@ def fuse(
 class Retriever:
     """Dense + BM25 search over one collection."""
 
-    def __init__(self, settings: Settings, store: Chroma, embeddings: Embeddings) -> None:
+    def __init__(self, settings: Settings, collection: Collection, embeddings: Embeddings) -> None:
         self.settings = settings
-        self.store = store
+        self.collection = collection
         self.embeddings = embeddings
-        self.collection = chroma_collection(settings)
         self._keyword: KeywordIndex | None = None
 
     def keyword_index(self, count: int) -> KeywordIndex:
@@ -93,33 +91,35 @@ class Retriever:
             return []
         depth = min(max(CANDIDATES, k), count)
         vector = query_vector or self.embeddings.embed_query(question)
-        dense = self.store.similarity_search_by_vector_with_relevance_scores(vector, k=depth)
+        dense = self.dense(vector, depth)
         keyword = self.keyword_index(count).search(question, depth)
-        fused = fuse([[d.id for d, _ in dense if d.id], [cid for cid, _ in keyword]], WEIGHTS)
+        fused = fuse([[h.id for h in dense], [cid for cid, _ in keyword]], WEIGHTS)
         best = sorted(fused, key=lambda cid: -fused[cid])[:k]
-        docs = {d.id: d for d, _ in dense}
-        missing = [cid for cid in best if cid not in docs]
+        hits = {h.id: h for h in dense}
+        missing = [cid for cid in best if cid not in hits]
         if missing:
             got = collection.get(ids=missing, include=["documents", "metadatas"])
             for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
-                docs[cid] = _doc(cid, text, meta)
-        similarity = {d.id: 1.0 - dist for d, dist in dense}
+                hits[cid] = Hit(cid, text or "", dict(meta or {}), 0.0)
         keyword_scores = dict(keyword)
         return [
-            Hit(
-                id=cid,
-                text=docs[cid].page_content,
-                metadata=dict(docs[cid].metadata),
-                score=fused[cid],
-                dense=similarity.get(cid),
-                keyword=keyword_scores.get(cid),
-            )
+            replace(hits[cid], score=fused[cid], keyword=keyword_scores.get(cid))
             for cid in best
-            if cid in docs
+            if cid in hits  # a chunk deleted since the keyword index was saved is skipped
         ]
 
-
-def _doc(chunk_id: str, text: str | None, meta: Any) -> Any:
-    from langchain_core.documents import Document
-
-    return Document(id=chunk_id, page_content=text or "", metadata=dict(meta or {}))
+    def dense(self, vector: list[float], n: int) -> list[Hit]:
+        """The ``n`` nearest chunks by cosine similarity (in ``Hit.dense``)."""
+        got = self.collection.query(
+            query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"]
+        )
+        return [
+            Hit(cid, text or "", dict(meta or {}), 0.0, dense=1.0 - float(distance))
+            for cid, text, meta, distance in zip(
+                got["ids"][0],
+                got["documents"][0],
+                got["metadatas"][0],
+                got["distances"][0],
+                strict=True,
+            )
+        ]

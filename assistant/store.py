@@ -16,6 +16,7 @@ from assistant.errors import EmbeddingMismatchError, NothingIndexedError, StoreE
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
     from langchain_chroma import Chroma
     from langchain_core.embeddings import Embeddings
 
@@ -76,22 +77,38 @@ def check_embedder(
         )
 
 
-def open_store(settings: Settings, embeddings: Embeddings, create: bool = False) -> Chroma:
-    """The LangChain vector store over the collection, after checking its embedder."""
-    from langchain_chroma import Chroma
-
-    client = open_client(settings)
+def _existing(client: ClientAPI, settings: Settings) -> set[str]:
     try:
-        existing = {c.name for c in client.list_collections()}
+        return {c.name for c in client.list_collections()}
     except Exception as exc:
         raise StoreError(
             f"Cannot read the vector store at {store_location(settings)} ({exc}). "
             "If it is damaged, rebuild it with `assistant ingest PATH --rebuild`."
         ) from exc
-    if settings.collection in existing:
-        check_embedder(settings, client.get_collection(settings.collection).metadata, embeddings)
-    elif not create:
+
+
+def open_collection(settings: Settings, embeddings: Embeddings) -> Collection:
+    """The chromadb collection to ask, after checking it was built with ``embeddings``.
+
+    Questions go to chromadb directly rather than through LangChain's ``Chroma``:
+    importing that wrapper (and the tracing it pulls in) costs about a second of
+    every cold `assistant ask`, and a query needs none of it.
+    """
+    client = open_client(settings)
+    if settings.collection not in _existing(client, settings):
         raise NothingIndexedError(settings.collection)
+    collection = client.get_collection(settings.collection)
+    check_embedder(settings, collection.metadata, embeddings)
+    return collection
+
+
+def open_store(settings: Settings, embeddings: Embeddings) -> Chroma:
+    """The LangChain vector store to ingest into (created if missing), embedder checked."""
+    from langchain_chroma import Chroma
+
+    client = open_client(settings)
+    if settings.collection in _existing(client, settings):
+        check_embedder(settings, client.get_collection(settings.collection).metadata, embeddings)
     return Chroma(
         client=client,
         collection_name=settings.collection,

@@ -74,3 +74,38 @@ def save(name: str, payload: dict[str, object]) -> Path:
     path = RESULTS / f"{name}.json"
     path.write_text(json.dumps({"machine": machine(), **payload}, indent=2) + "\n")
     return path
+
+
+def public_sentences(datasets: Path) -> list[str]:
+    """Distinct sentences of the public paragraphs."""
+    from assistant.text import sentence_spans
+
+    out = [text[s:e] for text in public_paragraphs(datasets) for s, e in sentence_spans(text)]
+    return list(dict.fromkeys(s for s in out if len(s) > 40))
+
+
+def build_corpus(datasets: Path, folder: Path, files: int, seed: int = 7) -> list[Path]:
+    """``files`` documents of 3-5 sentences drawn from the public data: one chunk each.
+
+    The public sets hold about 1,400 paragraphs, too few for a 10,000-chunk store,
+    so each document recombines real sentences; chunks keep realistic wording and
+    length (about 100-150 tokens) and are all distinct.
+    """
+    import random
+
+    rng = random.Random(seed)
+    pool = public_sentences(datasets)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(files):
+        path = folder / f"doc{i:05d}.txt"
+        path.write_text(" ".join(rng.sample(pool, rng.randint(3, 5))) + "\n", encoding="utf-8")
+        paths.append(path)
+    return paths
+
+
+def peak_rss_mib() -> float:
+    """Peak resident memory of this process so far."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024

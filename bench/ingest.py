@@ -1,0 +1,74 @@
+"""End-to-end ingest of a 10,000-chunk corpus: first, unchanged again, and with 1% changed.
+
+The corpus is built from the public evaluation data (SQuAD 2.0 contexts and RGB
+snippets, recombined: see ``common.build_corpus``); one document is one chunk.
+
+    python bench/ingest.py [--datasets ../shared/datasets] [--files 10000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import DEFAULT_DATASETS, build_corpus, peak_rss_mib, public_sentences, save
+
+
+def timed_ingest(assistant, folder: Path) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+    start = time.perf_counter()
+    report = assistant.ingest([folder])
+    return time.perf_counter() - start, report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
+    parser.add_argument("--files", type=int, default=10_000)
+    args = parser.parse_args()
+
+    from assistant.config import Settings
+    from assistant.pipeline import Assistant
+
+    with tempfile.TemporaryDirectory() as tmp:
+        corpus = Path(tmp) / "corpus"
+        paths = build_corpus(args.datasets, corpus, args.files)
+        assistant = Assistant(Settings(store_dir=Path(tmp) / "store"))
+        assistant.embeddings.embed_query("warm up")
+        first_s, first = timed_ingest(assistant, corpus)
+        again_s, again = timed_ingest(assistant, corpus)
+        rng = random.Random(11)
+        pool = public_sentences(args.datasets)
+        changed = rng.sample(paths, max(1, len(paths) // 100))
+        for path in changed:
+            path.write_text(path.read_text() + " " + rng.choice(pool) + "\n", encoding="utf-8")
+        delta_s, delta = timed_ingest(assistant, corpus)
+
+    rows = {
+        "corpus": f"{args.files} documents recombined from SQuAD 2.0 + RGB sentences",
+        "chunks": first.chunks_total,
+        "first": {"seconds": round(first_s, 1),
+                  "chunks_per_s": round(first.chunks_added / first_s, 1)},
+        "unchanged": {"seconds": round(again_s, 2), "added": again.chunks_added,
+                      "share_of_first": round(again_s / first_s, 4)},
+        "changed_1pct": {"files": len(changed), "seconds": round(delta_s, 2),
+                         "added": delta.chunks_added, "deleted": delta.chunks_deleted,
+                         "share_of_first": round(delta_s / first_s, 4)},
+        "peak_rss_mib": round(peak_rss_mib()),
+    }  # fmt: skip
+    table = [("first", first_s, first), ("unchanged", again_s, again),
+             ("1% of files changed", delta_s, delta)]  # fmt: skip
+    print(f"{'ingest':<22}{'seconds':>10}{'chunks added':>14}{'vs first':>10}")
+    for label, seconds, report in table:
+        print(f"{label:<22}{seconds:>10.2f}{report.chunks_added:>14}{seconds / first_s:>10.1%}")
+    print(f"{rows['chunks']} chunks, {rows['first']['chunks_per_s']} chunks/s first time; "
+          f"peak RSS {rows['peak_rss_mib']} MiB")  # fmt: skip
+    print(f"written to {save('ingest', rows)}")
+
+
+if __name__ == "__main__":
+    main()

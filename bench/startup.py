@@ -1,0 +1,60 @@
+"""Cold start: wall time of `assistant ask` in a new process (warm disk), and import time.
+
+python bench/startup.py [--runs 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import save
+
+ROOT = Path(__file__).resolve().parent.parent
+QUESTION = "What gifts did Putin and Kim exchange?"
+
+
+def wall(command: list[str], env: dict[str, str]) -> float:
+    start = time.perf_counter()
+    subprocess.run(command, env=env, check=True, capture_output=True)
+    return time.perf_counter() - start
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    args = parser.parse_args()
+    cli = str(Path(sys.executable).with_name("assistant"))
+    with tempfile.TemporaryDirectory() as tmp:
+        env = {**os.environ, "ASSISTANT_STORE_DIR": tmp}
+        subprocess.run(
+            [cli, "ingest", str(ROOT / "seeds")], env=env, check=True, capture_output=True
+        )
+        wall([cli, "ask", QUESTION], env)  # warm the disk cache
+        ask = [wall([cli, "ask", QUESTION], env) for _ in range(args.runs)]
+        imports = [
+            wall([sys.executable, "-c", "import assistant.cli"], env) for _ in range(args.runs)
+        ]
+        bare = [wall([sys.executable, "-c", "pass"], env) for _ in range(args.runs)]
+    rows = {
+        "runs": args.runs,
+        "ask_cold_s": round(statistics.median(ask), 2),
+        "import_cli_s": round(statistics.median(imports), 3),
+        "python_alone_s": round(statistics.median(bare), 3),
+    }
+    print(f"{'measure':<34}{'median s':>10}")
+    print(f"{'assistant ask (new process)':<34}{rows['ask_cold_s']:>10}")
+    print(f"{'python -c import assistant.cli':<34}{rows['import_cli_s']:>10}")
+    print(f"{'python -c pass':<34}{rows['python_alone_s']:>10}")
+    print(f"written to {save('startup', rows)}")
+
+
+if __name__ == "__main__":
+    main()
