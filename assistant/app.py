@@ -1,0 +1,163 @@
+"""The chat page: ask, watch the answer arrive, and check every citation against its passage.
+
+Started by `make run` (``streamlit run assistant/app.py``). A thin view over
+``Assistant``: what is drawn lives in ``assistant/ui/``. Streamlit runs this file
+again on every click; the assistant (embedder, store, backend) is opened once per
+process by ``st.cache_resource``, so a rerun embeds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+from pydantic import ValidationError
+
+from assistant.config import Settings
+from assistant.documents import SUPPORTED_SUFFIXES
+from assistant.errors import AssistantError
+from assistant.pipeline import Assistant
+from assistant.ui import chat, sidebar
+
+if TYPE_CHECKING:
+    from assistant.ingest import IngestReport
+
+SEEDS_BLURB = (
+    "The documents are short news summaries from September 2023 about Russia and "
+    "North Korea: Shoigu in Pyongyang, Kim Jong Un's armored train, his meeting with Putin. "
+    "Every answer cites the passages it quotes; try one of these:"
+)
+EXAMPLES = (
+    "What gifts did Putin and Kim exchange?",
+    "Why did Sergei Shoigu visit North Korea?",
+    "Where was Kim Jong Un's armored train going?",
+)
+
+
+def load_settings() -> Settings:
+    """The one settings object, from ASSISTANT_* variables and .env; a bad value stops the page."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
+        )
+        st.error(f"Invalid setting: {problems}")
+        st.stop()
+
+
+def fingerprint(settings: Settings) -> str:
+    """Cache key of the settings; the API key enters only as a hash, and is never shown."""
+    key = settings.openai_api_key
+    secret = hashlib.sha256(key.get_secret_value().encode()).hexdigest() if key else ""
+    return settings.model_dump_json(exclude={"openai_api_key"}) + secret
+
+
+@st.cache_resource(show_spinner="Loading the embedding model…")
+def open_assistant(key: str, _settings: Settings) -> Assistant:
+    """One assistant per process and settings, shared by every browser session."""
+    assistant = Assistant(_settings)
+    _ = assistant.backend  # loads the embedder now rather than during the first question
+    return assistant
+
+
+@st.cache_resource
+def ingest_lock() -> threading.Lock:
+    """Two sessions uploading at once take turns (ingest is incremental, so the second is cheap)."""
+    return threading.Lock()
+
+
+@st.cache_data(show_spinner=False, ttl=30)
+def corpus_stats(key: str, _assistant: Assistant) -> dict[str, Any]:
+    """Documents and chunks in the store; cleared after each ingest here, and every 30 s for
+    ingests from elsewhere (the CLI), as counting reads every chunk's metadata."""
+    return _assistant.stats()
+
+
+def ingest_with_progress(assistant: Assistant, paths: list[Path], label: str) -> IngestReport:
+    """Ingest ``paths`` incrementally with an ``st.status`` and a progress bar."""
+    with ingest_lock(), st.status(label, expanded=True) as status:
+        bar = st.progress(0.0, text="Reading documents")
+        report = assistant.ingest(
+            paths,
+            on_progress=lambda done, total: bar.progress(
+                done / max(total, 1), text=f"{done} of {total} chunks"
+            ),
+        )
+        status.update(
+            label=f"{label}: {report.chunks_added} chunks added, {report.chunks_total} in all",
+            state="complete",
+            expanded=False,
+        )
+    corpus_stats.clear()
+    return report
+
+
+def seed_if_empty(assistant: Assistant, key: str) -> dict[str, Any]:
+    """On first start with an empty store, ingest the seeds folder; the corpus stats."""
+    stats = corpus_stats(key, assistant)
+    seeds = assistant.settings.seeds_dir
+    if stats["chunks"] or not seeds.is_dir():
+        return stats
+    ingest_with_progress(assistant, [seeds], f"First start: indexing {seeds}")
+    return corpus_stats(key, assistant)
+
+
+def show_empty_state(settings: Settings, stats: dict[str, Any]) -> None:
+    """What the corpus is, and example questions that run when clicked."""
+    if not stats["chunks"]:
+        st.info(
+            f"No documents yet: add {', '.join(SUPPORTED_SUFFIXES)} files under "
+            "**Add documents** in the sidebar."
+        )
+    elif settings.collection == "seeds":
+        st.markdown(SEEDS_BLURB)
+        for question in EXAMPLES:
+            st.button(question, on_click=chat.ask_later, args=(question,))
+    else:
+        st.markdown(
+            f"Ask about the {stats['documents']} documents in collection "
+            f"`{settings.collection}`; every answer cites the passages it quotes."
+        )
+
+
+def main(settings: Settings) -> None:
+    """The page: sidebar, conversation, then the new question's answer or the empty state."""
+    key = fingerprint(settings)
+    assistant = open_assistant(key, settings)
+    if seed_if_empty(assistant, key)["chunks"]:
+        _ = assistant.retriever  # opened while the page loads, not after the first question
+    bar = sidebar.show(
+        assistant,
+        lambda: corpus_stats(key, assistant),
+        lambda paths, label: ingest_with_progress(assistant, paths, label),
+    )
+    chat.show_history(settings.feedback_path)
+    question = chat.next_question()
+    if question:
+        chat.answer_now(assistant, question, bar.k)
+    elif not chat.turns():
+        show_empty_state(settings, corpus_stats(key, assistant))
+    bar.finish()
+
+
+def run() -> None:
+    """Entry point: errors become one message on the page, a traceback only when debugging."""
+    st.set_page_config(page_title="Grounded assistant", page_icon=":material/menu_book:")
+    settings = load_settings()
+    try:
+        main(settings)
+    except Exception as exc:  # the edge of the page; Streamlit's own stop/rerun are not Exceptions
+        if isinstance(exc, AssistantError):
+            st.error(str(exc))
+        else:
+            st.error(f"{type(exc).__name__}: {exc} (set ASSISTANT_DEBUG=1 for details)")
+        if settings.debug:
+            st.exception(exc)
+        st.stop()
+
+
+run()

@@ -1,0 +1,164 @@
+"""What the chat page shows, as strings: document text escaped, quotes highlighted, markers linked.
+
+Everything that came from a document or a user passes through ``html.escape``
+(or ``escape_markdown``) before the few tags added here wrap it, so a document
+holding ``<script>`` or ``<img onerror=...>`` shows as text. Each HTML string is a
+single line (newlines become ``<br>``): Markdown ends an HTML block at a blank
+line, and the rest would then be parsed as Markdown.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from assistant.answer.base import Answer, Source
+    from assistant.retrieval import Hit
+
+MARKER = re.compile(r"\[(\d+)\]")
+# Every ASCII character Markdown (or Streamlit's extensions: $math$, :emoji:,
+# :color[...]) gives a meaning; a backslash makes each a literal.
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:&=^])")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# Private-use characters mark unsupported sentences in the raw text until it is escaped.
+_SUPPORT_ON, _SUPPORT_OFF = "\ue000", "\ue001"
+
+MARK = '<mark style="background:#ffe58f;color:#1f1f1f;padding:0 2px;border-radius:3px">'
+CITE = "font-weight:600;text-decoration:none;font-size:0.85em;vertical-align:super"
+UNSUPPORTED = (
+    '<span title="Not supported by the passage it cites" '
+    'style="text-decoration:underline wavy #d9534f;text-underline-offset:3px">⚠ '
+)
+PASSAGE = "border-left:3px solid #ffc53d;padding:0.2em 0 0.2em 0.7em;margin:0.3em 0 0.9em 0"
+GREYED = "opacity:0.55;border-left:3px solid #bfbfbf;padding:0.2em 0 0.2em 0.7em;margin:0.3em 0"
+
+
+def escape_markdown(text: str) -> str:
+    """``text`` as Markdown that renders it literally (for streamed text and questions)."""
+    return _MD_SPECIAL.sub(r"\\\1", _CONTROL.sub("", text))
+
+
+def text_html(text: str) -> str:
+    """``text`` escaped for HTML, on one line."""
+    cleaned = _CONTROL.sub("", text.replace("\r\n", "\n"))
+    return html.escape(cleaned).replace("\n", "<br>")
+
+
+def lines_label(lines: tuple[int, int]) -> str:
+    """``line 16`` or ``lines 1-5``."""
+    first, last = lines
+    return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
+def merge_spans(spans: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
+    """Spans clipped to ``[0, length]``, sorted, overlapping ones merged, empty ones dropped."""
+    merged: list[tuple[int, int]] = []
+    for start, end in sorted((max(0, s), min(length, e)) for s, e in spans):
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(end, merged[-1][1]))
+        else:
+            merged.append((start, end))
+    return merged
+
+
+def quote_spans(source: Source) -> list[tuple[int, int]]:
+    """Where the cited sentences sit inside the chunk text.
+
+    Quote offsets count from the start of the file and the chunk starts at
+    ``source.start``; should the two disagree, the quote is looked up by its text.
+    """
+    spans = []
+    for quote in source.quotes:
+        start = quote.start - source.start
+        if source.text[start : start + len(quote.text)] != quote.text:
+            start = source.text.find(quote.text)
+        if start >= 0:
+            spans.append((start, start + len(quote.text)))
+    return spans
+
+
+def highlight(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` as escaped HTML with each span wrapped in ``<mark>``."""
+    parts, pos = [], 0
+    for start, end in merge_spans(spans, len(text)):
+        parts += [text_html(text[pos:start]), MARK, text_html(text[start:end]), "</mark>"]
+        pos = end
+    parts.append(text_html(text[pos:]))
+    return "".join(parts)
+
+
+def anchor_id(turn_id: str, n: int) -> str:
+    """HTML id of cited source ``n`` of a turn, the target of its ``[n]`` markers."""
+    return f"src-{turn_id}-{n}"
+
+
+def _marker(n: int, cited: dict[int, Source], turn_id: str) -> str:
+    source = cited.get(n)
+    if source is None:
+        return f"[{n}]"
+    tip = f"{source.source}, {lines_label(source.lines)}: {source.quote}"
+    return (
+        f'<a href="#{anchor_id(turn_id, n)}" target="_self" style="{CITE}" '
+        f'title="{html.escape(tip)}">[{n}]</a>'
+    )
+
+
+def answer_html(answer: Answer, turn_id: str) -> str:
+    """The answer text, escaped, with linked ``[n]`` markers and unsupported sentences marked."""
+    text = answer.answer.replace(_SUPPORT_ON, "").replace(_SUPPORT_OFF, "")
+    for sentence in answer.unsupported:
+        if sentence.text.strip():
+            text = text.replace(sentence.text, _SUPPORT_ON + sentence.text + _SUPPORT_OFF, 1)
+    cited = {s.n: s for s in answer.sources}
+    # split() with a group puts each marker's number at the odd positions
+    parts = MARKER.split(text)
+    body = "".join(
+        _marker(int(part), cited, turn_id) if i % 2 else text_html(part)
+        for i, part in enumerate(parts)
+    )
+    body = body.replace(_SUPPORT_ON, UNSUPPORTED).replace(_SUPPORT_OFF, "</span>")
+    return f"<div>{body}</div>"
+
+
+def cited_html(source: Source, turn_id: str) -> str:
+    """A cited source: number, file, lines, and its chunk with the quoted sentences marked."""
+    head = (
+        f"<b>[{source.n}]</b> <code>{text_html(source.source)}</code>, {lines_label(source.lines)}"
+    )
+    body = highlight(source.text, quote_spans(source))
+    return (
+        f'<div id="{anchor_id(turn_id, source.n)}">{head}<div style="{PASSAGE}">{body}</div></div>'
+    )
+
+
+def _score(value: float | None, name: str, digits: int) -> str:
+    return "" if value is None else f" · {name} {value:.{digits}f}"
+
+
+def retrieved_html(hit: Hit) -> str:
+    """A retrieved chunk that no sentence cites, greyed, with its scores."""
+    scores = (
+        f"score {hit.score:.4f}" + _score(hit.dense, "dense", 2) + _score(hit.keyword, "bm25", 2)
+    )
+    head = f"<code>{text_html(hit.source)}</code>, {lines_label(hit.lines)} · {scores}"
+    return f'<div style="{GREYED}">{head}<br>{text_html(hit.text)}</div>'
+
+
+def conversation_markdown(answers: list[Answer]) -> str:
+    """The conversation as a Markdown file, each answer followed by its cited passages."""
+    out = ["# Conversation\n"]
+    for i, answer in enumerate(answers, 1):
+        out.append(f"## {i}. {answer.question}\n")
+        out.append(f"*{answer.answer}*\n" if answer.refused else f"{answer.answer}\n")
+        if answer.sources:
+            out.append("**Sources**\n")
+        for src in answer.sources:
+            out.append(f"[{src.n}] `{src.source}`, {lines_label(src.lines)}:\n")
+            out.append("\n".join(f"> {line}" for line in src.text.splitlines()) + "\n")
+            if src.quotes:
+                out.append(f"Cited: “{src.quote}”\n")
+    return "\n".join(out)
