@@ -8,6 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.answer.question_type import is_instruction
 from assistant.answer.stream import AnswerStream
 from assistant.config import Settings
 from assistant.conversation import Turn
@@ -21,9 +22,17 @@ if TYPE_CHECKING:
 
     from assistant.answer.base import Answer, Backend
     from assistant.ingest import IngestReport, Progress
-    from assistant.retrieval import Retriever
+    from assistant.retrieval import Hit, Retriever
 
 MAX_QUESTION_CHARS = 2000
+
+
+def refuse(backend: str, hits: list[Hit]) -> Iterator[str | Answer]:
+    """The refusal, streamed like any answer."""
+    from assistant.answer.base import REFUSAL, Answer, words_of
+
+    yield from words_of(REFUSAL)
+    yield Answer("", REFUSAL, True, backend, [], hits)
 
 
 def check_question(question: str) -> str:
@@ -103,7 +112,10 @@ class Assistant:
         hits = retriever.retrieve(standalone, k)
         retrieved = time.perf_counter()
         first_piece: float | None = None
-        for item in backend.stream(standalone, hits, history):
+        # A "question" that tries to rewrite the assistant's instructions is refused
+        # by every backend, before any model sees it.
+        items = refuse(backend.name, hits) if is_instruction(question) else None
+        for item in items or backend.stream(standalone, hits, history):
             if isinstance(item, str):
                 first_piece = first_piece or time.perf_counter()
                 yield item

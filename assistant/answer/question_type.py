@@ -11,6 +11,7 @@ import re
 
 from assistant.text import clean_sentence, terms
 
+NEAR = 40  # characters either side of a figure or name in which a question word must appear
 _QUANTITY_Q = re.compile(
     r"\bhow (many|much|long|far|old|big|fast|tall|heavy|large)\b"
     r"|\b(number of|cost|price|speed|amount|percentage|how often)\b",
@@ -52,7 +53,7 @@ def can_answer(kind: str | None, sentence: str, question_terms: set[str]) -> boo
     body = clean_sentence(sentence)  # a list marker ("3.") is no figure
     if kind == "quantity":
         return any(
-            question_terms & set(terms(body[max(0, m.start() - 40) : m.end() + 40]))
+            question_terms & set(terms(body[max(0, m.start() - NEAR) : m.end() + NEAR]))
             for m in _NUMBER.finditer(body)
         )
     if kind == "time":
@@ -79,3 +80,63 @@ def _mentioned(name: str, seen: set[str]) -> bool:
     return name in seen or any(
         min(len(name), len(t)) >= 4 and (t.startswith(name) or name.startswith(t)) for t in seen
     )
+
+
+_AUXILIARY = frozenset("is was are were has have had will would did does do can could".split())
+_WHO = re.compile(r"^\s*(?:who|whom)\s+([\w'-]+)", re.IGNORECASE)
+_NAME_Q = re.compile(r"^\s*(?:who|whom|whose)\b|\bname of\b|\bwhose name\b", re.IGNORECASE)
+_FULL_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+")
+
+
+def asks_for_a_person(question: str) -> bool:
+    """Who / whom / whose questions and "the name of ..." ones."""
+    return bool(_NAME_Q.search(question))
+
+
+def who_verb(question: str) -> str | None:
+    """The verb of "who VERB ..." (``led`` in "Who led the delegation?"), not an auxiliary."""
+    match = _WHO.match(question)
+    if match and match.group(1).lower() not in _AUXILIARY:
+        return match.group(1).lower()
+    return None
+
+
+def has_new_name(sentence: str, question: str) -> bool:
+    """Whether the sentence names someone the question does not, next to what the question asks.
+
+    A name is two or more capitalised words; like a figure for a quantity, it must
+    stand near a word of the question ("defense minister Sergei Shoigu").
+    """
+    asked = set(terms(question))
+    body = clean_sentence(sentence)
+    return any(
+        set(terms(m.group())) - asked
+        and asked & set(terms(body[max(0, m.start() - NEAR) : m.end() + NEAR]))
+        for m in _FULL_NAME.finditer(body)
+    )
+
+
+def unknown_full_names(question: str, passages: list[str]) -> list[str]:
+    """Full names in the question ("Xi Jinping") of which the passages mention no part."""
+    seen = {t for p in passages for t in terms(p)}
+    parts = question.split(None, 1)
+    body = parts[1] if len(parts) == 2 else ""  # the first word is capitalised anyway
+    return [
+        name
+        for name in _FULL_NAME.findall(body)
+        if not any(_mentioned(t, seen) for t in terms(name))
+    ]
+
+
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.?!]{0,60}\b(?:instructions?|rules|documents?|"
+    r"sources?|prompt|above|previous|context)\b"
+    r"|\bsystem (?:prompt|override|message)\b|\bdeveloper mode\b|\bjailbreak\b"
+    r"|\byou are now\b|\bpretend (?:to be|you are)\b|\bact as\b",
+    re.IGNORECASE,
+)
+
+
+def is_instruction(question: str) -> bool:
+    """Whether the "question" tries to change the assistant's instructions (prompt injection)."""
+    return bool(_INSTRUCTION.search(question))
