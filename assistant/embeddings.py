@@ -55,25 +55,46 @@ class MiniLMEmbeddings(Embeddings):
     dimension = DIMENSION
 
     def __init__(self, batch_size: int = 32, threads: int | None = None) -> None:
-        import onnxruntime as ort
-        from tokenizers import Tokenizer
-
-        onnx_path, tokenizer_path = model_files()
         self.batch_size = batch_size
-        self._tokenizer = Tokenizer.from_file(str(tokenizer_path))
-        # tokenizer.json ships with fixed padding to 128: pad ourselves, per batch.
-        self._tokenizer.no_padding()
-        self._tokenizer.enable_truncation(max_length=MAX_WORD_PIECES)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads or os.cpu_count() or 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        self._session = ort.InferenceSession(
-            str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        self._files = model_files()  # fails now, clearly, if a package is missing
+        self._threads = threads or os.cpu_count() or 1
         self._lock = threading.Lock()  # the tokenizer is not safe to share across threads
+        # Loading the model takes a few hundred ms; do it in the background so that
+        # opening the store (and importing Chroma) meanwhile costs no extra wall time.
+        self._loaded = threading.Event()
+        self._failure: BaseException | None = None
+        threading.Thread(target=self._load, name="minilm-load", daemon=True).start()
+
+    def _load(self) -> None:
+        try:
+            import onnxruntime as ort
+            from tokenizers import Tokenizer
+
+            onnx_path, tokenizer_path = self._files
+            tokenizer = Tokenizer.from_file(str(tokenizer_path))
+            # tokenizer.json ships with fixed padding to 128: pad ourselves, per batch.
+            tokenizer.no_padding()
+            tokenizer.enable_truncation(max_length=MAX_WORD_PIECES)
+            options = ort.SessionOptions()
+            options.intra_op_num_threads = self._threads
+            options.inter_op_num_threads = 1
+            options.log_severity_level = 3
+            self._session = ort.InferenceSession(
+                str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"]
+            )
+            self._tokenizer = tokenizer
+        except BaseException as exc:  # re-raised in the thread that embeds
+            self._failure = exc
+        finally:
+            self._loaded.set()
+
+    def _ready(self) -> None:
+        self._loaded.wait()
+        if self._failure is not None:
+            raise OfflineAssetError(f"The embedding model could not be loaded: {self._failure}")
 
     def _encode_batch(self, texts: list[str]) -> npt.NDArray[np.float32]:
+        self._ready()
         with self._lock:
             encodings = self._tokenizer.encode_batch(texts)
         width = max(len(e.ids) for e in encodings)
