@@ -1,0 +1,1 @@
+"""Evaluation: question sets, metrics that need no LLM, the runner and the report writers."""

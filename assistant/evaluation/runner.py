@@ -1,0 +1,135 @@
+"""Runs a question set through an ``Assistant`` and collects every answer with its scores."""
+
+from __future__ import annotations
+
+import re
+import time
+from collections.abc import Callable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.errors import AssistantError
+from assistant.evaluation import metrics, summary
+from assistant.pipeline import Assistant
+
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    from assistant.config import Settings
+    from assistant.evaluation.dataset import Item
+    from assistant.evaluation.judge import Judge
+    from assistant.ingest import IngestReport
+
+_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
+
+
+def collection_name(folder: Path) -> str:
+    """A Chroma collection name for ``folder``: 3-63 of [A-Za-z0-9._-], alphanumeric ends."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", folder.resolve().name)
+    name = re.sub(r"\.{2,}", ".", name).strip("._-")[:63].rstrip("._-")
+    if len(name) < 3 or _IPV4.match(name):
+        name = f"docs-{name}".rstrip("-")  # "docs" alone when the name had nothing usable
+    return name
+
+
+def prepare(
+    settings: Settings, docs: Path | None = None, embeddings: Embeddings | None = None
+) -> tuple[Assistant, IngestReport | None]:
+    """An assistant over ``docs`` (ingested into a collection of their own), else the store."""
+    report = None
+    if docs is not None:
+        settings = settings.model_copy(update={"collection": collection_name(docs)})
+    assistant = Assistant(settings, embeddings)
+    _ = assistant.backend  # an unknown or broken backend fails before a long ingest
+    if docs is not None:
+        # Incremental: an unchanged folder is checked, not embedded again.
+        report = assistant.ingest([docs])
+    return assistant, report
+
+
+def run(
+    assistant: Assistant,
+    items: Sequence[Item],
+    k: int,
+    on_progress: Callable[[int, int], None] | None = None,
+    judge: Judge | None = None,
+) -> list[dict[str, Any]]:
+    """Ask every question; one record per question with its answer and scores."""
+    # Fail before the first question on a store or backend that cannot work at all.
+    _ = assistant.retriever, assistant.backend
+    records = []
+    for done, item in enumerate(items, 1):
+        answer = _ask(assistant, item, k)
+        record = {
+            "id": item.id,
+            "tags": item.tags,
+            "question": item.question,
+            "answerable": item.answerable,
+            "reference": item.answers,
+            "answer": _slim(answer),
+            "scores": metrics.score(item, answer),
+            "timings_ms": answer.get("timings_ms", {}),
+            "usage": answer.get("usage", {}),
+            "error": answer.get("error"),
+        }
+        if judge is not None and not record["error"]:
+            record["judge"] = judge.grade(item, answer)
+        records.append(record)
+        if on_progress:
+            on_progress(done, len(items))
+    return records
+
+
+def _ask(assistant: Assistant, item: Item, k: int) -> dict[str, Any]:
+    try:
+        return assistant.ask(item.question, item.history, k).to_dict()
+    except AssistantError as exc:  # one failed call (a timeout, a 5xx) should not end the run
+        return {"answer": "", "refused": False, "sources": [], "retrieved": [], "error": str(exc)}
+
+
+def _slim(answer: dict[str, Any]) -> dict[str, Any]:
+    """The answer for the report: chunk texts left out (the store has them)."""
+    keep = ("answer", "refused", "standalone_question", "sentences", "citations")
+    return {
+        **{key: answer[key] for key in keep if key in answer},
+        "sources": [
+            {k: s[k] for k in ("n", "source", "lines", "quote")} for s in answer["sources"]
+        ],
+        "retrieved": [
+            {k: h[k] for k in ("chunk_id", "source", "lines", "score")} for h in answer["retrieved"]
+        ],
+    }
+
+
+def evaluate(
+    assistant: Assistant,
+    items: Sequence[Item],
+    k: int,
+    dataset: Path | None = None,
+    on_progress: Callable[[int, int], None] | None = None,
+    judge: Judge | None = None,
+) -> dict[str, Any]:
+    """The whole report: what was run, the figures overall and per tag, every question."""
+    started = datetime.now(UTC)
+    clock = time.perf_counter()
+    records = run(assistant, items, k, on_progress, judge)
+    settings = assistant.settings
+    return {
+        "meta": {
+            "dataset": str(dataset) if dataset else None,
+            "backend": assistant.backend.name,
+            "k": k,
+            "collection": settings.collection,
+            "store": settings.chroma_url or str(settings.store_dir),
+            "embedding_model": settings.embedding_model_name,
+            "judged": judge is not None,
+            "started": started.isoformat(timespec="seconds"),
+            "run_seconds": round(time.perf_counter() - clock, 2),
+        },
+        "metrics": summary.summarise(records),
+        "by_tag": summary.by_tag(records),
+        "latency_ms": summary.latency(records),
+        "usage": summary.usage(records),
+        "questions": records,
+    }

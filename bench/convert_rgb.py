@@ -1,0 +1,83 @@
+"""Convert RGB's English fact set into an `assistant eval` question set and its documents folder.
+
+Every distinct positive and negative snippet becomes one .txt file; each question
+is asked against all of them. ``answer`` holds RGB's accepted answers (RGB nests
+date variants in lists); ``evidence`` the positive snippets that contain one of
+them (all positives are listed in ``sources`` when none does); ``fakeanswer`` is
+kept as an extra field. The data stays where it is: only the converted files are
+written, under --out.
+
+    python bench/convert_rgb.py ../shared/datasets/rgb_en_fact/en_fact.json --out eval-out/rgb
+    assistant eval eval-out/rgb/questions.jsonl --docs eval-out/rgb/rgb-docs \\
+        --out eval-out/rgb/report
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+
+def snippet_file(text: str) -> str:
+    """The file name of a snippet: stable across runs, one file per distinct text."""
+    return f"snip-{hashlib.sha256(text.encode()).hexdigest()[:12]}.txt"
+
+
+def answers(value: Any) -> list[str]:
+    """RGB's answer as a flat list of accepted strings (a string, or lists of variants)."""
+    if isinstance(value, str):
+        return [value.strip()] if value.strip() else []
+    return list(dict.fromkeys(a for part in value for a in answers(part)))
+
+
+def row(entry: dict[str, Any]) -> dict[str, Any]:
+    """One question in the dataset format."""
+    accepted = answers(entry["answer"])
+    positives = [p.strip() for p in entry["positive"] if p.strip()]
+    holding = [p for p in positives if any(a.lower() in p.lower() for a in accepted)]
+    return {
+        "id": f"rgb-{entry['id']}",
+        "question": entry["query"].strip(),
+        "answer": accepted or None,
+        "evidence": holding,
+        "sources": [] if holding else [snippet_file(p) for p in positives],
+        "tags": ["rgb"] if holding else ["rgb", "no-evidence"],
+        "fakeanswer": entry.get("fakeanswer"),
+    }
+
+
+def convert(path: Path, out: Path) -> tuple[int, int]:
+    """Write OUT/questions.jsonl and OUT/rgb-docs/; (questions, documents) written."""
+    entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    docs = out / "rgb-docs"
+    docs.mkdir(parents=True, exist_ok=True)
+    snippets = {
+        snippet_file(text.strip()): text.strip()
+        for entry in entries
+        for text in entry["positive"] + entry["negative"]
+        if text.strip()
+    }
+    for stale in docs.glob("snip-*.txt"):  # from an earlier run of another version
+        if stale.name not in snippets:
+            stale.unlink()
+    for name, text in snippets.items():
+        (docs / name).write_text(text + "\n", encoding="utf-8")
+    lines = [json.dumps(row(entry), ensure_ascii=False) for entry in entries]
+    (out / "questions.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(lines), len(snippets)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("path", type=Path, help="RGB's en_fact.json (JSON Lines)")
+    parser.add_argument("--out", type=Path, default=Path("eval-out/rgb"))
+    args = parser.parse_args()
+    questions, documents = convert(args.path, args.out)
+    print(f"{questions} questions, {documents} documents -> {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,187 @@
+"""The evaluation run: the seed gold set against its thresholds, the report files, the command."""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import ROOT, SEED_FILE, SEEDS
+
+from assistant.config import Settings
+from assistant.evaluation import metrics, report, runner
+from assistant.evaluation.dataset import Item, load
+from assistant.pipeline import Assistant
+
+GOLD = ROOT / "tests" / "eval" / "seeds.jsonl"
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def seed_report(seeded_dir: Path, cache_dir: Path, embeddings: Any) -> dict[str, Any]:
+    """`assistant eval tests/eval/seeds.jsonl` with the extractive backend, run once."""
+    settings = Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        store_dir=seeded_dir,
+        cache_dir=cache_dir,
+        collection="seeds",
+        backend="extractive",
+        k=4,
+    )
+    return runner.evaluate(Assistant(settings, embeddings), load(GOLD), 4, GOLD)
+
+
+def test_gold_set_evidence_is_in_the_seeds() -> None:
+    text = " ".join(SEED_FILE.read_text(encoding="utf-8").split()).lower()
+    items = load(GOLD)
+    assert len(items) >= 40
+    for item in items:
+        for evidence in item.evidence:
+            assert metrics.squash(evidence) in text, (item.id, evidence)
+    tags = {t for item in items for t in item.tags}
+    assert {"fact", "paraphrase", "multi", "followup", "unanswerable", "injection"} <= tags
+
+
+def failing(report_: dict[str, Any], what: str) -> str:
+    """The ids and answers of the questions whose failures mention ``what``."""
+    return "\n".join(
+        f"{q['id']}: {'; '.join(q['scores']['failed'])} -> {q['answer']['answer'][:100]}"
+        for q in report_["questions"]
+        if any(what in f for f in q["scores"]["failed"])
+    )
+
+
+# The thresholds of issue 5, with the failure text that names the questions behind a miss.
+THRESHOLDS = [
+    ("hit@k", ">=", 1.0, "evidence not retrieved"),
+    ("must_recall", ">=", 0.9, "missing"),
+    ("refusal_rate", ">=", 0.9, "answered instead of refusing"),
+    ("false_refusal_rate", "<=", 0.1, "refused an answerable"),
+    ("citation_validity", ">=", 1.0, "invalid citation"),
+]
+
+
+@pytest.mark.parametrize(("name", "op", "limit", "what"), THRESHOLDS)
+def test_seed_gold_set_meets_thresholds(
+    seed_report: dict[str, Any], name: str, op: str, limit: float, what: str
+) -> None:
+    value = seed_report["metrics"][name]
+    ok = value >= limit if op == ">=" else value <= limit
+    assert ok, (
+        f"{name} = {value:.3f}, required {op} {limit}; failing:\n{failing(seed_report, what)}"
+    )
+
+
+def test_report_files(seed_report: dict[str, Any], tmp_path: Path) -> None:
+    paths = report.write_all(seed_report, tmp_path / "out")
+    data = json.loads(paths["json"].read_text(encoding="utf-8"))
+    assert data["meta"]["backend"] == "extractive" and data["meta"]["k"] == 4
+    assert data["metrics"]["questions"] == 50 and "injection" in data["by_tag"]
+    assert "## By tag" in paths["markdown"].read_text(encoding="utf-8")
+    rows = list(csv.DictReader(paths["csv"].open(encoding="utf-8")))
+    assert len(rows) == 50 and rows[0]["id"] == "fact-01"
+    assert rows[0]["citations"].startswith(f"[1] {SEED_FILE.name}:")
+    png = paths["chart"].read_bytes()
+    assert png.startswith(PNG_SIGNATURE) and len(png) > 10_000
+    from matplotlib.image import imread
+
+    pixels = imread(paths["chart"])
+    assert pixels.shape[0] > 300 and pixels.shape[1] > 500
+    assert np.unique(pixels.reshape(-1, pixels.shape[2]), axis=0).shape[0] > 10  # bars, text
+
+
+class FakeJudge:
+    """A judge you can inject: grades every answer the same way."""
+
+    def grade(self, item: Item, answer: dict[str, Any]) -> dict[str, Any]:
+        return {"correct": 1.0 if item.answerable else 0.0, "faithful": 1.0, "reason": "fake"}
+
+
+def test_a_judge_plugs_into_the_run(seeded: Assistant) -> None:
+    items = [Item("a", "What does Russia seek to buy from North Korea?", ["ammunition"])]
+    items.append(Item("u", "What is the capital of Australia?", []))
+    result = runner.evaluate(seeded, items, 4, judge=FakeJudge())
+    assert result["meta"]["judged"] is True
+    assert result["metrics"]["judged_correctness"] == 0.5
+    assert ("judged_faithfulness (judged)", "1.000", "") in report.rows(result)
+
+
+NAMES = [
+    ("seeds", "seeds"),
+    ("My Docs (2024)!", "My-Docs-2024"),
+    ("a", "docs-a"),
+    ("...", "docs"),
+    ("1.2.3.4", "docs-1.2.3.4"),
+    ("x..y", "x.y"),
+    ("b" * 80, "b" * 63),
+]
+
+
+def test_collection_names_follow_chromas_rules(tmp_path: Path) -> None:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    client = chromadb.PersistentClient(
+        str(tmp_path / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    for folder, name in NAMES:
+        assert runner.collection_name(tmp_path / folder) == name
+        client.create_collection(name, embedding_function=None)  # Chroma accepts the name
+
+
+def run(*args: str, store: Path, cache: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    env.update(ASSISTANT_STORE_DIR=str(store), ASSISTANT_CACHE_DIR=str(cache))
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", "eval", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=cwd,
+        timeout=300,
+        check=False,
+    )
+
+
+def test_eval_command(tmp_path: Path, cache_dir: Path) -> None:
+    small = tmp_path / "small.jsonl"
+    small.write_text("".join(GOLD.read_text(encoding="utf-8").splitlines(True)[::10]))
+    store, docs = tmp_path / "store", str(SEEDS)
+    first = run(
+        *(str(small), "--docs", docs, "--min", "citation_validity=1"),
+        store=store,
+        cache=cache_dir,
+        cwd=tmp_path,
+    )
+    assert first.returncode == 0, first.stderr
+    assert "collection 'seeds', chunks 11 added" in first.stdout
+    written = {p.name for p in (tmp_path / "eval-out").iterdir()}
+    assert written == {"report.json", "report.md", "questions.csv", "chart.png"}
+    again = run(
+        *(str(small), "--docs", docs, "--compare", "eval-out/report.json", "--out", "two"),
+        *("--min", "must_recall=1.01"),
+        store=store,
+        cache=cache_dir,
+        cwd=tmp_path,
+    )
+    assert again.returncode == 1
+    assert "chunks 0 added, 11 unchanged" in again.stdout and "vs report.json" in again.stdout
+    assert "threshold missed: must_recall is" in again.stderr
+    assert "compare" in json.loads((tmp_path / "two" / "report.json").read_text())
+
+
+def test_eval_command_usage_errors(tmp_path: Path, cache_dir: Path) -> None:
+    store = tmp_path / "store"
+    unknown = run(str(GOLD), "--min", "accuracy=0.9", store=store, cache=cache_dir, cwd=tmp_path)
+    assert unknown.returncode == 2
+    assert "unknown metric 'accuracy'" in unknown.stderr and "hit@k, recall@k" in unknown.stderr
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "a", "question": "Q?", "answer": "A"}\n{"id": "b"\n')
+    broken = run(str(bad), store=store, cache=cache_dir, cwd=tmp_path)
+    assert broken.returncode == 2 and "bad.jsonl line 2: not valid JSON" in broken.stderr
