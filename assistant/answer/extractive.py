@@ -9,7 +9,8 @@ hold the answer and the fixed refusal sentence is returned.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -50,6 +51,10 @@ MAX_SENTENCES = 3
 MAX_CHARS = 700
 RELATIVE = 0.85  # a further sentence must score within 15% of the best one
 DUPLICATE = 0.9  # sentences this similar to one already chosen add nothing
+# "..., and what did Kim thank Putin for?": a second question joined to the first.
+_COMPOUND = re.compile(
+    r",?\s+and\s+(?=(?:what|where|who|whom|whose|when|why|how|which)\b)", re.IGNORECASE
+)
 
 
 @dataclass
@@ -60,6 +65,7 @@ class Candidate:
     start: int
     end: int
     text: str
+    vector: np.ndarray
     support: float = 0.0
 
 
@@ -75,11 +81,10 @@ def support_score(similarity: float, overlap: float, context_overlap: float) -> 
     return 0.55 * similarity + 0.3 * overlap + 0.15 * context_overlap
 
 
-def candidates(hits: list[Hit]) -> list[Candidate]:
-    """Every sentence of the retrieved chunks."""
-    return [
-        Candidate(hit, s, e, hit.text[s:e]) for hit in hits for s, e in sentence_spans(hit.text)
-    ]
+def question_parts(question: str) -> list[str]:
+    """A compound question's parts ("What gifts ..., and what did Kim thank Putin for?")."""
+    parts = [p.strip(" ,") for p in _COMPOUND.split(question)]
+    return [p for p in parts if len(terms(p)) >= 2] or [question]
 
 
 class ExtractiveBackend:
@@ -92,14 +97,23 @@ class ExtractiveBackend:
         self.min_support = MIN_SUPPORT if min_support is None else min_support
         self._words: dict[str, np.ndarray] = {}  # single-word vectors, for verb matching
 
-    def score(self, question: str, hits: list[Hit]) -> list[Candidate]:
-        """Candidates with their support, best first."""
-        cands = candidates(hits)
+    def candidates(self, hits: list[Hit]) -> list[Candidate]:
+        """Every sentence of the retrieved chunks, with its vector."""
+        spans = [(hit, s, e) for hit in hits for s, e in sentence_spans(hit.text)]
+        texts = [clean_sentence(hit.text[s:e]) for hit, s, e in spans]
+        vectors = np.asarray(self.embeddings.embed_documents(texts)) if texts else []
+        return [
+            Candidate(hit, s, e, hit.text[s:e], vec)
+            for (hit, s, e), vec in zip(spans, vectors, strict=True)
+        ]
+
+    def score(
+        self, question: str, hits: list[Hit], cands: list[Candidate] | None = None
+    ) -> list[Candidate]:
+        """Candidates with their support for ``question``, best first."""
+        cands = [replace(c) for c in cands] if cands is not None else self.candidates(hits)
         if not cands:
             return []
-        vectors = np.asarray(
-            self.embeddings.embed_documents([clean_sentence(c.text) for c in cands])
-        )
         query = np.asarray(self.embeddings.embed_query(question))
         q_terms = set(terms(question))
         chunk_overlap = {h.id: keyword_overlap(q_terms, h.text) for h in hits}
@@ -111,13 +125,14 @@ class ExtractiveBackend:
         known = 1.0 - UNKNOWN_NAME_PENALTY * unknown_share(question, passages)
         if unknown_full_names(question, passages):
             known *= WRONG_KIND_PENALTY
-        for cand, vec in zip(cands, vectors, strict=True):
+        for cand in cands:
             score = support_score(
-                float(vec @ query), keyword_overlap(q_terms, cand.text), chunk_overlap[cand.hit.id]
+                float(cand.vector @ query),
+                keyword_overlap(q_terms, cand.text),
+                chunk_overlap[cand.hit.id],
             )
             fits = can_answer(kind, cand.text, q_terms)
             cand.support = score * known * (1.0 if fits else WRONG_KIND_PENALTY)
-            cand.vector = vec  # type: ignore[attr-defined]
         ranked = sorted(cands, key=lambda c: -c.support)
         if asks_for_a_person(question):
             ranked = self._check_person(question, ranked)
@@ -157,7 +172,7 @@ class ExtractiveBackend:
                 break
             if sum(len(c.text) for c in chosen) + len(cand.text) > MAX_CHARS:
                 continue
-            if any(float(cand.vector @ c.vector) > DUPLICATE for c in chosen):  # type: ignore[attr-defined]
+            if any(float(cand.vector @ c.vector) > DUPLICATE for c in chosen):
                 continue
             chosen.append(cand)
         return chosen
@@ -172,9 +187,23 @@ class ExtractiveBackend:
         yield from words_of(answer.answer)
         yield answer
 
+    def pick(self, question: str, hits: list[Hit]) -> list[Candidate]:
+        """The sentences to quote; each part of a compound question gets its own."""
+        parts = question_parts(question)
+        cands = self.candidates(hits)
+        if len(parts) == 1:
+            return self.choose(self.score(question, hits, cands))
+        picked: list[Candidate] = []
+        share = max(1, MAX_SENTENCES // len(parts))
+        for part in parts:
+            for cand in self.choose(self.score(part, hits, cands))[:share]:
+                if all((cand.hit.id, cand.start) != (c.hit.id, c.start) for c in picked):
+                    picked.append(cand)
+        return picked
+
     def answer(self, question: str, hits: list[Hit]) -> Answer:
         """Quote the chosen sentences with markers, or refuse."""
-        chosen = self.choose(self.score(question, hits))
+        chosen = self.pick(question, hits)
         if not chosen:
             return Answer(question, REFUSAL, True, self.name, [], hits)
         sources: dict[str, Source] = {}
