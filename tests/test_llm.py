@@ -166,3 +166,35 @@ def test_local_server_that_fails_to_start_names_its_log(
                                         "local_model": broken})  # fmt: skip
     with pytest.raises(AssistantError, match=r"exited while starting .*local-llm\.log"):
         Assistant(local, embeddings).ask("Where did Kim's armored train go?")
+
+
+def test_local_server_ends_when_its_parent_is_killed(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """A process that started the server and then died uncleanly leaves no server behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, time\n"
+        "from pathlib import Path\n"
+        "from assistant.answer.local_server import LocalServer, bundled_model\n"
+        "s = LocalServer(bundled_model(), 1024, 1, Path(sys.argv[1]))\n"
+        "s.start()\n"
+        "print(s.process.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script, str(tmp_path / "log")],
+                              stdout=subprocess.PIPE, text=True)  # fmt: skip
+    server_pid = int(parent.stdout.readline())
+    os.kill(parent.pid, signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        try:
+            os.kill(server_pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.kill(server_pid, signal.SIGKILL)
+    pytest.fail("the llama.cpp server outlived its parent")

@@ -25,9 +25,17 @@ BUNDLED_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
 MODEL_ALIAS = "local"
 
 # Runs in the child: load the model, serve until killed. Server() returns once the
-# HTTP server listens (in native threads), so the child then only waits.
+# HTTP server listens (in native threads), so the child then only waits, watching
+# its parent: if the parent dies without stopping it (SIGKILL, SIGTERM skip atexit),
+# the server ends too instead of lingering as an orphan.
 _LAUNCHER = """
-import sys, threading, xllamacpp as xlc
+import os, sys, threading, time, xllamacpp as xlc
+parent = int(sys.argv[6])
+def watch():
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
 p = xlc.CommonParams()
 p.model.path = sys.argv[1]
 p.hostnames = ["127.0.0.1"]
@@ -38,7 +46,6 @@ p.n_parallel = 1
 p.model_alias = {sys.argv[5]}
 p.offline = True
 server = xlc.Server(p)
-print("listening", flush=True)
 threading.Event().wait()
 """
 
@@ -79,7 +86,7 @@ class LocalServer:
         with self.log_path.open("wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-c", _LAUNCHER, str(self.model), str(port),
-                 str(self.context), str(self.threads), MODEL_ALIAS],
+                 str(self.context), str(self.threads), MODEL_ALIAS, str(os.getpid())],
                 stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log,
                 start_new_session=True,
             )  # fmt: skip
