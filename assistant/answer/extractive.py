@@ -22,7 +22,6 @@ from assistant.answer.question_type import (
     expected,
     has_new_name,
     unknown_full_names,
-    unknown_share,
     who_verb,
 )
 from assistant.conversation import carry_forward
@@ -37,19 +36,18 @@ if TYPE_CHECKING:
     from assistant.retrieval import Hit
 
 # Calibrated on the seed gold set (tests/eval/seeds.jsonl, k=4), with the checks
-# below applied. Best support of the 25 single-story questions (fact + paraphrase):
-# 0.13-0.91, 23 of them >= 0.248; the 2 below are paraphrases naming places the
-# text never does ("envoys from Moscow and Beijing"). The 13 questions the seeds
-# do not answer: 0.01-0.214, except "What model of rifle did Putin give Kim?"
-# (0.72: every word of it is in the text). 0.23 sits in the middle of that gap.
-# Prompt injections are refused before answering (pipeline.refuse).
+# below applied: the best support of its 25 single-story answerable questions
+# (fact + paraphrase) is 0.26-0.91; of the 13 questions the seeds do not answer,
+# 0.03-0.20, except "What model of rifle did Putin give Kim?" (0.72: every word
+# of it is in the text). 0.23 sits in the middle of that gap. Prompt injections
+# are refused before any backend answers (pipeline.refuse).
 MIN_SUPPORT = 0.23
-UNKNOWN_NAME_PENALTY = 0.6
 WRONG_KIND_PENALTY = 0.25
+HEADLINE_WEIGHT = 0.85
 SAME_VERB = 0.6  # word similarity at which "gave" counts as the "giving" of a sentence
 MAX_SENTENCES = 3
 MAX_CHARS = 700
-RELATIVE = 0.85  # a further sentence must score within 15% of the best one
+RELATIVE = 0.75  # a further sentence must score within 25% of the best one
 DUPLICATE = 0.9  # sentences this similar to one already chosen add nothing
 # "..., and what did Kim thank Putin for?": a second question joined to the first.
 _COMPOUND = re.compile(
@@ -79,6 +77,11 @@ def keyword_overlap(question_terms: set[str], text: str) -> float:
 def support_score(similarity: float, overlap: float, context_overlap: float) -> float:
     """How well a sentence answers: semantic similarity, its own and its chunk's keyword overlap."""
     return 0.55 * similarity + 0.3 * overlap + 0.15 * context_overlap
+
+
+def is_headline(cand: Candidate) -> bool:
+    """A "Main Topic:" line: it names what the story is about, the key points hold the facts."""
+    return cand.start == 0 and cand.hit.text.startswith("Main Topic:")
 
 
 def question_parts(question: str) -> list[str]:
@@ -119,12 +122,10 @@ class ExtractiveBackend:
         chunk_overlap = {h.id: keyword_overlap(q_terms, h.text) for h in hits}
         kind = expected(question)
         passages = [h.text for h in hits]
-        # Names and figures of the question that no passage mentions (a person, a year
-        # the documents never name) make it likely the documents do not answer it;
-        # a full name none of whose parts appear ("Xi Jinping") all the more.
-        known = 1.0 - UNKNOWN_NAME_PENALTY * unknown_share(question, passages)
-        if unknown_full_names(question, passages):
-            known *= WRONG_KIND_PENALTY
+        # A full name in the question none of whose parts the passages mention ("Xi
+        # Jinping") means they are about someone else. Single unknown names are no
+        # such sign: questions say "Moscow" or "Brussels" for Russia or the EU.
+        known = WRONG_KIND_PENALTY if unknown_full_names(question, passages) else 1.0
         for cand in cands:
             score = support_score(
                 float(cand.vector @ query),
@@ -133,6 +134,10 @@ class ExtractiveBackend:
             )
             fits = can_answer(kind, cand.text, q_terms)
             cand.support = score * known * (1.0 if fits else WRONG_KIND_PENALTY)
+            if is_headline(cand):
+                # A headline matches questions about its story so well because it
+                # restates the topic; prefer the key point that says more.
+                cand.support *= HEADLINE_WEIGHT
         ranked = sorted(cands, key=lambda c: -c.support)
         if asks_for_a_person(question):
             ranked = self._check_person(question, ranked)
