@@ -239,6 +239,9 @@ def evaluate(
     compare: Annotated[
         Path | None, typer.Option(metavar="PREVIOUS.json", help="Show changes since a report.")
     ] = None,
+    judge: Annotated[
+        bool, typer.Option("--judge", help="Also grade answers with the LLM backend (judged).")
+    ] = False,
 ) -> None:
     """Run the questions of DATASET and report retrieval, answers, refusals and citations."""
     from rich.console import Console
@@ -246,6 +249,7 @@ def evaluate(
 
     from assistant.evaluation import dataset as questions
     from assistant.evaluation import report, runner, summary
+    from assistant.evaluation.judge import judge_for
 
     settings = _settings()
     if backend:
@@ -261,10 +265,11 @@ def evaluate(
             f"{ingested.chunks_added} added, {ingested.chunks_unchanged} unchanged, "
             f"{ingested.chunks_deleted} deleted"
         )
+    grader = judge_for(assistant.backend) if judge else None
     with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task("Asking", total=len(items))
         result = runner.evaluate(
-            assistant, items, k, dataset, lambda n, _: progress.update(task, completed=n)
+            assistant, items, k, dataset, lambda n, _: progress.update(task, completed=n), grader
         )
     if previous is not None:
         result["compare"] = {

@@ -185,3 +185,23 @@ def test_eval_command_usage_errors(tmp_path: Path, cache_dir: Path) -> None:
     bad.write_text('{"id": "a", "question": "Q?", "answer": "A"}\n{"id": "b"\n')
     broken = run(str(bad), store=store, cache=cache_dir, cwd=tmp_path)
     assert broken.returncode == 2 and "bad.jsonl line 2: not valid JSON" in broken.stderr
+
+
+def test_the_llm_judge_grades_with_the_local_model(llm_settings: Settings, embeddings) -> None:  # type: ignore[no-untyped-def]
+    from assistant.evaluation.judge import judge_for
+
+    assistant = Assistant(llm_settings, embeddings)
+    items = [Item("a", "What does Russia seek to buy from North Korea?", ["ammunition"])]
+    result = runner.evaluate(assistant, items, 4, judge=judge_for(assistant.backend))
+    verdict = result["questions"][0].get("judge")
+    assert result["meta"]["judged"] is True
+    assert verdict is not None and set(verdict) == {"correct", "faithful", "reason"}
+    assert verdict["correct"] is None or 0.0 <= verdict["correct"] <= 1.0
+
+
+def test_judge_needs_an_llm_backend(seeded: Assistant) -> None:
+    from assistant.errors import UsageError
+    from assistant.evaluation.judge import judge_for
+
+    with pytest.raises(UsageError, match="--judge needs an LLM backend"):
+        judge_for(seeded.backend)

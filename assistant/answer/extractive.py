@@ -45,6 +45,7 @@ MIN_SUPPORT = 0.23
 WRONG_KIND_PENALTY = 0.25
 HEADLINE_WEIGHT = 0.85
 SAME_VERB = 0.6  # word similarity at which "gave" counts as the "giving" of a sentence
+WORD_CACHE = 20_000  # single-word vectors kept for verb matching (~30 MB)
 MAX_SENTENCES = 3
 MAX_CHARS = 700
 RELATIVE = 0.75  # a further sentence must score within 25% of the best one
@@ -146,6 +147,8 @@ class ExtractiveBackend:
     def _check_person(self, question: str, ranked: list[Candidate]) -> list[Candidate]:
         """A who-question is answered by a sentence with its verb (or a new name)."""
         verb = who_verb(question)
+        if verb:
+            self._embed_words([verb, *(w for c in ranked for w in words(c.text))])
         for cand in ranked:
             ok = self._has_verb(verb, cand.text) if verb else has_new_name(cand.text, question)
             if not ok:
@@ -159,11 +162,17 @@ class ExtractiveBackend:
         others = [w for w in dict.fromkeys(words(sentence)) if not is_stopword(w)]
         return bool(others) and max(self._word_similarity(verb, w) for w in others) >= SAME_VERB
 
-    def _word_similarity(self, a: str, b: str) -> float:
-        missing = [w for w in (a, b) if w not in self._words]
+    def _embed_words(self, candidates: list[str]) -> None:
+        """Vectors of the words not seen before, in one batch."""
+        missing = [w for w in dict.fromkeys(candidates) if w not in self._words]
+        if len(self._words) + len(missing) > WORD_CACHE:
+            self._words.clear()
         if missing:
             vectors = self.embeddings.embed_documents(missing)
             self._words.update(zip(missing, map(np.asarray, vectors), strict=True))
+
+    def _word_similarity(self, a: str, b: str) -> float:
+        self._embed_words([a, b])
         return float(self._words[a] @ self._words[b])
 
     def choose(self, ranked: list[Candidate]) -> list[Candidate]:

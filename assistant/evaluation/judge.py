@@ -1,8 +1,8 @@
 """The optional LLM judge: its interface, its prompt (``prompts/judge.txt``) and its verdicts.
 
-Only the seam is here: a judge needs the LLM client of the openai/local
-backends, and grades nothing until one is configured. Judged figures are
-always labelled "judged" in reports.
+A judge needs the chat model of an LLM backend (openai or local): `assistant
+eval --judge` grades with the configured one and fails clearly without one.
+Judged figures are always labelled "judged" in reports.
 """
 
 from __future__ import annotations
@@ -63,3 +63,28 @@ def _score(value: Any) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return min(1.0, max(0.0, float(value)))
+
+
+class LLMJudge:
+    """Grades with the chat model of an LLM answer backend."""
+
+    def __init__(self, chat: Any) -> None:
+        self.chat = chat
+
+    def grade(self, item: Item, answer: dict[str, Any]) -> dict[str, Any]:
+        """Ask the model, read its JSON verdict."""
+        reply = self.chat.invoke(prompt(item, answer))
+        return verdict(str(reply.content))
+
+
+def judge_for(backend: Any) -> LLMJudge:
+    """The judge of an LLM backend; the extractive backend has no model to judge with."""
+    from assistant.errors import UsageError
+
+    chat = getattr(backend, "chat", None)
+    if chat is None:
+        raise UsageError(
+            "--judge needs an LLM backend: set OPENAI_API_KEY or OPENAI_BASE_URL, or pass "
+            "--backend local."
+        )
+    return LLMJudge(chat)
