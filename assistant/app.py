@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import streamlit as st
-from pydantic import ValidationError
 
 from assistant.config import Settings
 from assistant.documents import SUPPORTED_SUFFIXES
@@ -40,12 +39,9 @@ EXAMPLES = (
 def load_settings() -> Settings:
     """The one settings object, from ASSISTANT_* variables and .env; a bad value stops the page."""
     try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        st.error(f"Invalid setting: {problems}")
+        return Settings.load()
+    except AssistantError as exc:
+        st.error(str(exc)[:1].upper() + str(exc)[1:])
         st.stop()
 
 

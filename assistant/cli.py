@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from assistant.errors import AssistantError, UsageError
+from assistant.errors import AssistantError
 
 if TYPE_CHECKING:
     from assistant.answer.base import Answer
@@ -29,17 +29,9 @@ app = typer.Typer(
 
 
 def _settings() -> Settings:
-    from pydantic import ValidationError
-
     from assistant.config import Settings
 
-    try:
-        return Settings()
-    except ValidationError as exc:
-        problems = "; ".join(
-            f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors()
-        )
-        raise UsageError(f"invalid setting: {problems}") from None
+    return Settings.load()
 
 
 def _assistant(k: int | None = None) -> Assistant:

@@ -69,6 +69,22 @@ class Settings(BaseSettings):
     max_file_mb: float = Field(20.0, gt=0, description="Largest document file ingested.")
     cache_dir: Path = Field(default_factory=_default_cache_dir)
 
+    @classmethod
+    def load(cls) -> Settings:
+        """Settings from the environment; a bad value is a UsageError naming the variable."""
+        from pydantic import ValidationError
+
+        from assistant.errors import UsageError
+
+        try:
+            return cls()
+        except ValidationError as exc:
+            problems = "; ".join(
+                f"ASSISTANT_{'_'.join(map(str, e['loc'])).upper()}: {e['msg']}"
+                for e in exc.errors()
+            )
+            raise UsageError(f"invalid setting: {problems}") from None
+
     @property
     def embedding_model_name(self) -> str:
         """The name recorded on a collection for the embedder in use."""

@@ -161,3 +161,27 @@ def make_embeddings(settings: Settings) -> Any:
                 base_url=settings.openai_base_url or None,
             )
     raise OfflineAssetError(f"Unknown embedding '{settings.embedding}': use minilm or openai.")
+
+
+def chroma_reference(folder: Path) -> Any:
+    """Chroma's own ONNXMiniLM_L6_V2 reading these same model files (no download).
+
+    The yardstick for this embedder: the tests check its vectors against it and
+    bench/embed.py times both. ``folder`` receives links to the files in the
+    layout Chroma expects.
+    """
+    from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
+
+    onnx, tokenizer = model_files()
+    target = folder / ONNXMiniLM_L6_V2.EXTRACTED_FOLDER_NAME
+    target.mkdir(parents=True, exist_ok=True)
+    for file in (f for f in tokenizer.parent.iterdir() if f.is_file()):
+        (target / file.name).unlink(missing_ok=True)
+        (target / file.name).symlink_to(file)
+    (target / "model.onnx").unlink(missing_ok=True)
+    (target / "model.onnx").symlink_to(onnx)
+
+    class Reference(ONNXMiniLM_L6_V2):
+        DOWNLOAD_PATH = folder
+
+    return Reference()

@@ -9,7 +9,6 @@ after the other in this one process; the table gives chunks/s and the ratio.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -40,26 +39,6 @@ def chunks(datasets: Path, n: int) -> list[str]:
     return out[:n]
 
 
-def chroma_stock(folder: Path):  # type: ignore[no-untyped-def]
-    """Chroma's ONNXMiniLM_L6_V2 reading our model files instead of downloading its own."""
-    from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
-
-    from assistant.embeddings import model_files
-
-    onnx, tokenizer = model_files()
-    target = folder / ONNXMiniLM_L6_V2.EXTRACTED_FOLDER_NAME
-    target.mkdir(parents=True)
-    for file in tokenizer.parent.iterdir():
-        if file.is_file():
-            os.symlink(file, target / file.name)
-    os.symlink(onnx, target / "model.onnx")
-
-    class Stock(ONNXMiniLM_L6_V2):
-        DOWNLOAD_PATH = folder
-
-    return Stock()
-
-
 def timed(fn, texts: list[str]) -> tuple[float, np.ndarray]:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
     vectors = np.asarray(fn(texts), dtype=np.float32)
@@ -72,12 +51,12 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=1000)
     args = parser.parse_args()
 
-    from assistant.embeddings import MiniLMEmbeddings
+    from assistant.embeddings import MiniLMEmbeddings, chroma_reference
 
     texts = chunks(args.datasets, args.chunks)
     ours = MiniLMEmbeddings()
     with tempfile.TemporaryDirectory() as tmp:
-        stock = chroma_stock(Path(tmp))
+        stock = chroma_reference(Path(tmp))
         stock(texts[:8])  # load both sessions before timing
         ours.embed_array(texts[:8])
         stock_s, stock_v = timed(stock, texts)

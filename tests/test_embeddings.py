@@ -2,33 +2,18 @@
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
 from conftest import SEED_FILE
 
 from assistant.embeddings import DIMENSION, MiniLMEmbeddings, model_files
+from assistant.embeddings import chroma_reference as reference_function
 
 
 @pytest.fixture(scope="module")
 def chroma_reference(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """Chroma's stock ONNXMiniLM_L6_V2, pointed at our model files instead of its download."""
-    from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
-
-    folder = tmp_path_factory.mktemp("chroma-model")
-    onnx_dir = folder / ONNXMiniLM_L6_V2.EXTRACTED_FOLDER_NAME
-    onnx_dir.mkdir()
-    onnx, tokenizer = model_files()
-    for file in tokenizer.parent.iterdir():
-        if file.is_file():
-            os.symlink(file, onnx_dir / file.name)
-    os.symlink(onnx, onnx_dir / "model.onnx")
-
-    class Reference(ONNXMiniLM_L6_V2):
-        DOWNLOAD_PATH = folder
-
-    return Reference()
+    return reference_function(tmp_path_factory.mktemp("chroma-model"))
 
 
 def _texts() -> list[str]:
