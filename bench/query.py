@@ -129,6 +129,7 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--embed", type=int, default=10_000)
+    parser.add_argument("--name", default="query", help="Results file: bench/results/NAME.json")
     args = parser.parse_args()
 
     from chromadb.api.client import SharedSystemClient
@@ -166,7 +167,7 @@ def main() -> None:
             e, s = embedded[stage], on_server[stage]
             print(f"{stage:<10}{e['p50']:>14}{e['p95']:>8}{s['p50']:>12}{s['p95']:>8}")
     payload = {"queries": len(questions), "real_vectors": len(base), "sizes": results}
-    print(f"written to {save('query', payload)}")
+    print(f"written to {save(args.name, payload)}")
 
 
 if __name__ == "__main__":
