@@ -109,3 +109,19 @@ def peak_rss_mib() -> float:
     import resource
 
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def write_question_set(out: Path, docs: Path, documents: dict[str, str], rows: list[dict]) -> None:
+    """Write ``documents`` (file name -> text) into ``docs`` and ``rows`` as questions.jsonl.
+
+    Files of an earlier run that are no longer part of the set are removed, so
+    `assistant eval --docs` sees exactly this set.
+    """
+    docs.mkdir(parents=True, exist_ok=True)
+    for stale in docs.glob("*.txt"):
+        if stale.name not in documents:
+            stale.unlink()
+    for name, text in documents.items():
+        (docs / name).write_text(text + "\n", encoding="utf-8")
+    lines = [json.dumps(r, ensure_ascii=False) for r in rows]
+    (out / "questions.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")

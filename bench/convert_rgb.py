@@ -17,8 +17,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import write_question_set
 
 
 def snippet_file(text: str) -> str:
@@ -60,14 +64,9 @@ def convert(path: Path, out: Path) -> tuple[int, int]:
         for text in entry["positive"] + entry["negative"]
         if text.strip()
     }
-    for stale in docs.glob("snip-*.txt"):  # from an earlier run of another version
-        if stale.name not in snippets:
-            stale.unlink()
-    for name, text in snippets.items():
-        (docs / name).write_text(text + "\n", encoding="utf-8")
-    lines = [json.dumps(row(entry), ensure_ascii=False) for entry in entries]
-    (out / "questions.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return len(lines), len(snippets)
+    rows = [row(entry) for entry in entries]
+    write_question_set(out, docs, snippets, rows)
+    return len(rows), len(snippets)
 
 
 def main() -> None:

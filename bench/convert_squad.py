@@ -15,8 +15,12 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import sys
 from pathlib import Path
 from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import write_question_set
 
 
 def context_file(context: str) -> str:
@@ -46,14 +50,9 @@ def convert(folder: Path, out: Path, limit: int | None = None) -> tuple[int, int
     docs = out / "squad-docs"
     docs.mkdir(parents=True, exist_ok=True)
     contexts = {context_file(q["context"]): q["context"].strip() for q in queries}
-    for stale in docs.glob("ctx-*.txt"):  # from an earlier run with other questions
-        if stale.name not in contexts:
-            stale.unlink()
-    for name, text in contexts.items():
-        (docs / name).write_text(text + "\n", encoding="utf-8")
-    lines = [json.dumps(row(q, truth[q["id"]]), ensure_ascii=False) for q in queries]
-    (out / "questions.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return len(lines), len(contexts)
+    rows = [row(q, truth[q["id"]]) for q in queries]
+    write_question_set(out, docs, contexts, rows)
+    return len(rows), len(contexts)
 
 
 def main() -> None:
