@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from assistant.errors import AssistantError
+from assistant.loaders import SUPPORTED_SUFFIXES
 
 if TYPE_CHECKING:
     from assistant.answer.base import Answer
@@ -71,7 +72,10 @@ def _print_error(message: str, code: int) -> NoReturn:
 
 @app.command()
 def ingest(
-    paths: Annotated[list[Path], typer.Argument(help="Files or folders of .txt / .md documents.")],
+    paths: Annotated[
+        list[Path],
+        typer.Argument(help=f"Files or folders of documents ({', '.join(SUPPORTED_SUFFIXES)})."),
+    ],
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="Drop the collection and index everything afresh.")
     ] = False,
@@ -134,6 +138,8 @@ def _echo(piece: str) -> str:
 
 
 def _explain(answer: Answer, verbose: bool) -> None:
+    from assistant.retrieval import source_location
+
     if verbose and answer.standalone_question != answer.question:
         typer.echo(f"(standalone question: {answer.standalone_question})")
     for sentence in answer.unsupported:
@@ -141,8 +147,7 @@ def _explain(answer: Answer, verbose: bool) -> None:
     if answer.sources:
         typer.echo("\nSources:")
     for src in answer.sources:
-        first, last = src.lines
-        where = f"line {first}" if first == last else f"lines {first}-{last}"
+        where = source_location(src, answer.retrieved)
         typer.echo(f"[{src.n}] {src.source}, {where}: {src.quote}")
     if verbose:
         timings = ", ".join(f"{k} {v:.0f} ms" for k, v in answer.timings_ms.items())

@@ -1,4 +1,8 @@
-"""Load text files and split them into structure-aware chunks with exact offsets.
+"""Load document files and split them into structure-aware chunks with exact offsets.
+
+Reading each format is ``loaders``' job; here files are found, skipped with a
+reason when they cannot be used, and chunked. A PDF is chunked page by page, so
+every chunk lies on one page and records it.
 
 Stories: in a news-summary file (the seed format) each non-empty line is one
 story, except that a ``Main Topic:`` line and its ``Key Points:`` lines form one.
@@ -9,6 +13,7 @@ reads at most 256 word pieces, so a longer chunk would be silently cut.
 
 from __future__ import annotations
 
+import bisect
 import hashlib
 import re
 from collections.abc import Iterable, Iterator
@@ -18,8 +23,8 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from assistant.errors import NoDocumentsError
+from assistant.loaders import SUPPORTED_SUFFIXES, Unreadable, load
 
-SUPPORTED_SUFFIXES = (".txt", ".md")
 _MAIN_TOPIC = "Main Topic:"
 _CONTINUATION = re.compile(r"^(Key Points:|\d+\.\s)")
 
@@ -30,6 +35,7 @@ class SourceFile:
 
     ``root`` names the folder it was found in; ``whole_folder`` says whether that
     whole folder was ingested (so files missing from it were deleted).
+    ``page_starts`` (PDFs only) holds the offset in ``text`` where each page begins.
     """
 
     source: str
@@ -37,6 +43,7 @@ class SourceFile:
     text: str
     root: str
     whole_folder: bool
+    page_starts: tuple[int, ...] = ()
 
 
 @dataclass
@@ -57,33 +64,42 @@ def _candidates(path: Path) -> Iterator[tuple[Path, Path]]:
             yield path, file
 
 
-def load_paths(paths: Iterable[Path]) -> LoadReport:
-    """Read every supported file under ``paths`` (UTF-8); unreadable files are reported."""
+def load_paths(paths: Iterable[Path], max_file_mb: float) -> LoadReport:
+    """Read every supported file under ``paths``; each file that cannot be used is reported."""
     report = LoadReport()
     for path in paths:
         if not path.exists():
             raise NoDocumentsError(f"{path}: no such file or folder.")
         for root, file in _candidates(path):
-            rel = file.relative_to(root).as_posix()
-            if file.suffix.lower() not in SUPPORTED_SUFFIXES:
-                if path.is_file():
-                    report.skipped.append((str(file), "unsupported file type"))
-                continue
             try:
-                text = file.read_text(encoding="utf-8")
-            except UnicodeDecodeError:
-                report.skipped.append((str(file), "not valid UTF-8"))
+                loaded = load(file, max_file_mb)
+            except Unreadable as exc:
+                report.skipped.append((str(file), str(exc)))
                 continue
+            rel = file.relative_to(root).as_posix()
             name = root.resolve().name
             report.files.append(
-                SourceFile(rel, f"{name}/{rel}", text, root=name, whole_folder=path.is_dir())
+                SourceFile(
+                    rel,
+                    f"{name}/{rel}",
+                    loaded.text,
+                    root=name,
+                    whole_folder=path.is_dir(),
+                    page_starts=loaded.page_starts,
+                )
             )
     if not report.files:
-        names = ", ".join(str(p) for p in paths)
-        raise NoDocumentsError(
-            f"No supported files ({', '.join(SUPPORTED_SUFFIXES)}) found in {names}."
-        )
+        raise NoDocumentsError(_nothing_found(paths, report.skipped))
     return report
+
+
+def _nothing_found(paths: Iterable[Path], skipped: list[tuple[str, str]]) -> str:
+    """The error when no file could be read: what is supported, and why each file was skipped."""
+    names = ", ".join(str(p) for p in paths)
+    message = f"No readable documents in {names} (supported: {', '.join(SUPPORTED_SUFFIXES)})."
+    shown = "; ".join(f"{name}: {why}" for name, why in skipped[:5])
+    more = f"; and {len(skipped) - 5} more" if len(skipped) > 5 else ""
+    return f"{message} Skipped {shown}{more}." if skipped else message
 
 
 def is_story_file(text: str) -> bool:
@@ -178,17 +194,30 @@ def piece_spans(text: str, pieces: list[str], base: int = 0) -> list[tuple[int, 
 
 
 def chunk_spans(
-    text: str, chunk_tokens: int = 200, overlap: int = 20, markdown: bool = False
+    text: str,
+    chunk_tokens: int = 200,
+    overlap: int = 20,
+    markdown: bool = False,
+    section_starts: tuple[int, ...] = (),
 ) -> list[tuple[int, int]]:
-    """(start, end) spans of the chunks of ``text``, in order."""
+    """(start, end) spans of the chunks of ``text``, in order; none crosses a section start."""
     if not text.strip():
         return []
-    if is_story_file(text):
+    if section_starts:
+        ends = [*section_starts[1:], len(text)]
+        spans = [_trimmed(text, s, e) for s, e in zip(section_starts, ends, strict=True)]
+        spans = [(s, e) for s, e in spans if s < e]
+    elif is_story_file(text):
         spans = story_spans(text)
     else:
-        first = len(text) - len(text.lstrip())
-        spans = [(first, len(text.rstrip()))]
+        spans = [_trimmed(text, 0, len(text))]
     return _split_spans(text, spans, chunk_tokens, overlap, markdown)
+
+
+def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
+    """``(start, end)`` narrowed to leave out leading and trailing whitespace."""
+    part = text[start:end]
+    return start + len(part) - len(part.lstrip()), start + len(part.rstrip())
 
 
 def title_of(chunk: str, limit: int = 80) -> str:
@@ -208,10 +237,13 @@ def content_hash(text: str) -> str:
 def chunk_file(file: SourceFile, chunk_tokens: int = 200, overlap: int = 20) -> list[Document]:
     """The chunks of one file as LangChain documents carrying their provenance."""
     markdown = file.source.lower().endswith(".md")
+    spans = chunk_spans(file.text, chunk_tokens, overlap, markdown, file.page_starts)
     docs = []
-    for index, (start, end) in enumerate(chunk_spans(file.text, chunk_tokens, overlap, markdown)):
+    for index, (start, end) in enumerate(spans):
         body = file.text[start:end]
         first_line = file.text.count("\n", 0, start) + 1
+        # Pages number from 1; page_starts[0] is 0, so bisect counts the pages begun by ``start``.
+        page = {"page": bisect.bisect_right(file.page_starts, start)} if file.page_starts else {}
         docs.append(
             Document(
                 page_content=body,
@@ -225,6 +257,7 @@ def chunk_file(file: SourceFile, chunk_tokens: int = 200, overlap: int = 20) -> 
                     "chunk_index": index,
                     "title": title_of(body),
                     "content_hash": content_hash(body),
+                    **page,
                 },
             )
         )

@@ -136,7 +136,7 @@ def ingest(
     on_progress: Progress | None = None,
 ) -> IngestReport:
     """Bring the collection in line with the files under ``paths``; see the module doc."""
-    loaded = load_paths(paths)  # raises before the store is touched when there is nothing
+    loaded = load_paths(paths, settings.max_file_mb)  # raises before the store is touched
     report = IngestReport(skipped=loaded.skipped)
     if rebuild:
         delete_collection(settings)

@@ -18,6 +18,8 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
     from langchain_core.embeddings import Embeddings
 
+    from assistant.answer.base import Source
+
 RRF_K = 60  # the constant of Cormack et al. (2009); damps the weight of the very first ranks
 CANDIDATES = 20  # how deep each ranking is read before fusing
 # A keyword hit counts only when the chunk holds at least half of the question's
@@ -50,6 +52,32 @@ class Hit:
     def lines(self) -> tuple[int, int]:
         """First and last line of the chunk in its file."""
         return int(self.metadata.get("line_start", 0)), int(self.metadata.get("line_end", 0))
+
+    @property
+    def page(self) -> int | None:
+        """Page of the chunk in a PDF (chunks never cross pages); None for other files."""
+        page = self.metadata.get("page")
+        return None if page is None else int(page)
+
+    @property
+    def location(self) -> str:
+        """Where the chunk is in its file, as citations show it."""
+        return location(self.lines, self.page)
+
+
+def location(lines: tuple[int, int], page: int | None = None) -> str:
+    """``page 3`` for a PDF chunk, else ``line 16`` or ``lines 1-5``."""
+    if page is not None:
+        return f"page {page}"
+    first, last = lines
+    return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
+def source_location(source: Source, retrieved: list[Hit]) -> str:
+    """Where a cited source is in its file, read from the retrieved chunk it was taken from."""
+    # A Source keeps only line numbers; its chunk's metadata (with the page) is on the hit.
+    hit = next((h for h in retrieved if h.id == source.chunk_id), None)
+    return hit.location if hit else location(source.lines)
 
 
 def _matches(wanted: set[str], text: str) -> bool:

@@ -101,30 +101,40 @@ def test_seed_like_text_respects_the_token_limit(tokens: list[str]) -> None:
 
 def test_load_reads_folders_recursively_and_reports_bad_files(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
+    (tmp_path / ".git").mkdir()
     (tmp_path / "a.txt").write_text("Alpha story.", encoding="utf-8")
     (tmp_path / "sub" / "b.md").write_text("# Beta\n\nBeta story.", encoding="utf-8")
-    (tmp_path / "bad.txt").write_bytes(b"caf\xe9 latin-1")
+    (tmp_path / "latin1.txt").write_bytes("Caf\xe9 latin-1".encode("latin-1"))
     (tmp_path / "image.png").write_bytes(b"\x89PNG")
-    report = load_paths([tmp_path])
-    assert sorted(f.source for f in report.files) == ["a.txt", "sub/b.md"]
+    (tmp_path / ".notes.txt").write_text("hidden", encoding="utf-8")
+    (tmp_path / ".git" / "HEAD").write_text("ref: refs/heads/main", encoding="utf-8")
+    report = load_paths([tmp_path], max_file_mb=20)
+    assert sorted(f.source for f in report.files) == ["a.txt", "latin1.txt", "sub/b.md"]
+    assert [f.text for f in report.files if f.source == "latin1.txt"] == ["Café latin-1"]
+    # Hidden files and folders are left out without a word; anything else is reported.
     assert [(Path(name).name, why) for name, why in report.skipped] == [
-        ("bad.txt", "not valid UTF-8")
+        ("image.png", "unsupported file type (.png)")
     ]
     assert {f.doc_id for f in report.files} == {
         f"{tmp_path.name}/a.txt",
+        f"{tmp_path.name}/latin1.txt",
         f"{tmp_path.name}/sub/b.md",
     }
 
 
 def test_missing_path_and_empty_folder_are_clear_errors(tmp_path: Path) -> None:
     with pytest.raises(NoDocumentsError, match="no such file or folder"):
-        load_paths([tmp_path / "nope"])
+        load_paths([tmp_path / "nope"], max_file_mb=20)
     (tmp_path / "notes.pdf").write_bytes(b"%PDF-1.4")
-    with pytest.raises(NoDocumentsError, match=r"No supported files \(\.txt, \.md\)"):
-        load_paths([tmp_path])
+    message = (
+        r"No readable documents in .* \(supported: \.txt, \.md, \.pdf, \.docx, \.html, \.htm\)\. "
+        r"Skipped .*notes\.pdf: corrupt or unreadable PDF"
+    )
+    with pytest.raises(NoDocumentsError, match=message):
+        load_paths([tmp_path], max_file_mb=20)
 
 
 def test_single_file_keeps_its_folder_as_root() -> None:
-    report = load_paths([SEED_FILE])
+    report = load_paths([SEED_FILE], max_file_mb=20)
     (only,) = report.files
     assert only.doc_id == f"{SEEDS.name}/{SEED_FILE.name}" and not only.whole_folder

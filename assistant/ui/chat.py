@@ -116,7 +116,7 @@ def show_sources(answer: Answer, turn_id: str) -> None:
         if answer.refused:
             st.caption("No passage answers the question; these were the closest.")
         for source in answer.sources:
-            st.markdown(cited_html(source, turn_id), unsafe_allow_html=True)
+            st.markdown(cited_html(source, answer, turn_id), unsafe_allow_html=True)
         if answer.sources and others:
             st.caption("Also retrieved, not cited")
         for hit in others:

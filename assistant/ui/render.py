@@ -13,6 +13,8 @@ import html
 import re
 from typing import TYPE_CHECKING
 
+from assistant.retrieval import source_location
+
 if TYPE_CHECKING:
     from assistant.answer.base import Answer, Source
     from assistant.retrieval import Hit
@@ -44,12 +46,6 @@ def text_html(text: str) -> str:
     """``text`` escaped for HTML, on one line."""
     cleaned = _CONTROL.sub("", text.replace("\r\n", "\n"))
     return html.escape(cleaned).replace("\n", "<br>")
-
-
-def lines_label(lines: tuple[int, int]) -> str:
-    """``line 16`` or ``lines 1-5``."""
-    first, last = lines
-    return f"line {first}" if first == last else f"lines {first}-{last}"
 
 
 def merge_spans(spans: list[tuple[int, int]], length: int) -> list[tuple[int, int]]:
@@ -96,11 +92,11 @@ def anchor_id(turn_id: str, n: int) -> str:
     return f"src-{turn_id}-{n}"
 
 
-def _marker(n: int, cited: dict[int, Source], turn_id: str) -> str:
-    source = cited.get(n)
+def _marker(n: int, answer: Answer, turn_id: str) -> str:
+    source = next((s for s in answer.sources if s.n == n), None)
     if source is None:
         return f"[{n}]"
-    tip = f"{source.source}, {lines_label(source.lines)}: {source.quote}"
+    tip = f"{source.source}, {source_location(source, answer.retrieved)}: {source.quote}"
     return (
         f'<a href="#{anchor_id(turn_id, n)}" target="_self" style="{CITE}" '
         f'title="{html.escape(tip)}">[{n}]</a>'
@@ -113,22 +109,20 @@ def answer_html(answer: Answer, turn_id: str) -> str:
     for sentence in answer.unsupported:
         if sentence.text.strip():
             text = text.replace(sentence.text, _SUPPORT_ON + sentence.text + _SUPPORT_OFF, 1)
-    cited = {s.n: s for s in answer.sources}
     # split() with a group puts each marker's number at the odd positions
     parts = MARKER.split(text)
     body = "".join(
-        _marker(int(part), cited, turn_id) if i % 2 else text_html(part)
+        _marker(int(part), answer, turn_id) if i % 2 else text_html(part)
         for i, part in enumerate(parts)
     )
     body = body.replace(_SUPPORT_ON, UNSUPPORTED).replace(_SUPPORT_OFF, "</span>")
     return f"<div>{body}</div>"
 
 
-def cited_html(source: Source, turn_id: str) -> str:
-    """A cited source: number, file, lines, and its chunk with the quoted sentences marked."""
-    head = (
-        f"<b>[{source.n}]</b> <code>{text_html(source.source)}</code>, {lines_label(source.lines)}"
-    )
+def cited_html(source: Source, answer: Answer, turn_id: str) -> str:
+    """A cited source: number, file, page or lines, and its chunk with the quotes marked."""
+    where = source_location(source, answer.retrieved)
+    head = f"<b>[{source.n}]</b> <code>{text_html(source.source)}</code>, {where}"
     body = highlight(source.text, quote_spans(source))
     return (
         f'<div id="{anchor_id(turn_id, source.n)}">{head}<div style="{PASSAGE}">{body}</div></div>'
@@ -144,7 +138,7 @@ def retrieved_html(hit: Hit) -> str:
     scores = (
         f"score {hit.score:.4f}" + _score(hit.dense, "dense", 2) + _score(hit.keyword, "bm25", 2)
     )
-    head = f"<code>{text_html(hit.source)}</code>, {lines_label(hit.lines)} · {scores}"
+    head = f"<code>{text_html(hit.source)}</code>, {hit.location} · {scores}"
     return f'<div style="{GREYED}">{head}<br>{text_html(hit.text)}</div>'
 
 
@@ -157,7 +151,7 @@ def conversation_markdown(answers: list[Answer]) -> str:
         if answer.sources:
             out.append("**Sources**\n")
         for src in answer.sources:
-            out.append(f"[{src.n}] `{src.source}`, {lines_label(src.lines)}:\n")
+            out.append(f"[{src.n}] `{src.source}`, {source_location(src, answer.retrieved)}:\n")
             out.append("\n".join(f"> {line}" for line in src.text.splitlines()) + "\n")
             if src.quotes:
                 out.append(f"Cited: “{src.quote}”\n")
