@@ -99,12 +99,14 @@ def read_text(path: Path) -> Loaded:
 
 def read_pdf(path: Path) -> Loaded:
     """The text layer of a PDF, page by page; pages are separated by a blank line."""
-    from pypdf.errors import FileNotDecryptedError
+    from pypdf.errors import DependencyError, FileNotDecryptedError
 
     try:
         pages = [_newlines(text) for text in _pdf_pages(path)]
     except FileNotDecryptedError:
         raise Unreadable("encrypted PDF (needs a password)") from None
+    except DependencyError as exc:  # AES encryption needs pypdf's optional `cryptography`
+        raise Unreadable(f"encrypted PDF that cannot be opened here ({exc})") from None
     except Exception as exc:  # pypdf raises many types on malformed files; all mean "unreadable"
         raise Unreadable(f"corrupt or unreadable PDF ({exc})") from None
     if not any(p.strip() for p in pages):
