@@ -170,7 +170,7 @@ def local_backend(settings: Settings, embeddings: Any) -> Backend:
     server = shared_server(model, settings.local_context, threads, log)
     return OpenAIBackend(
         settings, embeddings, base_url=server.base_url, api_key="local", model=MODEL_ALIAS,
-        window=settings.local_context, name="local",
+        window=settings.local_context, name="local", grammar=True,
     )  # fmt: skip
 
 

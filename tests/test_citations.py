@@ -119,3 +119,49 @@ def test_encoding_and_window_follow_the_model() -> None:
     assert encoding_for("gpt-4.1") == encoding_for("o3-mini") == "o200k_base"
     assert encoding_for("gpt-3.5-turbo") == encoding_for("llama-3") == "cl100k_base"
     assert window_for("gpt-4o") == 128_000 and window_for("local", default=4096) == 4096
+
+
+GIFTS = (
+    "Putin and Kim exchanged rifles as gifts during their meeting in Russia, "
+    "with Putin also giving Kim a glove from a space suit."
+)
+FARES = "Bus fares in the capital rise by ten percent in June."
+
+
+def _hits() -> list:  # type: ignore[type-arg]
+    from assistant.retrieval import Hit
+
+    return [Hit(f"c{i}", text, {"source": f"{i}.txt"}, 1.0) for i, text in enumerate([FARES, GIFTS])]
+
+
+def test_a_marker_at_the_wrong_source_is_moved_to_the_one_that_backs_the_sentence(
+    embeddings,
+) -> None:  # type: ignore[no-untyped-def]
+    from assistant.answer.checks import check_answer
+
+    raw = "Putin and Kim exchanged rifles as gifts during their meeting in Russia [1]."
+    answer = check_answer("What gifts?", raw, _hits(), _hits(), embeddings, "openai")
+    assert not answer.refused and answer.corrected_markers == 1
+    assert [s.source for s in answer.sources] == ["1.txt"], "cites the gifts story, not the fares"
+    assert answer.sentences[0].supported and answer.sentences[0].citations == [1]
+    assert answer.to_dict()["citations"]["corrected_markers"] == 1
+
+
+def test_a_sentence_no_source_backs_stays_unsupported_and_alone_is_refused(
+    embeddings,
+) -> None:  # type: ignore[no-untyped-def]
+    from assistant.answer.checks import check_answer
+
+    raw = "The gifts are a testament to the complex nature of international politics [2]."
+    answer = check_answer("What gifts?", raw, _hits(), _hits(), embeddings, "openai")
+    assert answer.refused and answer.answer == REFUSAL
+    assert answer.corrected_markers == 0 and not answer.sentences[0].supported
+
+
+def test_the_grammar_allows_only_valid_markers() -> None:
+    from assistant.answer.grammar import cited_answer_grammar
+
+    grammar = cited_answer_grammar(3, REFUSAL)
+    assert 'number ::= "1" | "2" | "3"' in grammar
+    assert f'refusal ::= "{REFUSAL}"' in grammar
+    assert cited_answer_grammar(0, REFUSAL) == f'root ::= "{REFUSAL}"'

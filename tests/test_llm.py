@@ -146,10 +146,15 @@ def test_local_backend_serves_the_bundled_model_and_stops(
     from assistant.answer import local_server
 
     local = settings.model_copy(update={
-        "store_dir": seeded_dir, "backend": "local", "local_context": 2048, "max_answer_tokens": 80,
+        "store_dir": seeded_dir, "backend": "local", "local_context": 2048,
     })  # fmt: skip
-    answer = Assistant(local, embeddings).ask("Where did Kim's armored train go?")
+    answer = Assistant(local, embeddings).ask("What gifts did Putin and Kim exchange?")
     assert answer.backend == "local" and answer.usage["completion_tokens"] > 0
+    # The grammar makes even the 135M model close each sentence with a valid marker,
+    # and at least one of its sentences is backed by the story it cites.
+    assert not answer.refused and answer.sources
+    assert all(s.citations for s in answer.sentences)
+    assert any(s.supported for s in answer.sentences)
     servers = list(local_server._servers.values())
     assert len(servers) == 1 and servers[0].process is not None
     process = servers[0].process
@@ -198,3 +203,20 @@ def test_local_server_ends_when_its_parent_is_killed(tmp_path) -> None:  # type:
         time.sleep(0.2)
     os.kill(server_pid, signal.SIGKILL)
     pytest.fail("the llama.cpp server outlived its parent")
+
+
+def test_grammar_closes_every_sentence_with_a_shown_source(llm_settings: Settings, embeddings) -> None:  # type: ignore[no-untyped-def]
+    from assistant.answer.llm import OpenAIBackend
+
+    assistant = Assistant(llm_settings, embeddings)
+    backend = OpenAIBackend(llm_settings.model_copy(update={"max_answer_tokens": 300}), embeddings,
+                            grammar=True)  # fmt: skip
+    for question in ["Where did Kim's armored train go?", "Who won the 2022 FIFA World Cup?"]:
+        hits = assistant.retriever.retrieve(question, 3)
+        items = list(backend.stream(question, hits, []))
+        streamed, answer = "".join(items[:-1]).strip(), items[-1]
+        if streamed == REFUSAL:
+            assert answer.refused
+            continue
+        sentences = re.split(r"(?<=\])\.?\s+", streamed)
+        assert all(re.search(r"\[[123]\]\.?$", s) for s in sentences), streamed

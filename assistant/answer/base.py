@@ -68,6 +68,7 @@ class Answer:
     standalone_question: str | None = None
     sentences: list[Sentence] = field(default_factory=list)
     invalid_markers: int = 0
+    corrected_markers: int = 0
     usage: dict[str, int] = field(default_factory=dict)
 
     @property
@@ -104,6 +105,7 @@ class Answer:
             "citations": {
                 "count": sum(len(s.citations) for s in self.sentences),
                 "invalid_markers": self.invalid_markers,
+                "corrected_markers": self.corrected_markers,
                 "unsupported_sentences": len(self.unsupported),
             },
             "usage": self.usage,

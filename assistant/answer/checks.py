@@ -16,7 +16,8 @@ if TYPE_CHECKING:
 
     from assistant.retrieval import Hit
 
-# A sentence without a marker is given a source only when the support is clear.
+# A sentence without a marker, or whose markers point at sources that do not back
+# it, is given the best source only when that support is clear.
 UNMARKED_MARGIN = 0.05
 _OPEN_MARKER = re.compile(r"\[[\d,\s]*$")
 _MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
@@ -75,13 +76,19 @@ def check_answer(
     scorer = _Scorer(marked, shown, embeddings)
     cited: list[list[int]] = []
     sentences = []
+    corrected = 0
     for index, sentence in enumerate(marked):
         valid = [n for n in dict.fromkeys(sentence.numbers) if 1 <= n <= len(shown)]
-        candidates = valid or list(range(1, len(shown) + 1))
-        best = max(candidates, key=lambda n: scorer.score(index, n - 1))
-        score = scorer.score(index, best - 1)
-        if not valid and score >= SUPPORTED + UNMARKED_MARGIN:
-            valid = [best]
+        score = max((scorer.score(index, n - 1) for n in valid), default=0.0)
+        if score < SUPPORTED:
+            # No marker, or markers at sources that do not back the sentence: cite the
+            # shown source that clearly does, if one does (and count the correction).
+            best = max(range(1, len(shown) + 1), key=lambda n: scorer.score(index, n - 1))
+            if scorer.score(index, best - 1) >= SUPPORTED + UNMARKED_MARGIN:
+                corrected += bool(valid)
+                valid, score = [best], scorer.score(index, best - 1)
+            elif not valid:
+                score = scorer.score(index, best - 1)
         cited.append(valid)
         sentences.append(
             Sentence(sentence.text, [], round(score, 4), bool(valid) and score >= SUPPORTED)
@@ -89,7 +96,7 @@ def check_answer(
     if not any(s.supported for s in sentences):
         # Nothing the model wrote is backed by the sources: say so rather than show it.
         return Answer(question, REFUSAL, True, backend, [], retrieved, sentences=sentences,
-                      invalid_markers=invalid)  # fmt: skip
+                      invalid_markers=invalid, corrected_markers=corrected)  # fmt: skip
     order = {n: i for i, n in enumerate(dict.fromkeys(n for nums in cited for n in nums), 1)}
     sources = {n: _source(new, shown[n - 1]) for n, new in order.items()}
     for index, (sentence, nums) in enumerate(zip(sentences, cited, strict=True)):
@@ -101,7 +108,7 @@ def check_answer(
     text = render([Marked(s.text, s.citations) for s in sentences])
     return Answer(
         question, text, False, backend, sorted(sources.values(), key=lambda s: s.n), retrieved,
-        sentences=sentences, invalid_markers=invalid,
+        sentences=sentences, invalid_markers=invalid, corrected_markers=corrected,
     )  # fmt: skip
 
 

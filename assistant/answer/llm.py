@@ -12,10 +12,11 @@ from typing import TYPE_CHECKING, Any
 
 from assistant.answer.base import REFUSAL, Answer
 from assistant.answer.checks import MarkerStream, check_answer
+from assistant.answer.grammar import cited_answer_grammar
 from assistant.budget import encoding_for, fit, window_for
 from assistant.conversation import Turn, carry_forward
 from assistant.errors import LLMError
-from assistant.prompts import render
+from assistant.prompts import example, render
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -44,10 +45,12 @@ class OpenAIBackend:
         model: str | None = None,
         window: int | None = None,
         name: str = "openai",
+        grammar: bool = False,
     ) -> None:
         from langchain_openai import ChatOpenAI
 
         self.name = name
+        self.grammar = grammar
         self.settings = settings
         self.embeddings = embeddings
         self.model = model or settings.openai_model
@@ -88,12 +91,15 @@ class OpenAIBackend:
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
         system = render("system", refusal=REFUSAL)
+        shot_sources, shot_question, shot_answer = example()
+        shot = render("question", sources=shot_sources, question=shot_question)
         frame = render("question", sources="", question=question)
         blocks = [source_block(n, hit) for n, hit in enumerate(hits, 1)]
         turns = [(t.question, t.answer) for t in history]
-        budget = fit(system, blocks, turns, frame, self.window, self.settings.max_answer_tokens,
+        fixed = "\n".join([system, shot, shot_answer])  # never dropped
+        budget = fit(fixed, blocks, turns, frame, self.window, self.settings.max_answer_tokens,
                      encoding_for(self.model))  # fmt: skip
-        messages: list[Any] = [SystemMessage(system)]
+        messages: list[Any] = [SystemMessage(system), HumanMessage(shot), AIMessage(shot_answer)]
         for asked, answered in budget.history:
             messages += [HumanMessage(asked), AIMessage(answered)]
         sources = "\n\n".join(budget.sources) or "(no sources)"
@@ -107,7 +113,7 @@ class OpenAIBackend:
         markers = MarkerStream(len(shown))
         raw, usage = [], {}
         with self._errors():
-            for chunk in self.chat.stream(messages):
+            for chunk in self._chat_for(len(shown)).stream(messages):
                 raw.append(str(chunk.content))
                 usage = chunk.usage_metadata or usage
                 piece = markers.feed(str(chunk.content))
@@ -128,6 +134,12 @@ class OpenAIBackend:
             "completion_tokens": int(usage.get("output_tokens", 0)),
         }
         yield answer
+
+    def _chat_for(self, n_sources: int) -> Any:
+        """The chat model, constrained to cited sentences when the server takes a grammar."""
+        if not self.grammar:
+            return self.chat
+        return self.chat.bind(extra_body={"grammar": cited_answer_grammar(n_sources, REFUSAL)})
 
     def _errors(self) -> _ErrorTranslator:
         return _ErrorTranslator(self)
