@@ -126,10 +126,12 @@ def test_bad_paths_change_nothing(store_settings, counting, corpus, tmp_path: Pa
     assert len(_chunks(store_settings)) == 11
 
 
-def test_invalid_utf8_is_skipped_and_the_rest_ingested(store_settings, counting, corpus) -> None:  # type: ignore[no-untyped-def]
-    (corpus / "latin1.txt").write_bytes("Caf\xe9 au lait".encode("latin-1"))
+def test_a_binary_file_is_skipped_and_the_rest_ingested(store_settings, counting, corpus) -> None:  # type: ignore[no-untyped-def]
+    (corpus / "binary.txt").write_bytes(b"\x00\x01\x02binary")
     report = Assistant(store_settings, counting).ingest([corpus])
-    assert [Path(name).name for name, _ in report.skipped] == ["latin1.txt"]
+    assert [(Path(name).name, why) for name, why in report.skipped] == [
+        ("binary.txt", "binary file (NUL bytes)")
+    ]
     assert report.chunks_total == 11
 
 
