@@ -138,8 +138,6 @@ def _echo(piece: str) -> str:
 
 
 def _explain(answer: Answer, verbose: bool) -> None:
-    from assistant.retrieval import source_location
-
     if verbose and answer.standalone_question != answer.question:
         typer.echo(f"(standalone question: {answer.standalone_question})")
     for sentence in answer.unsupported:
@@ -147,7 +145,7 @@ def _explain(answer: Answer, verbose: bool) -> None:
     if answer.sources:
         typer.echo("\nSources:")
     for src in answer.sources:
-        where = source_location(src, answer.retrieved)
+        where = src.location
         typer.echo(f"[{src.n}] {src.source}, {where}: {src.quote}")
     if verbose:
         timings = ", ".join(f"{k} {v:.0f} ms" for k, v in answer.timings_ms.items())

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from assistant.citations import location
 from assistant.config import Settings
 from assistant.keyword import KeywordIndex
 from assistant.text import terms
@@ -17,8 +18,6 @@ from assistant.text import terms
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
     from langchain_core.embeddings import Embeddings
-
-    from assistant.answer.base import Source
 
 RRF_K = 60  # the constant of Cormack et al. (2009); damps the weight of the very first ranks
 CANDIDATES = 20  # how deep each ranking is read before fusing
@@ -63,21 +62,6 @@ class Hit:
     def location(self) -> str:
         """Where the chunk is in its file, as citations show it."""
         return location(self.lines, self.page)
-
-
-def location(lines: tuple[int, int], page: int | None = None) -> str:
-    """``page 3`` for a PDF chunk, else ``line 16`` or ``lines 1-5``."""
-    if page is not None:
-        return f"page {page}"
-    first, last = lines
-    return f"line {first}" if first == last else f"lines {first}-{last}"
-
-
-def source_location(source: Source, retrieved: list[Hit]) -> str:
-    """Where a cited source is in its file, read from the retrieved chunk it was taken from."""
-    # A Source keeps only line numbers; its chunk's metadata (with the page) is on the hit.
-    hit = next((h for h in retrieved if h.id == source.chunk_id), None)
-    return hit.location if hit else location(source.lines)
 
 
 def _matches(wanted: set[str], text: str) -> bool:

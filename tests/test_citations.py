@@ -131,7 +131,8 @@ FARES = "Bus fares in the capital rise by ten percent in June."
 def _hits() -> list:  # type: ignore[type-arg]
     from assistant.retrieval import Hit
 
-    return [Hit(f"c{i}", text, {"source": f"{i}.txt"}, 1.0) for i, text in enumerate([FARES, GIFTS])]
+    texts = [FARES, GIFTS]
+    return [Hit(f"c{i}", text, {"source": f"{i}.txt"}, 1.0) for i, text in enumerate(texts)]
 
 
 def test_a_marker_at_the_wrong_source_is_moved_to_the_one_that_backs_the_sentence(

@@ -205,7 +205,9 @@ def test_local_server_ends_when_its_parent_is_killed(tmp_path) -> None:  # type:
     pytest.fail("the llama.cpp server outlived its parent")
 
 
-def test_grammar_closes_every_sentence_with_a_shown_source(llm_settings: Settings, embeddings) -> None:  # type: ignore[no-untyped-def]
+def test_grammar_closes_every_sentence_with_a_shown_source(
+    llm_settings: Settings, embeddings
+) -> None:  # type: ignore[no-untyped-def]
     from assistant.answer.llm import OpenAIBackend
 
     assistant = Assistant(llm_settings, embeddings)

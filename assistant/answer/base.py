@@ -7,6 +7,8 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
+from assistant.citations import location
+
 if TYPE_CHECKING:
     from assistant.conversation import Turn
     from assistant.retrieval import Hit
@@ -37,6 +39,21 @@ class Source:
     text: str
     start: int
     quotes: list[Quote] = field(default_factory=list)
+    page: int | None = None
+
+    @classmethod
+    def from_hit(cls, n: int, hit: Hit) -> Source:
+        """Source number ``n``: the retrieved chunk ``hit``, not quoted yet."""
+        return cls(
+            n=n, chunk_id=hit.id, source=hit.source, lines=hit.lines,
+            title=str(hit.metadata.get("title", "")), text=hit.text,
+            start=int(hit.metadata.get("start", 0)), page=hit.page,
+        )  # fmt: skip
+
+    @property
+    def location(self) -> str:
+        """Where the chunk is in its file: ``page 3``, ``line 16`` or ``lines 1-5``."""
+        return location(self.lines, self.page)
 
     @property
     def quote(self) -> str:
@@ -92,6 +109,7 @@ class Answer:
                     "chunk_id": h.id,
                     "source": h.source,
                     "lines": list(h.lines),
+                    "page": h.page,
                     "title": h.metadata.get("title", ""),
                     "score": round(h.score, 6),
                     "dense": None if h.dense is None else round(h.dense, 4),

@@ -98,7 +98,7 @@ def check_answer(
         return Answer(question, REFUSAL, True, backend, [], retrieved, sentences=sentences,
                       invalid_markers=invalid, corrected_markers=corrected)  # fmt: skip
     order = {n: i for i, n in enumerate(dict.fromkeys(n for nums in cited for n in nums), 1)}
-    sources = {n: _source(new, shown[n - 1]) for n, new in order.items()}
+    sources = {n: Source.from_hit(new, shown[n - 1]) for n, new in order.items()}
     for index, (sentence, nums) in enumerate(zip(sentences, cited, strict=True)):
         sentence.citations = [order[n] for n in nums]
         for n in nums:
@@ -146,11 +146,3 @@ class _Scorer:
         start, end = self.spans[chunk][self._best(sentence, chunk)[1]]
         base = int(hit.metadata.get("start", 0))
         return Quote(hit.text[start:end], base + start, base + end)
-
-
-def _source(n: int, hit: Hit) -> Source:
-    return Source(
-        n=n, chunk_id=hit.id, source=hit.source, lines=hit.lines,
-        title=str(hit.metadata.get("title", "")), text=hit.text,
-        start=int(hit.metadata.get("start", 0)),
-    )  # fmt: skip

@@ -223,7 +223,7 @@ class ExtractiveBackend:
         sources: dict[str, Source] = {}
         sentences = []
         for cand in chosen:
-            src = sources.get(cand.hit.id) or _source(len(sources) + 1, cand.hit)
+            src = sources.get(cand.hit.id) or Source.from_hit(len(sources) + 1, cand.hit)
             sources[cand.hit.id] = src
             offset = src.start
             src.quotes.append(Quote(cand.text, offset + cand.start, offset + cand.end))
@@ -232,15 +232,3 @@ class ExtractiveBackend:
         return Answer(
             question, text, False, self.name, list(sources.values()), hits, sentences=sentences
         )
-
-
-def _source(n: int, hit: Hit) -> Source:
-    return Source(
-        n=n,
-        chunk_id=hit.id,
-        source=hit.source,
-        lines=hit.lines,
-        title=str(hit.metadata.get("title", "")),
-        text=hit.text,
-        start=int(hit.metadata.get("start", 0)),
-    )

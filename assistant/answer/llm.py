@@ -27,9 +27,8 @@ if TYPE_CHECKING:
 
 def source_block(n: int, hit: Hit) -> str:
     """One numbered, fenced source; a fence inside the text cannot close it early."""
-    first, last = hit.lines
     body = hit.text.replace("</source>", "</ source>")
-    return f'<source n="{n}" file="{hit.source}" lines="{first}-{last}">\n{body}\n</source>'
+    return f'<source n="{n}" file="{hit.source}" location="{hit.location}">\n{body}\n</source>'
 
 
 class OpenAIBackend:

@@ -13,8 +13,6 @@ import html
 import re
 from typing import TYPE_CHECKING
 
-from assistant.retrieval import source_location
-
 if TYPE_CHECKING:
     from assistant.answer.base import Answer, Source
     from assistant.retrieval import Hit
@@ -96,7 +94,7 @@ def _marker(n: int, answer: Answer, turn_id: str) -> str:
     source = next((s for s in answer.sources if s.n == n), None)
     if source is None:
         return f"[{n}]"
-    tip = f"{source.source}, {source_location(source, answer.retrieved)}: {source.quote}"
+    tip = f"{source.source}, {source.location}: {source.quote}"
     return (
         f'<a href="#{anchor_id(turn_id, n)}" target="_self" style="{CITE}" '
         f'title="{html.escape(tip)}">[{n}]</a>'
@@ -121,7 +119,7 @@ def answer_html(answer: Answer, turn_id: str) -> str:
 
 def cited_html(source: Source, answer: Answer, turn_id: str) -> str:
     """A cited source: number, file, page or lines, and its chunk with the quotes marked."""
-    where = source_location(source, answer.retrieved)
+    where = source.location
     head = f"<b>[{source.n}]</b> <code>{text_html(source.source)}</code>, {where}"
     body = highlight(source.text, quote_spans(source))
     return (
@@ -151,7 +149,7 @@ def conversation_markdown(answers: list[Answer]) -> str:
         if answer.sources:
             out.append("**Sources**\n")
         for src in answer.sources:
-            out.append(f"[{src.n}] `{src.source}`, {source_location(src, answer.retrieved)}:\n")
+            out.append(f"[{src.n}] `{src.source}`, {src.location}:\n")
             out.append("\n".join(f"> {line}" for line in src.text.splitlines()) + "\n")
             if src.quotes:
                 out.append(f"Cited: “{src.quote}”\n")
