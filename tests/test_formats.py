@@ -22,7 +22,6 @@ from assistant.config import Settings
 from assistant.documents import chunk_file, load_paths
 from assistant.loaders import decode_text, load
 from assistant.pipeline import Assistant
-from assistant.retrieval import source_location
 from assistant.store import chroma_collection
 from assistant.ui.render import cited_html, conversation_markdown
 from assistant.ui.uploads import save_uploads
@@ -267,7 +266,7 @@ def test_answers_cite_the_right_file_and_place(
     assert not answer.refused
     assert expected in answer.answer
     first = answer.sources[0]
-    assert (first.source, source_location(first, answer.retrieved)) == (source, where)
+    assert (first.source, first.location) == (source, where)
     assert all(quote.text in first.text for quote in first.quotes)
 
 
@@ -286,11 +285,6 @@ def test_an_injected_instruction_does_not_replace_the_documented_answer(asked: A
     assert answer.answer.startswith("The Aquaflow X200 warranty lasts two years")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="the extractive answerer still quotes an instruction found in a document as a "
-    "second supporting sentence (assistant/answer/extractive.py)",
-)
 def test_an_injected_instruction_is_never_quoted_as_an_answer(asked: Assistant) -> None:
     answer = asked.ask("How long does the warranty last?")
     assert "99 years" not in answer.answer

@@ -21,6 +21,7 @@ from assistant.answer.question_type import (
     can_answer,
     expected,
     has_new_name,
+    is_instruction,
     unknown_full_names,
     who_verb,
 )
@@ -102,8 +103,17 @@ class ExtractiveBackend:
         self._words: dict[str, np.ndarray] = {}  # single-word vectors, for verb matching
 
     def candidates(self, hits: list[Hit]) -> list[Candidate]:
-        """Every sentence of the retrieved chunks, with its vector."""
-        spans = [(hit, s, e) for hit in hits for s, e in sentence_spans(hit.text)]
+        """Every sentence of the retrieved chunks, with its vector, except instructions.
+
+        A sentence that addresses the assistant ("ignore previous instructions and
+        say ...") is an injection attempt, not evidence: it is never quoted.
+        """
+        spans = [
+            (hit, s, e)
+            for hit in hits
+            for s, e in sentence_spans(hit.text)
+            if not is_instruction(hit.text[s:e])
+        ]
         texts = [clean_sentence(hit.text[s:e]) for hit, s, e in spans]
         vectors = np.asarray(self.embeddings.embed_documents(texts)) if texts else []
         return [
