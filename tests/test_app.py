@@ -313,6 +313,10 @@ def test_escape_markdown_leaves_nothing_to_interpret() -> None:
     assert escape_markdown("**a** $x$ <b> [l](u) :red[r]") == (
         r"\*\*a\*\* \$x\$ \<b\> \[l\]\(u\) \:red\[r\]"
     )
+    # bare URLs and addresses get an invisible word joiner, so they are not linked
+    assert escape_markdown("https://x.org www.y.org a@b.org").replace("\u2060", "|") == (
+        r"https\:|//x\.org www|\.y\.org a@|b\.org"
+    )
     assert text_html("a\r\nb\x00") == "a<br>b"
 
 

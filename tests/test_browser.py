@@ -35,7 +35,7 @@ CHROMIUM_ARGS = [
 GIFTS = "What gifts did Putin and Kim exchange?"
 EVIL = (
     "The Zorblax rocket engine was built by <script>alert(1)</script> engineers at Acme, "
-    "<img src=x onerror=\"document.title='pwned'\"> says the report.\n"
+    "<img src=x onerror=\"document.title='pwned'\"> says [the report](https://evil.example/x).\n"
 )
 
 pytestmark = pytest.mark.skipif(
@@ -162,3 +162,13 @@ def test_document_markup_shows_as_text(page: Page) -> None:
     assert "onerror" in page.get_by_test_id("stChatMessage").last.inner_text()
     assert page.locator("[data-testid=stMain] img").count() == 0
     assert page.title() != "pwned" and dialogs == []
+    # A Markdown link in a document is shown as its text, never made a link to the site.
+    assert "[the report](https://evil.example/x)" in sources.inner_text()
+    assert page.locator("a[href*='evil.example']").count() == 0
+    # So is markup in the question itself.
+    ask(page, "Who built it? <b>bold</b> [link](https://evil.example/q) **stars**")
+    page.wait_for_function("document.querySelectorAll('[data-testid=stChatMessage]').length >= 4")
+    question = page.get_by_test_id("stChatMessage").nth(2)
+    literal = question.inner_text().replace("\u2060", "")  # the invisible word joiner
+    assert "<b>bold</b> [link](https://evil.example/q) **stars**" in literal
+    assert page.locator("a[href*='evil.example']").count() == 0

@@ -21,6 +21,11 @@ MARKER = re.compile(r"\[(\d+)\]")
 # Every ASCII character Markdown (or Streamlit's extensions: $math$, :emoji:,
 # :color[...]) gives a meaning; a backslash makes each a literal.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:&=^])")
+# The page's Markdown turns bare URLs and e-mail addresses ("https://x", "www.x",
+# "a@b.org") into links after escapes are resolved, so no escape stops it; an
+# invisible word joiner inside the pattern ("https:\u2060//") does.
+_AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=@)|(?<=www)(?=\.)", re.IGNORECASE)
+_WORD_JOINER = "\u2060"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # Private-use characters mark unsupported sentences in the raw text until it is escaped.
 _SUPPORT_ON, _SUPPORT_OFF = "\ue000", "\ue001"
@@ -37,7 +42,8 @@ GREYED = "opacity:0.55;border-left:3px solid #bfbfbf;padding:0.2em 0 0.2em 0.7em
 
 def escape_markdown(text: str) -> str:
     """``text`` as Markdown that renders it literally (for streamed text and questions)."""
-    return _MD_SPECIAL.sub(r"\\\1", _CONTROL.sub("", text))
+    unlinked = _AUTOLINK.sub(_WORD_JOINER, _CONTROL.sub("", text))
+    return _MD_SPECIAL.sub(r"\\\1", unlinked)
 
 
 def text_html(text: str) -> str:
