@@ -10,6 +10,7 @@ intra-op thread per core.
 
 from __future__ import annotations
 
+import atexit
 import importlib.util
 import os
 import threading
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 MAX_WORD_PIECES = 256  # all-MiniLM-L6-v2 was trained with this limit; longer input is cut.
 DIMENSION = 384
 BATCH_TOKENS = 1024  # word pieces per batch, padding included
+LOAD_TIMEOUT_S = 30  # longest wait at exit for a model load still under way
 
 
 def _package_dir(package: str, install_hint: str) -> Path:
@@ -65,6 +67,10 @@ class MiniLMEmbeddings(Embeddings):
         self._loaded = threading.Event()
         self._failure: BaseException | None = None
         threading.Thread(target=self._load, name="minilm-load", daemon=True).start()
+        # A process that ends (say, on an error) while ONNX Runtime is still building its
+        # session aborts with "terminate called without an active exception": let the
+        # load finish first.
+        atexit.register(self._loaded.wait, LOAD_TIMEOUT_S)
 
     def _load(self) -> None:
         try:
