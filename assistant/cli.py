@@ -91,6 +91,14 @@ def ingest(
         )
     for name, reason in report.skipped:
         typer.secho(f"skipped {name}: {reason}", err=True, fg="yellow")
+    if report.interrupted or report.orphans_removed or report.records_dropped:
+        cause = "after an interrupted ingest" if report.interrupted else "(it was inconsistent)"
+        typer.secho(
+            f"repaired the store {cause}: {report.orphans_removed} chunks unknown to the "
+            f"record manager removed, {report.records_dropped} lost chunks indexed again",
+            err=True,
+            fg="yellow",
+        )
     typer.echo(
         f"files: {report.files_new} new, {report.files_changed} updated, "
         f"{report.files_unchanged} unchanged\n"

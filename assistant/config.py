@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     seeds_dir: Path = Field(Path("seeds"), description="Corpus ingested by `make run`.")
     port: int = Field(8501, ge=1, le=65535, description="Port of the chat page.")
     max_file_mb: float = Field(20.0, gt=0, description="Largest document file ingested.")
+    lock_timeout: float = Field(
+        60.0, ge=0, description="Seconds an ingest waits for another ingest of the store."
+    )
     cache_dir: Path = Field(default_factory=_default_cache_dir)
 
     @classmethod

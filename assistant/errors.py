@@ -35,6 +35,10 @@ class StoreError(AssistantError):
     """The vector store cannot be opened or written."""
 
 
+class StoreBusyError(StoreError):
+    """Another ingest holds the store's lock for longer than ``lock_timeout``."""
+
+
 class OfflineAssetError(AssistantError):
     """A model or encoding file that should come from an installed package is missing."""
 

@@ -4,6 +4,9 @@ Each ingested folder is one record-manager namespace, indexed with ``cleanup="fu
 new chunks are embedded and added, chunks of changed files replaced, chunks of
 deleted files removed, and unchanged chunks skipped without embedding. A single
 file is indexed with ``cleanup="incremental"`` so its folder's other files stay.
+
+An ingest holds the store's lock (``lock.py``) from its first change to its last,
+and starts by repairing whatever an interrupted one left (``recovery.py``).
 """
 
 from __future__ import annotations
@@ -14,10 +17,19 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant import recovery
 from assistant.config import Settings
 from assistant.documents import chunk_file, load_paths
 from assistant.keyword import KeywordIndex
-from assistant.store import chroma_collection, delete_collection, open_store, record_manager
+from assistant.lock import check_writable, ingest_lock
+from assistant.store import (
+    check_records,
+    chroma_collection,
+    delete_collection,
+    open_client,
+    open_store,
+    record_manager,
+)
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -38,6 +50,9 @@ class IngestReport:
     chunks_deleted: int = 0
     chunks_total: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    interrupted: bool = False  # the previous ingest never finished
+    orphans_removed: int = 0  # chunks in Chroma the record manager did not know
+    records_dropped: int = 0  # record-manager keys whose chunk Chroma did not hold
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-ready form."""
@@ -80,6 +95,7 @@ def _index_group(
     full: bool,
     report: IngestReport,
     on_progress: Progress | None,
+    refresh: bool = False,
 ) -> None:
     from langchain_core.indexing import index
 
@@ -94,6 +110,7 @@ def _index_group(
             report.files_unchanged += 1
         else:
             report.files_changed += 1
+        if old and (old != new or refresh):
             moved += [d for d in docs if chunk_key(d) in old]
     all_docs = [d for docs in docs_by_file.values() for d in docs]
     result = index(
@@ -110,6 +127,8 @@ def _index_group(
     report.chunks_deleted += result["num_deleted"]
     if moved:
         # Kept chunks of a changed file may have moved: refresh offsets, no re-embedding.
+        # After an interrupted ingest every kept chunk is refreshed: it may have died
+        # between index() and this update.
         collection = chroma_collection(settings)
         collection.update(ids=[chunk_key(d) for d in moved], metadatas=[d.metadata for d in moved])
 
@@ -138,17 +157,48 @@ def ingest(
     """Bring the collection in line with the files under ``paths``; see the module doc."""
     loaded = load_paths(paths, settings.max_file_mb)  # raises before the store is touched
     report = IngestReport(skipped=loaded.skipped)
+    with ingest_lock(settings):
+        store, unfinished = _open_for_ingest(settings, embeddings, rebuild)
+        _repair(settings, unfinished, report)
+        groups: dict[tuple[str, bool], dict[str, list[Document]]] = {}
+        for file in loaded.files:
+            docs = chunk_file(file, settings.chunk_tokens, settings.chunk_overlap)
+            group = groups.setdefault((file.root, file.whole_folder), {})
+            group[file.doc_id] = _with_occurrence(docs)
+        for (root, full), group in groups.items():
+            _index_group(settings, store, root, group, full, report, on_progress, unfinished)
+        changed = unfinished or report.chunks_added or report.chunks_deleted
+        if changed or KeywordIndex.load(settings.bm25_dir) is None:
+            report.chunks_total = rebuild_keyword_index(settings)
+        else:
+            report.chunks_total = chroma_collection(settings).count()
+        recovery.finish(settings)
+    return report
+
+
+def _open_for_ingest(settings: Settings, embeddings: Embeddings, rebuild: bool) -> tuple[Any, bool]:
+    """The store to index into, and whether the last ingest was interrupted.
+
+    Every check (readable, not damaged, same embedder, writable) comes before the first
+    change.
+    """
+    if rebuild:
+        open_client(settings)  # a store that cannot be read is reported, not dropped
+    else:
+        store = open_store(settings, embeddings)
+        check_records(settings)
+    check_writable(settings)
+    unfinished = recovery.begin(settings)
     if rebuild:
         delete_collection(settings)
-    store = open_store(settings, embeddings)
-    groups: dict[tuple[str, bool], dict[str, list[Document]]] = {}
-    for file in loaded.files:
-        docs = chunk_file(file, settings.chunk_tokens, settings.chunk_overlap)
-        groups.setdefault((file.root, file.whole_folder), {})[file.doc_id] = _with_occurrence(docs)
-    for (root, full), group in groups.items():
-        _index_group(settings, store, root, group, full, report, on_progress)
-    if report.chunks_added or report.chunks_deleted or KeywordIndex.load(settings.bm25_dir) is None:
-        report.chunks_total = rebuild_keyword_index(settings)
-    else:
-        report.chunks_total = chroma_collection(settings).count()
-    return report
+        store = open_store(settings, embeddings)
+    return store, unfinished
+
+
+def _repair(settings: Settings, unfinished: bool, report: IngestReport) -> None:
+    """Reconcile Chroma with the record manager when an ingest was cut short."""
+    repair = recovery.reconcile(settings, chroma_collection(settings), unfinished)
+    report.interrupted = unfinished
+    if repair:
+        report.orphans_removed = repair.orphans_removed
+        report.records_dropped = repair.records_dropped

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,24 +30,45 @@ class KeywordIndex:
         return cls(ids=ids, bm25=model)
 
     def save(self, folder: Path) -> None:
-        """Write the index atomically enough: a half-written index is never loaded."""
-        tmp = folder.with_name(folder.name + ".tmp")
-        shutil.rmtree(tmp, ignore_errors=True)
-        tmp.mkdir(parents=True)
+        """Write the index atomically enough: a half-written index is never loaded.
+
+        An ingest and a question (which rebuilds a missing index) may save at once:
+        each writes a folder of its own and swaps it in; when the other got there
+        first, that complete index stays and this one is dropped.
+        """
+        folder.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f"{folder.name}.", suffix=".tmp", dir=folder.parent))
         self.bm25.save(str(tmp))  # type: ignore[attr-defined]
         (tmp / "ids.json").write_text(json.dumps(self.ids))
-        shutil.rmtree(folder, ignore_errors=True)
-        tmp.rename(folder)
+        old = tmp.with_suffix(".old")
+        with contextlib.suppress(FileNotFoundError):
+            folder.rename(old)
+        try:
+            tmp.rename(folder)
+        except OSError:  # another save just put its index in place
+            shutil.rmtree(tmp, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
     @classmethod
     def load(cls, folder: Path) -> KeywordIndex | None:
-        """The saved index, or None when there is none."""
+        """The saved index, or None when there is none or it cannot be read.
+
+        The index is derived from the collection, so a damaged one is rebuilt from it
+        (None makes the caller do so) rather than reported.
+        """
         import bm25s
 
         if not (folder / "ids.json").is_file():
             return None
-        ids = json.loads((folder / "ids.json").read_text())
-        return cls(ids=ids, bm25=bm25s.BM25.load(str(folder), mmap=True))
+        try:
+            ids = json.loads((folder / "ids.json").read_text())
+            bm25 = bm25s.BM25.load(str(folder), mmap=True)
+            rows = int(bm25.scores["num_docs"])
+        except Exception:  # any damage: json, numpy or bm25s errors, a missing file
+            return None
+        if not isinstance(ids, list) or rows != max(len(ids), 1):  # an empty index has 1 row
+            return None
+        return cls(ids=ids, bm25=bm25)
 
     def search(self, question: str, n: int) -> list[tuple[str, float]]:
         """Up to ``n`` (chunk id, BM25 score) pairs with a positive score, best first."""

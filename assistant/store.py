@@ -8,6 +8,7 @@ set), so moving a corpus to Chroma's server changes only a setting.
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
@@ -19,6 +20,9 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
     from langchain_chroma import Chroma
     from langchain_core.embeddings import Embeddings
+
+CHROMA_FILE = "chroma.sqlite3"  # where embedded Chroma keeps collections, ids and metadata
+SQLITE_HEADER = b"SQLite format 3\x00"  # the first 16 bytes of every SQLite database file
 
 
 def open_client(settings: Settings) -> ClientAPI:
@@ -42,14 +46,69 @@ def open_client(settings: Settings) -> ClientAPI:
                 "Start it with `make chroma`, or unset ASSISTANT_CHROMA_URL to use the "
                 "embedded store."
             ) from exc
+    # Checked first: Chroma would silently start a new database over an empty file.
+    database = settings.store_dir / CHROMA_FILE
+    if problem := sqlite_problem(database):
+        raise damaged_store(settings, database, problem)
     try:
         settings.store_dir.mkdir(parents=True, exist_ok=True)
         return chromadb.PersistentClient(path=str(settings.store_dir), settings=chroma_settings)
     except Exception as exc:
-        raise StoreError(
-            f"Cannot open the vector store in {settings.store_dir}/ ({exc}). "
-            "Check the folder's permissions, or set ASSISTANT_STORE_DIR to another folder."
-        ) from exc
+        raise _open_failure(settings, database, exc) from exc
+
+
+def sqlite_problem(path: Path) -> str | None:
+    """Why ``path`` cannot be a usable SQLite database, or None (also when it is absent)."""
+    try:
+        with path.open("rb") as file:
+            head = file.read(len(SQLITE_HEADER))
+    except FileNotFoundError:
+        return None
+    except PermissionError:
+        return "permission denied"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    if not head:
+        return "the file is empty"
+    if head != SQLITE_HEADER:
+        return "not an SQLite database"
+    return None
+
+
+def damaged_store(settings: Settings, path: Path, problem: str) -> StoreError:
+    """The error for a Chroma database file that is damaged or cannot be read."""
+    folder = settings.store_dir
+    if "permission" in problem or "unable to open" in problem:
+        return StoreError(
+            f"Cannot read the vector store file {path} ({problem}). Give your user read and "
+            f"write access to {folder}/ (`chmod -R u+rw {folder}`), or set ASSISTANT_STORE_DIR "
+            "to another folder."
+        )
+    return StoreError(
+        f"The vector store file {path} is damaged ({problem}); nothing was changed. Restore "
+        f"{folder}/ from a backup, or move it aside and ingest your documents again "
+        "(`assistant ingest PATH`) to build a new store."
+    )
+
+
+def _open_failure(settings: Settings, database: Path, exc: Exception) -> StoreError:
+    """The error for a store Chroma could not open, with the way out for its cause."""
+    text = str(exc)
+    folder = settings.store_dir
+    if "readonly" in text or "read-only" in text:
+        return StoreError(
+            f"The vector store in {folder}/ is read-only ({text}); Chroma needs to write to it "
+            f"even to answer. Make it writable (`chmod -R u+w {folder}`), or copy it to a "
+            "writable folder and set ASSISTANT_STORE_DIR to that folder."
+        )
+    if any(word in text for word in ("malformed", "not a database", "corrupt")):
+        return damaged_store(settings, database, text)
+    if "unable to open" in text or isinstance(exc, PermissionError):
+        return damaged_store(settings, database, f"permission denied: {text}")
+    return StoreError(
+        f"Cannot open the vector store in {folder}/ ({text}). Check the folder's "
+        "permissions, or set ASSISTANT_STORE_DIR to another folder."
+    )
 
 
 def store_location(settings: Settings) -> str:
@@ -135,10 +194,62 @@ def delete_collection(settings: Settings) -> None:
 def record_manager(settings: Settings, namespace: str) -> Any:
     """LangChain's SQL record manager: which chunk ids each file produced, when."""
     from langchain_classic.indexes import SQLRecordManager
+    from sqlalchemy.exc import DatabaseError
 
-    settings.record_db.parent.mkdir(parents=True, exist_ok=True)
-    manager = SQLRecordManager(
-        f"{settings.collection}/{namespace}", db_url=f"sqlite:///{settings.record_db}"
-    )
-    manager.create_schema()
+    check_records(settings)
+    try:
+        settings.record_db.parent.mkdir(parents=True, exist_ok=True)
+        manager = SQLRecordManager(
+            f"{settings.collection}/{namespace}", db_url=f"sqlite:///{settings.record_db}"
+        )
+        manager.create_schema()
+    except (DatabaseError, OSError) as exc:
+        raise damaged_records(settings, str(exc)) from exc
     return manager
+
+
+def check_records(settings: Settings) -> None:
+    """Raise a clear error when the record manager's file is damaged or unreadable."""
+    if problem := sqlite_problem(settings.record_db):
+        raise damaged_records(settings, problem)
+
+
+def damaged_records(settings: Settings, problem: str) -> StoreError:
+    """The error for a record-manager file that is damaged or cannot be read."""
+    path = settings.record_db
+    if "permission" in problem or "unable to open" in problem or "readonly" in problem:
+        return StoreError(
+            f"Cannot use the record manager file {path} ({problem}). Give your user read and "
+            f"write access to it (`chmod u+rw {path}`), or set ASSISTANT_STORE_DIR to another "
+            "folder."
+        )
+    return StoreError(
+        f"The record manager file {path} (which chunks each file produced) is damaged "
+        f"({problem}); nothing was changed, and asking still works. Run `assistant ingest "
+        "PATH --rebuild` to index the collection afresh (this replaces the file), or restore "
+        "it from a backup."
+    )
+
+
+def record_keys(settings: Settings) -> dict[str, set[str]]:
+    """Every chunk id the record manager holds for the collection, by namespace (folder)."""
+    import sqlite3
+    from contextlib import closing
+
+    if not settings.record_db.exists():
+        return {}
+    check_records(settings)
+    prefix = f"{settings.collection}/"
+    keys: dict[str, set[str]] = {}
+    try:
+        with closing(sqlite3.connect(settings.record_db)) as db:
+            # LangChain's SQLRecordManager keeps one row per (namespace, key) in this table.
+            rows = db.execute("SELECT namespace, key FROM upsertion_record").fetchall()
+    except sqlite3.DatabaseError as exc:
+        if "no such table" in str(exc):
+            return {}
+        raise damaged_records(settings, str(exc)) from exc
+    for namespace, key in rows:
+        if namespace.startswith(prefix):
+            keys.setdefault(namespace.removeprefix(prefix), set()).add(key)
+    return keys

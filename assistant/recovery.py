@@ -1,0 +1,83 @@
+"""Recovery from an interrupted ingest: the record manager, Chroma and BM25 brought back in line.
+
+LangChain's ``index()`` writes each batch to the vector store first and to the
+record manager after, and its cleanup deletes from the vector store before the
+record manager. An ingest killed in between leaves chunks in Chroma that the
+record manager does not know (never cleaned up, even once their file changes)
+or keys whose chunks are gone (never added again: the record manager says they
+exist). Killed later, it leaves the BM25 index stale, or the offsets of chunks
+that moved in a changed file unrefreshed.
+
+So every ingest writes a marker file before its first change and removes it
+after its last (the BM25 rebuild). The next ingest that finds the marker, or
+finds Chroma and the record manager holding different numbers of chunks,
+reconciles the two: chunks the record manager does not know are deleted from
+Chroma, and keys Chroma does not hold are dropped from the record manager (so
+their chunks are added again). It then refreshes every kept chunk's metadata
+and rebuilds BM25. The record manager is the authority: one store folder
+ingests a collection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from assistant.config import Settings
+from assistant.store import record_keys, record_manager
+
+PAGE = 5000  # ids read or deleted per Chroma call
+
+
+@dataclass
+class Repair:
+    """What reconciling found: chunks unknown to the record manager, keys missing in Chroma."""
+
+    orphans_removed: int = 0
+    records_dropped: int = 0
+
+
+def marker(settings: Settings) -> Path:
+    """The file that says an ingest of the collection has started and not finished."""
+    return settings.record_db.with_suffix(".unfinished")
+
+
+def begin(settings: Settings) -> bool:
+    """Mark an ingest as started; True when the previous one never finished."""
+    path = marker(settings)
+    unfinished = path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.touch()
+    return unfinished
+
+
+def finish(settings: Settings) -> None:
+    """Mark the ingest as finished: Chroma, the record manager and BM25 agree."""
+    marker(settings).unlink(missing_ok=True)
+
+
+def chroma_ids(collection: Any) -> set[str]:
+    """Every chunk id in the collection."""
+    ids: set[str] = set()
+    for offset in range(0, collection.count(), PAGE):
+        ids.update(collection.get(include=[], limit=PAGE, offset=offset)["ids"])
+    return ids
+
+
+def reconcile(settings: Settings, collection: Any, unfinished: bool) -> Repair | None:
+    """Make Chroma and the record manager hold the same chunk ids; None when they did."""
+    records = record_keys(settings)
+    known = set().union(*records.values())
+    if not unfinished and collection.count() == len(known):
+        return None
+    in_chroma = chroma_ids(collection)
+    orphans = sorted(in_chroma - known)
+    for start in range(0, len(orphans), PAGE):
+        collection.delete(ids=orphans[start : start + PAGE])
+    repair = Repair(orphans_removed=len(orphans))
+    for namespace, keys in records.items():
+        if missing := sorted(keys - in_chroma):
+            record_manager(settings, namespace).delete_keys(missing)
+            repair.records_dropped += len(missing)
+    return repair
