@@ -32,15 +32,3 @@ def render(name: str, **variables: str) -> str:
     if expected != set(variables):
         raise ValueError(f"prompt '{name}' takes {sorted(expected)}, got {sorted(variables)}")
     return prompt.format(**variables)
-
-
-def example() -> tuple[str, str, str]:
-    """The worked example shown before every question: (sources, question, answer).
-
-    One example exchange teaches the answer's form (short, the source's words,
-    a marker after the sentence) better than rules alone, above all to small models.
-    """
-    sources, question, answer = (
-        part.strip() for part in template("example").template.split("\n---\n")
-    )
-    return sources, question, answer

@@ -16,7 +16,7 @@ from assistant.answer.grammar import cited_answer_grammar
 from assistant.budget import encoding_for, fit, window_for
 from assistant.conversation import Turn, carry_forward
 from assistant.errors import LLMError
-from assistant.prompts import example, render
+from assistant.prompts import render
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -90,15 +90,12 @@ class OpenAIBackend:
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
         system = render("system", refusal=REFUSAL)
-        shot_sources, shot_question, shot_answer = example()
-        shot = render("question", sources=shot_sources, question=shot_question)
         frame = render("question", sources="", question=question)
         blocks = [source_block(n, hit) for n, hit in enumerate(hits, 1)]
         turns = [(t.question, t.answer) for t in history]
-        fixed = "\n".join([system, shot, shot_answer])  # never dropped
-        budget = fit(fixed, blocks, turns, frame, self.window, self.settings.max_answer_tokens,
+        budget = fit(system, blocks, turns, frame, self.window, self.settings.max_answer_tokens,
                      encoding_for(self.model))  # fmt: skip
-        messages: list[Any] = [SystemMessage(system), HumanMessage(shot), AIMessage(shot_answer)]
+        messages: list[Any] = [SystemMessage(system)]
         for asked, answered in budget.history:
             messages += [HumanMessage(asked), AIMessage(answered)]
         sources = "\n\n".join(budget.sources) or "(no sources)"
