@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +17,24 @@ from assistant.tokens import use_offline_encodings
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SEED_FILE = SEEDS / "000_46f147bf0e9866ff.txt"
+
+
+def cli_env(store: Path, cache: Path, **extra: str) -> dict[str, str]:
+    """The environment of an `assistant` subprocess: none of the user's settings, this store."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
+    env.update(ASSISTANT_STORE_DIR=str(store), ASSISTANT_CACHE_DIR=str(cache), **extra)
+    return env
+
+
+def run_cli(
+    *args: str, store: Path, cache: Path, cwd: Path | None = None, **extra: str
+) -> subprocess.CompletedProcess[str]:
+    """Run `python -m assistant ARGS` to the end, as a user would, and capture its output."""
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args],
+        capture_output=True, text=True, env=cli_env(store, cache, **extra), cwd=cwd,
+        timeout=600, check=False,
+    )  # fmt: skip
 
 
 @pytest.fixture(autouse=True)

@@ -9,22 +9,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SEED_FILE, SEEDS
+from conftest import SEED_FILE, SEEDS, run_cli
 
-
-def run(*args: str, store: Path, cache: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))
-    }
-    environment.update(ASSISTANT_STORE_DIR=str(store), ASSISTANT_CACHE_DIR=str(cache), **env)
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        capture_output=True,
-        text=True,
-        env=environment,
-        timeout=300,
-        check=False,
-    )
+run = run_cli
 
 
 @pytest.fixture

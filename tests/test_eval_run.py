@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import ROOT, SEED_FILE, SEEDS
+from conftest import ROOT, SEED_FILE, SEEDS, run_cli
 
 from assistant.config import Settings
 from assistant.evaluation import metrics, report, runner
@@ -136,17 +134,7 @@ def test_collection_names_follow_chromas_rules(tmp_path: Path) -> None:
 
 
 def run(*args: str, store: Path, cache: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    env.update(ASSISTANT_STORE_DIR=str(store), ASSISTANT_CACHE_DIR=str(cache))
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", "eval", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=cwd,
-        timeout=300,
-        check=False,
-    )
+    return run_cli("eval", *args, store=store, cache=cache, cwd=cwd)
 
 
 def test_eval_command(tmp_path: Path, cache_dir: Path) -> None:

@@ -8,15 +8,14 @@ through the real pipeline.
 from __future__ import annotations
 
 import io
-import os
 import random
 import subprocess
-import sys
 from pathlib import Path
 
 import docx
 import pypdf
 import pytest
+from conftest import run_cli
 
 from assistant.config import Settings
 from assistant.documents import chunk_file, load_paths
@@ -317,16 +316,9 @@ def test_uploads_accept_the_new_formats(settings: Settings) -> None:
 def test_the_command_line_lists_skipped_files_and_cites_the_page(
     tmp_path: Path, cache_dir: Path, mixed: Path
 ) -> None:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    env.update(
-        ASSISTANT_STORE_DIR=str(tmp_path / "store"),
-        ASSISTANT_CACHE_DIR=str(cache_dir),
-        ASSISTANT_MAX_FILE_MB=str(LIMIT_MB),
-    )
-
     def run(*args: str) -> subprocess.CompletedProcess[str]:
-        command = [sys.executable, "-m", "assistant", *args]
-        return subprocess.run(command, capture_output=True, text=True, env=env, timeout=300)
+        store = tmp_path / "store"
+        return run_cli(*args, store=store, cache=cache_dir, ASSISTANT_MAX_FILE_MB=str(LIMIT_MB))
 
     ingest = run("ingest", str(mixed))
     assert ingest.returncode == 0, ingest.stderr

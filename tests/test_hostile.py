@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEEDS
+from conftest import ROOT, SEEDS, run_cli
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
@@ -140,22 +137,11 @@ def _fresh(store: Path, cache_dir: Path, embeddings) -> Assistant:  # type: igno
     return Assistant(Settings(store_dir=store, cache_dir=cache_dir), embeddings)
 
 
-def _run(*args: str, store: Path, cache: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    environment = {
-        k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))
-    }
-    environment.update(ASSISTANT_STORE_DIR=str(store), ASSISTANT_CACHE_DIR=str(cache), **env)
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args],
-        capture_output=True, text=True, env=environment, timeout=600, check=False,
-    )  # fmt: skip
-
-
 def test_the_cli_rejects_hostile_questions_without_a_traceback(
     seeded_dir: Path, cache_dir: Path
 ) -> None:
     for question, code in [("", 2), ("x" * 100_000, 2), ("\x01\x02", 2), ("Кто такой Ким?", 0)]:
-        out = _run("ask", question, store=seeded_dir, cache=cache_dir)
+        out = run_cli("ask", question, store=seeded_dir, cache=cache_dir)
         assert out.returncode == code, out.stderr
         assert "Traceback" not in out.stdout + out.stderr
         if code:
@@ -177,11 +163,11 @@ def test_the_api_key_never_appears_in_output_logs_or_files(
     dataset.write_text(json.dumps({"id": "q1", "question": GIFTS, "answers": ["rifles"]}) + "\n")
     failing = {**env, "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "ASSISTANT_MAX_RETRIES": "0"}
     runs = [
-        _run("ask", GIFTS, store=store, cache=cache_dir, **env),
-        _run("ask", "--json", GIFTS, store=store, cache=cache_dir, **env),
-        _run("stats", "--json", store=store, cache=cache_dir, **env),
-        _run("ingest", str(SEEDS), store=store, cache=cache_dir, **env),
-        _run(
+        run_cli("ask", GIFTS, store=store, cache=cache_dir, **env),
+        run_cli("ask", "--json", GIFTS, store=store, cache=cache_dir, **env),
+        run_cli("stats", "--json", store=store, cache=cache_dir, **env),
+        run_cli("ingest", str(SEEDS), store=store, cache=cache_dir, **env),
+        run_cli(
             "eval",
             str(dataset),
             "--docs",
@@ -193,7 +179,7 @@ def test_the_api_key_never_appears_in_output_logs_or_files(
             **env,
         ),
         # A server that refuses: the error message names the URL, never the key.
-        _run("ask", GIFTS, store=store, cache=cache_dir, **failing),
+        run_cli("ask", GIFTS, store=store, cache=cache_dir, **failing),
     ]
     assert runs[0].returncode == 0 and runs[2].returncode == 0, runs[0].stderr + runs[2].stderr
     assert json.loads(runs[2].stdout)["openai_api_key"] == "set"

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS
+from conftest import SEEDS, cli_env
 
 from assistant.config import Settings
 from assistant.keyword import KeywordIndex
@@ -36,12 +36,6 @@ from assistant.store import CHROMA_FILE, chroma_collection, record_keys
 
 FILES = 150  # short one-sentence files: three batches of 64 that embed in a few seconds
 QUESTION = "What gifts did Putin and Kim exchange?"
-
-
-def _cli_env(store: Path, cache: Path, **extra: str) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    env.update(ASSISTANT_STORE_DIR=str(store), ASSISTANT_CACHE_DIR=str(cache), **extra)
-    return env
 
 
 def _start(*args: str, env: dict[str, str], **kwargs) -> subprocess.Popen[str]:  # type: ignore[no-untyped-def]
@@ -130,7 +124,7 @@ def test_an_ingest_killed_midway_is_repaired_by_the_next(
     corpus: Path, clean, tmp_path: Path, cache_dir: Path, embeddings
 ) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(store_dir=tmp_path / "store", cache_dir=cache_dir)
-    env = _cli_env(settings.store_dir, cache_dir)
+    env = cli_env(settings.store_dir, cache_dir)
     first = _start("ingest", str(corpus), env=env)
     deadline = time.monotonic() + 240
     while _records(settings.record_db) == 0 and first.poll() is None:
@@ -182,7 +176,7 @@ def test_two_ingests_at_once_run_one_after_the_other(
     corpus: Path, clean, tmp_path: Path, cache_dir: Path
 ) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(store_dir=tmp_path / "store", cache_dir=cache_dir)
-    env = _cli_env(settings.store_dir, cache_dir)
+    env = cli_env(settings.store_dir, cache_dir)
     runs = _run_all(("ingest", str(corpus)), ("ingest", str(corpus)), env=env)
     assert [r.returncode for r in runs] == [0, 0], [r.stderr for r in runs]
     added = sorted(r.stdout.split("chunks: ")[1].split(" added")[0] for r in runs)
@@ -198,7 +192,7 @@ def test_a_held_lock_stops_ingest_and_rebuild_with_a_clear_message(
     store = tmp_path / "store"
     shutil.copytree(seeded_dir, store)
     settings = Settings(store_dir=store, cache_dir=cache_dir)
-    env = _cli_env(store, cache_dir, ASSISTANT_LOCK_TIMEOUT="0.5")
+    env = cli_env(store, cache_dir, ASSISTANT_LOCK_TIMEOUT="0.5")
     before = _fingerprint(store)
     with FileLock(lock_path(settings)):  # as another ingest would
         runs = _run_all(("ingest", str(SEEDS)), ("ingest", str(SEEDS), "--rebuild"), env=env)
@@ -366,7 +360,7 @@ def test_a_broken_store_fails_clearly_and_is_left_as_it_was(
     commands = [("ask", QUESTION), ("ingest", str(SEEDS))]
     if fault.rebuild == "fails":
         commands.append(("ingest", str(SEEDS), "--rebuild"))
-    env = _cli_env(store, cache_dir, **fault.env())
+    env = cli_env(store, cache_dir, **fault.env())
     try:
         ask, *ingests = _run_all(*commands, env=env, preexec_fn=hook)
     finally:
