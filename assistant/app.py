@@ -9,7 +9,6 @@ process by ``st.cache_resource``, so a rerun embeds nothing.
 from __future__ import annotations
 
 import hashlib
-import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -60,12 +59,6 @@ def open_assistant(key: str, _settings: Settings) -> Assistant:
     return assistant
 
 
-@st.cache_resource
-def ingest_lock() -> threading.Lock:
-    """Two sessions uploading at once take turns (ingest is incremental, so the second is cheap)."""
-    return threading.Lock()
-
-
 @st.cache_data(show_spinner=False, ttl=30)
 def corpus_stats(key: str, _assistant: Assistant) -> dict[str, Any]:
     """Documents and chunks in the store; cleared after each ingest here, and every 30 s for
@@ -75,7 +68,8 @@ def corpus_stats(key: str, _assistant: Assistant) -> dict[str, Any]:
 
 def ingest_with_progress(assistant: Assistant, paths: list[Path], label: str) -> IngestReport:
     """Ingest ``paths`` incrementally with an ``st.status`` and a progress bar."""
-    with ingest_lock(), st.status(label, expanded=True) as status:
+    # Two sessions uploading at once take turns on the store's ingest lock.
+    with st.status(label, expanded=True) as status:
         bar = st.progress(0.0, text="Reading documents")
         report = assistant.ingest(
             paths,
