@@ -72,6 +72,25 @@ class Sentence:
 
 
 @dataclass
+class ShortAnswer:
+    """The span that answers the question, verbatim from a cited sentence.
+
+    ``source`` is the number of the cited source it comes from; ``start`` and
+    ``end`` are character offsets in that source's chunk text.
+    """
+
+    text: str
+    source: int
+    start: int
+    end: int
+
+
+# What a yes/no answer concluded: a cited sentence states the claim ("yes"), denies
+# it ("no"), or the documents do not settle it ("unsettled").
+VERDICTS = ("yes", "no", "unsettled")
+
+
+@dataclass
 class Answer:
     """What the assistant says, with everything needed to check it."""
 
@@ -87,6 +106,8 @@ class Answer:
     invalid_markers: int = 0
     corrected_markers: int = 0
     usage: dict[str, int] = field(default_factory=dict)
+    short_answer: ShortAnswer | None = None
+    verdict: str | None = None  # one of VERDICTS, for a yes/no question; else None
 
     @property
     def unsupported(self) -> list[Sentence]:
@@ -127,6 +148,8 @@ class Answer:
                 "unsupported_sentences": len(self.unsupported),
             },
             "usage": self.usage,
+            "short_answer": None if self.short_answer is None else asdict(self.short_answer),
+            "verdict": self.verdict,
         }
 
 
