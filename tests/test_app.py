@@ -10,7 +10,7 @@ import pytest
 from conftest import ROOT, SEEDS
 from streamlit.testing.v1 import AppTest
 
-from assistant.answer.base import REFUSAL, Answer, Quote, Sentence, Source
+from assistant.answer.base import REFUSAL, Answer, Quote, Sentence, ShortAnswer, Source
 from assistant.config import Settings
 from assistant.ui.render import (
     answer_html,
@@ -307,6 +307,40 @@ def test_answer_html_links_markers_and_marks_unsupported_sentences() -> None:
 def test_answer_html_escapes_the_answer() -> None:
     out = answer_html(_answer(answer="<script>x</script> [1]", sentences=[]), "t")
     assert "&lt;script&gt;x&lt;/script&gt;" in out and "<script" not in out
+
+
+def test_answer_html_shows_the_short_answer_in_bold() -> None:
+    out = answer_html(_answer(short_answer=ShortAnswer("Cats", 1, 0, 4)), "t")
+    assert out.startswith("<div><b>Cats</b> purr. <a ") and out.count("<b>") == 1
+    # a span that does not open the answer is not made bold anywhere
+    assert "<b>" not in answer_html(_answer(short_answer=ShortAnswer("purr", 1, 5, 9)), "t")
+
+
+def test_answer_html_escapes_a_hostile_short_answer() -> None:
+    span = "<img onerror=x>"
+    out = answer_html(
+        _answer(answer=f"{span} is what it says. [1]", short_answer=ShortAnswer(span, 1, 0, 15)),
+        "t",
+    )
+    assert out.startswith("<div><b>&lt;img onerror=x&gt;</b> is what it says.")
+    assert "<img" not in out
+    # marks smuggled into the text (the private-use characters that stand for tags) are dropped
+    smuggled = answer_html(_answer(answer="Cats \ue002purr\ue000. [1]", sentences=[]), "t")
+    assert "<b>" not in smuggled and "<span" not in smuggled
+
+
+def test_bold_and_unsupported_marks_nest() -> None:
+    unsupported = "Dogs fly."
+    out = answer_html(
+        _answer(
+            answer="Cats purr. Dogs fly. [1]",
+            short_answer=ShortAnswer("Cats purr. Dogs", 1, 0, 15),
+            sentences=[Sentence(unsupported, [1], 0.1, False)],
+        ),
+        "t",
+    )
+    assert out.startswith('<div><b>Cats purr. </b><span title="Not supported')
+    assert "⚠ <b>Dogs</b> fly.</span>" in out
 
 
 def test_escape_markdown_leaves_nothing_to_interpret() -> None:

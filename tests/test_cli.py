@@ -53,6 +53,9 @@ def test_ask_json_contract(store: Path, cache_dir: Path) -> None:
     assert "rifles" in data["sources"][0]["quote"]
     assert len(data["retrieved"]) == 3
     assert data["timings_ms"]["total"] > 0
+    assert data["verdict"] is None  # not a yes/no question
+    short = data["short_answer"]
+    assert short is None or data["answer"].startswith(short["text"])
 
 
 def test_stats(store: Path, cache_dir: Path) -> None:

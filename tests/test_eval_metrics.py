@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from pathlib import Path
 
@@ -139,6 +140,59 @@ def test_score_refusals() -> None:
     assert got["failed"] == ["evidence not retrieved", "refused an answerable question"]
 
 
+SHOIGU = "Sergei Shoigu [1]. Russian defense minister Sergei Shoigu visits North Korea. [1]"
+
+
+def test_exact_match_and_f1_score_the_short_answer_when_there_is_one() -> None:
+    item = Item("f", "Who visited North Korea?", ["Sergei Shoigu"], must=["north korea"])
+    short = {"text": "Sergei Shoigu", "source": 1, "start": 27, "end": 40}
+    got = m.score(item, answer(SHOIGU, short_answer=short))
+    assert (got["exact_match"], got["f1"], got["has_short_answer"]) == (1.0, 1.0, True)
+    # key terms and the reference are still looked for in the whole answer
+    assert got["contains_answer"] == 1.0 and got["must_recall"] == 1.0
+    whole = m.score(item, answer(SHOIGU, short_answer=None))
+    assert whole["exact_match"] == 0.0 and whole["f1"] < 0.5 and not whole["has_short_answer"]
+    assert whole["must_recall"] == 1.0
+
+
+@pytest.mark.parametrize(
+    ("verdict", "given", "correct", "failed"),
+    [
+        ("yes", True, True, []),
+        ("no", True, False, ["wrong verdict: no"]),
+        ("unsettled", False, None, ["no yes/no verdict"]),
+        (None, False, None, ["no yes/no verdict"]),
+    ],
+)
+def test_verdicts_of_yes_no_questions(
+    verdict: str | None, given: bool, correct: bool | None, failed: list[str]
+) -> None:
+    item = Item("y", "Did Kim Jong Un visit Russia?", ["Yes"], must=["visit"])
+    got = m.score(item, answer("Kim Jong Un's visit to Russia.", verdict=verdict))
+    assert (got["verdict_given"], got["verdict_correct"]) == (given, correct)
+    assert got["failed"] == failed
+
+
+def test_only_a_bare_yes_or_no_reference_expects_a_verdict() -> None:
+    assert m.reference_verdict(["Yes."]) == "yes" and m.reference_verdict(["no", "No"]) == "no"
+    assert m.reference_verdict(["Yes", "No"]) is None
+    assert m.reference_verdict(["Yes, he did"]) is None and m.reference_verdict([]) is None
+    got = m.score(Item("f", "Who?", ["Sergei Shoigu"]), answer(SHOIGU, verdict="yes"))
+    assert "verdict_given" not in got and "verdict_correct" not in got
+
+
+def test_answers_without_the_new_keys_still_score() -> None:
+    yes_no = Item("y", "Did Kim Jong Un visit Russia?", ["Yes"])
+    older = m.score(yes_no, answer("Yes. He did [1]."))  # no short_answer, no verdict
+    assert older["exact_match"] == 0.0 and older["f1"] > 0 and older["verdict_given"] is False
+    error = {"answer": "", "refused": False, "sources": [], "retrieved": [], "error": "timeout"}
+    got = m.score(yes_no, error)
+    assert "has_short_answer" not in got and got["verdict_correct"] is None
+    assert got["failed"][0] == "error: timeout"
+    assert m.score(Item("f", "Who?", ["Sergei Shoigu"]), error)["exact_match"] == 0.0
+    assert m.predicted_span({"answer": "Shoigu [1].", "short_answer": {"text": ""}}) == "Shoigu ."
+
+
 def record(answerable: bool, refused: bool, tags: list[str], **scores: object) -> dict:
     return {
         "answerable": answerable,
@@ -165,6 +219,31 @@ def test_summary_rates_and_tags() -> None:
     assert list(tags) == ["fact", "unanswerable"]
     assert tags["fact"]["refusal_rate"] is None and tags["fact"]["false_refusal_rate"] == 0.5
     assert summary.latency(records)["retrieve"] == {"p50": 10.0, "p95": 10.0}
+
+
+def test_summary_verdicts_and_short_answers_overall_and_per_split() -> None:
+    records = [
+        record(True, False, ["yesno", "heldout"], verdict_given=True, verdict_correct=True),
+        record(True, False, ["yesno", "tune"], verdict_given=True, verdict_correct=False),
+        record(True, False, ["yesno", "heldout"], verdict_given=False, verdict_correct=None),
+        record(True, False, ["fact", "heldout"], has_short_answer=True),
+        record(True, False, ["fact", "tune"], has_short_answer=False),
+        record(True, True, ["fact", "tune"]),  # refused: not counted for short answers
+    ]
+    got = summary.summarise(records)
+    assert got["verdict_rate"] == pytest.approx(2 / 3) and got["verdict_accuracy"] == 0.5
+    assert got["short_answer_rate"] == 0.5
+    tags = summary.by_tag(records)
+    assert tags["heldout"]["questions"] == 3 and tags["heldout"]["verdict_accuracy"] == 1.0
+    assert tags["tune"]["verdict_accuracy"] == 0.0 and tags["tune"]["verdict_rate"] == 1.0
+    assert tags["fact"]["verdict_rate"] is None and tags["fact"]["short_answer_rate"] == 0.5
+    assert summary.thresholds(["verdict_accuracy=0.8", "short_answer_rate=0.5"], 4) == {
+        "verdict_accuracy": 0.8,
+        "short_answer_rate": 0.5,
+    }
+    assert summary.missed(got, {"verdict_rate": 0.9}, {}, 4) == [
+        "verdict_rate is 0.6667, required at least 0.9"
+    ]
 
 
 def test_thresholds_parse_check_and_compare() -> None:
@@ -268,3 +347,46 @@ def test_report_formatting() -> None:
     assert report.fmt_delta("latency_p95_ms", -60.2) == "-60 better"
     assert report.tokens({"usage": {"prompt_tokens": 1200}}) == "tokens: prompt_tokens 1,200"
     assert report.tokens({"usage": {}}) == ""
+
+
+def test_reports_show_verdicts_and_short_answers(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from assistant.evaluation import report
+
+    item = Item("yesno-01", "Did Kim Jong Un visit Russia?", ["Yes"], tags=["yesno", "heldout"])
+    said = answer("Yes. Kim Jong Un's visit to Russia.", verdict="no")
+    records = [
+        {
+            "id": item.id,
+            "tags": item.tags,
+            "question": item.question,
+            "answerable": True,
+            "reference": item.answers,
+            "answer": said,
+            "scores": m.score(item, said),
+            "timings_ms": {"total": 120.0},
+        }
+    ]
+    meta = {"dataset": "set.jsonl", "backend": "extractive", "k": 4, "collection": "seeds"}
+    result = {
+        "meta": {**meta, "run_seconds": 1.0},
+        "metrics": summary.summarise(records),
+        "by_tag": summary.by_tag(records),
+        "latency_ms": summary.latency(records),
+        "questions": records,
+    }
+    assert ("verdict_accuracy", "0.000", "") in report.rows(result)
+    assert ("verdict_rate", "1.000", "") in report.rows(result)
+    console = Console(width=80, record=True)
+    report.show(result, console)
+    shown = console.export_text()
+    assert "verdict_accuracy" in shown and "heldout" in shown
+    assert max(len(line) for line in shown.splitlines()) <= 80
+    report.write_markdown(result, tmp_path / "r.md")
+    by_tag = (tmp_path / "r.md").read_text(encoding="utf-8").split("## By tag")[1]
+    assert "| verdict_rate | verdict_accuracy |" in by_tag and "| heldout | 1 |" in by_tag
+    report.write_csv(result, tmp_path / "q.csv")
+    row = next(csv.DictReader((tmp_path / "q.csv").open(encoding="utf-8")))
+    assert (row["verdict"], row["verdict_given"], row["verdict_correct"]) == ("no", "True", "False")
+    assert row["short_answer"] == "" and "wrong verdict: no" in row["failed"]

@@ -80,10 +80,17 @@ def test_report_files(seed_report: dict[str, Any], tmp_path: Path) -> None:
     paths = report.write_all(seed_report, tmp_path / "out")
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert data["meta"]["backend"] == "extractive" and data["meta"]["k"] == 4
-    assert data["metrics"]["questions"] == 50 and "injection" in data["by_tag"]
+    assert data["metrics"]["questions"] == 56 and "injection" in data["by_tag"]
+    # the held-out questions are reported on their own, apart from those used for tuning
+    assert data["by_tag"]["heldout"]["questions"] + data["by_tag"]["tune"]["questions"] == 56
+    assert data["by_tag"]["yesno"]["questions"] == 6
+    assert "verdict_accuracy" in data["metrics"] and "short_answer_rate" in data["metrics"]
     assert "## By tag" in paths["markdown"].read_text(encoding="utf-8")
     rows = list(csv.DictReader(paths["csv"].open(encoding="utf-8")))
-    assert len(rows) == 50 and rows[0]["id"] == "fact-01"
+    assert len(rows) == 56 and rows[0]["id"] == "fact-01"
+    yes_no = [r for r in rows if r["id"].startswith("yesno-")]
+    assert len(yes_no) == 6 and all(r["verdict_given"] in ("True", "False") for r in yes_no)
+    assert all(r["verdict_given"] == "" for r in rows if not r["id"].startswith("yesno-"))
     assert rows[0]["citations"].startswith(f"[1] {SEED_FILE.name}:")
     png = paths["chart"].read_bytes()
     assert png.startswith(PNG_SIGNATURE) and len(png) > 10_000

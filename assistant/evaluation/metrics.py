@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = frozenset(string.punctuation)
+YES_NO = ("yes", "no")  # the verdicts that answer a yes/no question ("unsettled" does not)
 
 
 def normalize_answer(text: str) -> str:
@@ -141,6 +142,29 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
+def short_answer_text(answer: dict[str, Any]) -> str:
+    """The answer's short answer span; empty when it has none (or predates short answers)."""
+    short = answer.get("short_answer")
+    return str(short.get("text") or "") if isinstance(short, dict) else ""
+
+
+def predicted_span(answer: dict[str, Any]) -> str:
+    """What exact match and F1 score: the short answer, else the answer without markers."""
+    return strip_markers(short_answer_text(answer) or answer["answer"])
+
+
+def reference_verdict(references: Sequence[str]) -> str | None:
+    """The verdict a yes/no item expects ("yes" or "no"); None when the references are not one."""
+    said = {normalize_answer(ref) for ref in references}
+    return said.pop() if len(said) == 1 and said <= set(YES_NO) else None
+
+
+def verdict_figures(expected: str, verdict: str | None) -> dict[str, bool | None]:
+    """Whether the answer took a side (yes or no) and, when it did, whether the right one."""
+    given = verdict in YES_NO
+    return {"verdict_given": given, "verdict_correct": verdict == expected if given else None}
+
+
 def score(item: Item, answer: dict[str, Any]) -> dict[str, Any]:
     """Every per-question figure for ``answer`` (``Answer.to_dict()``), and what failed."""
     retrieved = answer.get("retrieved", [])
@@ -155,16 +179,28 @@ def score(item: Item, answer: dict[str, Any]) -> dict[str, Any]:
             "rr": reciprocal_rank(flags),
         }
     if item.answerable:
-        text = "" if answer["refused"] else strip_markers(answer["answer"])
-        figures |= {
-            "exact_match": exact_match(text, item.answers),
-            "f1": token_f1(text, item.answers),
-            "contains_answer": float(any(contains_term(text, ref) for ref in item.answers)),
-            "must_recall": must_recall(text, item.must),
-        }
+        figures |= _answer_figures(item, answer)
+    expected = reference_verdict(item.answers)
+    if expected is not None:
+        figures |= verdict_figures(expected, answer.get("verdict"))
     if not answer["refused"]:
         figures |= _citation_figures(item, answer)
     figures["failed"] = failures(item, answer, figures)
+    return figures
+
+
+def _answer_figures(item: Item, answer: dict[str, Any]) -> dict[str, Any]:
+    refused = answer["refused"]
+    text = "" if refused else strip_markers(answer["answer"])
+    span = "" if refused else predicted_span(answer)
+    figures: dict[str, Any] = {
+        "exact_match": exact_match(span, item.answers),
+        "f1": token_f1(span, item.answers),
+        "contains_answer": float(any(contains_term(text, ref) for ref in item.answers)),
+        "must_recall": must_recall(text, item.must),
+    }
+    if not (refused or answer.get("error")):  # a failed call answered nothing at all
+        figures["has_short_answer"] = bool(short_answer_text(answer))
     return figures
 
 
@@ -203,6 +239,10 @@ def failures(item: Item, answer: dict[str, Any], figures: dict[str, Any]) -> lis
             out.append("missing: " + ", ".join(missing))
         if not item.must and not figures["contains_answer"]:
             out.append("reference not in answer")
+    if figures.get("verdict_given") is False and not figures["refused"]:
+        out.append("no yes/no verdict")
+    if figures.get("verdict_correct") is False:
+        out.append(f"wrong verdict: {answer['verdict']}")
     if figures.get("citation_valid") is False:
         out.append("invalid citation marker")
     if figures.get("unsupported_rate"):

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import UsageError
+from assistant.evaluation.metrics import short_answer_text
 from assistant.evaluation.summary import LOWER_IS_BETTER, METRICS
 
 if TYPE_CHECKING:
@@ -21,6 +22,14 @@ TAG_COLUMNS = (
     "refusal_rate",
     "false_refusal_rate",
     "citation_precision",
+)
+# report.md has room for more columns than a terminal.
+MD_TAG_COLUMNS = (
+    *TAG_COLUMNS,
+    "exact_match",
+    "short_answer_rate",
+    "verdict_rate",
+    "verdict_accuracy",
 )
 # Narrow headers so the per-tag table fits an 80-column terminal.
 SHORT = {
@@ -39,6 +48,8 @@ CSV_SCORES = (
     "f1",
     "contains_answer",
     "must_recall",
+    "verdict_given",
+    "verdict_correct",
     "citation_valid",
     "citation_precision",
     "citation_recall",
@@ -154,9 +165,9 @@ def write_markdown(report: dict[str, Any], path: Path, chart: str | None = None)
     )
     out += ["", "## By tag\n"]
     out += _md_table(
-        ["tag", "n", *(label(c, k) for c in TAG_COLUMNS)],
+        ["tag", "n", *(label(c, k) for c in MD_TAG_COLUMNS)],
         [
-            [tag, str(f["questions"]), *(fmt(c, f.get(c)) for c in TAG_COLUMNS)]
+            [tag, str(f["questions"]), *(fmt(c, f.get(c)) for c in MD_TAG_COLUMNS)]
             for tag, f in report["by_tag"].items()
         ],
     )
@@ -199,10 +210,10 @@ def citations(answer: dict[str, Any]) -> str:
 
 def write_csv(report: dict[str, Any], path: Path) -> None:
     """One row per question: its answer, citations, scores and what failed."""
-    head = ["id", "tags", "question", "reference", "refused", "answer", "citations"]
+    head = ["id", "tags", "question", "reference", "refused", "answer", "short_answer", "verdict"]
     with path.open("w", newline="", encoding="utf-8") as file:
         writer = csv.writer(file)
-        writer.writerow([*head, *CSV_SCORES, "total_ms", "failed"])
+        writer.writerow([*head, "citations", *CSV_SCORES, "total_ms", "failed"])
         for q in report["questions"]:
             scores = q["scores"]
             writer.writerow(
@@ -213,6 +224,8 @@ def write_csv(report: dict[str, Any], path: Path) -> None:
                     " | ".join(q["reference"]) or "(should refuse)",
                     scores["refused"],
                     q["answer"]["answer"],
+                    short_answer_text(q["answer"]),
+                    q["answer"].get("verdict") or "",
                     citations(q["answer"]),
                     *(_cell(scores.get(name)) for name in CSV_SCORES),
                     _cell(q["timings_ms"].get("total")),

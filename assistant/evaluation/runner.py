@@ -90,7 +90,15 @@ def _ask(assistant: Assistant, item: Item, k: int) -> dict[str, Any]:
 
 def _slim(answer: dict[str, Any]) -> dict[str, Any]:
     """The answer for the report: chunk texts left out (the store has them)."""
-    keep = ("answer", "refused", "standalone_question", "sentences", "citations")
+    keep = (
+        "answer",
+        "refused",
+        "short_answer",
+        "verdict",
+        "standalone_question",
+        "sentences",
+        "citations",
+    )
     return {
         **{key: answer[key] for key in keep if key in answer},
         "sources": [

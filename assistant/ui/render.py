@@ -27,8 +27,11 @@ _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:&=^])")
 _AUTOLINK = re.compile(r"(?<=:)(?=//)|(?<=@)|(?<=www)(?=\.)", re.IGNORECASE)
 _WORD_JOINER = "\u2060"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-# Private-use characters mark unsupported sentences in the raw text until it is escaped.
+# Private-use characters mark unsupported sentences and the short answer in the raw
+# text until it is escaped; any the answer itself holds are dropped first.
 _SUPPORT_ON, _SUPPORT_OFF = "\ue000", "\ue001"
+_BOLD_ON, _BOLD_OFF = "\ue002", "\ue003"
+_PRIVATE = re.compile("[\ue000-\ue003]")
 
 MARK = '<mark style="background:#ffe58f;color:#1f1f1f;padding:0 2px;border-radius:3px">'
 CITE = "font-weight:600;text-decoration:none;font-size:0.85em;vertical-align:super"
@@ -107,12 +110,41 @@ def _marker(n: int, answer: Answer, turn_id: str) -> str:
     )
 
 
+def short_answer_length(answer: Answer, text: str) -> int:
+    """How many characters of ``text`` the short answer takes; 0 unless it opens the text."""
+    short = answer.short_answer
+    if short is None or not short.text.strip() or not text.startswith(short.text):
+        return 0
+    return len(short.text)
+
+
+def embolden(text: str, length: int) -> str:
+    """``text`` with its first ``length`` characters marked bold (support marks not counted).
+
+    The bold closes before a support mark and reopens after it, so the tags nest.
+    """
+    out: list[str] = []
+    count, bold = 0, False
+    for i, char in enumerate(text):
+        if count == length:
+            return "".join([*out, _BOLD_OFF if bold else "", text[i:]])
+        if char in (_SUPPORT_ON, _SUPPORT_OFF):
+            out += [_BOLD_OFF, char] if bold else [char]
+            bold = False
+            continue
+        out += [char] if bold else [_BOLD_ON, char]
+        bold, count = True, count + 1
+    return "".join([*out, _BOLD_OFF if bold else ""])
+
+
 def answer_html(answer: Answer, turn_id: str) -> str:
-    """The answer text, escaped, with linked ``[n]`` markers and unsupported sentences marked."""
-    text = answer.answer.replace(_SUPPORT_ON, "").replace(_SUPPORT_OFF, "")
+    """The answer text, escaped; markers linked, unsupported sentences marked, short answer bold."""
+    text = _PRIVATE.sub("", answer.answer)
+    short = short_answer_length(answer, text)
     for sentence in answer.unsupported:
         if sentence.text.strip():
             text = text.replace(sentence.text, _SUPPORT_ON + sentence.text + _SUPPORT_OFF, 1)
+    text = embolden(text, short)
     # split() with a group puts each marker's number at the odd positions
     parts = MARKER.split(text)
     body = "".join(
@@ -120,6 +152,7 @@ def answer_html(answer: Answer, turn_id: str) -> str:
         for i, part in enumerate(parts)
     )
     body = body.replace(_SUPPORT_ON, UNSUPPORTED).replace(_SUPPORT_OFF, "</span>")
+    body = body.replace(_BOLD_ON, "<b>").replace(_BOLD_OFF, "</b>")
     return f"<div>{body}</div>"
 
 
