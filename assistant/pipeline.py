@@ -109,13 +109,25 @@ class Assistant:
         started = time.perf_counter()
         standalone = backend.standalone(question, history)
         condensed = time.perf_counter()
-        hits = retriever.retrieve(standalone, k)
+        # An answerer that looks past the k chunks it shows retrieves deeper; each part
+        # of a compound question is retrieved on its own when the answerer splits them.
+        depth = max(k, getattr(backend, "look", k))
+        parts = backend.parts(standalone) if hasattr(backend, "parts") else [standalone]
+        looked = [(part, retriever.retrieve(part, depth)) for part in parts]
+        shown = list({h.id: h for _, hits in looked for h in hits[:k]}.values())
         retrieved = time.perf_counter()
         first_piece: float | None = None
         # A "question" that tries to rewrite the assistant's instructions is refused
         # by every backend, before any model sees it.
-        items = refuse(backend.name, hits) if is_instruction(question) else None
-        for item in items or backend.stream(standalone, hits, history):
+        if is_instruction(question):
+            items = refuse(backend.name, shown)
+        elif len(looked) > 1:
+            items = backend.stream_parts(standalone, looked, history)  # type: ignore[attr-defined]
+        elif depth > k:
+            items = backend.stream(standalone, looked[0][1], history)
+        else:
+            items = backend.stream(standalone, shown, history)
+        for item in items:
             if isinstance(item, str):
                 first_piece = first_piece or time.perf_counter()
                 yield item
@@ -123,6 +135,7 @@ class Assistant:
             done = time.perf_counter()
             item.question = question
             item.standalone_question = standalone
+            item.retrieved = shown
             item.timings_ms.update(
                 condense=(condensed - started) * 1000,
                 retrieve=(retrieved - condensed) * 1000,

@@ -69,6 +69,14 @@ def _matches(wanted: set[str], text: str) -> bool:
     return bool(wanted) and len(wanted & set(terms(text))) >= MIN_MATCH * len(wanted)
 
 
+def keyword_filter(
+    question: str, keyword: list[tuple[str, float]], texts: dict[str, str]
+) -> list[tuple[str, float]]:
+    """The BM25 hits whose chunk (text in ``texts``) holds MIN_MATCH of the question's terms."""
+    wanted = set(terms(question))
+    return [(cid, s) for cid, s in keyword if cid in texts and _matches(wanted, texts[cid])]
+
+
 def fuse(
     rankings: list[list[str]], weights: tuple[float, ...] | None = None, k: int = RRF_K
 ) -> dict[str, float]:
@@ -114,10 +122,7 @@ class Retriever:
         hits = {h.id: h for h in dense}
         keyword = self.keyword_index(count).search(question, depth)
         self._fetch(hits, [cid for cid, _ in keyword if cid not in hits])
-        wanted = set(terms(question))
-        keyword = [
-            (cid, s) for cid, s in keyword if cid in hits and _matches(wanted, hits[cid].text)
-        ]
+        keyword = keyword_filter(question, keyword, {cid: h.text for cid, h in hits.items()})
         fused = fuse([[h.id for h in dense], [cid for cid, _ in keyword]])
         best = sorted(fused, key=lambda cid: -fused[cid])[:k]
         keyword_scores = dict(keyword)

@@ -1,0 +1,471 @@
+"""The named features of the learned answer stage: pure functions on plain text.
+
+Three small models read them (``assistant/answer/model.py``): the *sentence*
+ranker (which sentence answers), the *span* scorer (which words of it are the
+short answer) and the *no-answer* detector (whether the documents answer at all).
+``bench/train.py`` computes the same features on SQuAD 2.0 training questions and
+fits the weights; the runtime only reads them. Every feature is named here and in
+the weights file, so a weight always says what it weighs.
+
+The hand-written rules left are the answer-type patterns (``question_type.RULES``:
+what kind of answer a question asks for) and the word shapes of a date or a
+number below; the models learn how much each match counts.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import pairwise
+
+from assistant.answer.question_type import ANSWER_TYPES, answer_type
+from assistant.text import is_stopword, terms, words
+
+TYPES = (*ANSWER_TYPES, "other")
+# Types whose answer is a short span taken from the sentence.
+SPAN_TYPES = frozenset({"date", "number", "person", "place", "manner", "thing"})
+
+_MONTHS = (
+    "january february march april may june july august september october november december "
+    "jan feb mar apr jun jul aug sep sept oct nov dec"
+).split()
+_DATE_WORD = re.compile(
+    r"^(?:1\d{3}|20\d\d|\d{3}0s|(?:" + "|".join(_MONTHS[:12]) + r")|monday|tuesday|wednesday|"
+    r"thursday|friday|saturday|sunday|century|centuries|bc|ad|decade|\d{1,2}(?:st|nd|rd|th))$",
+    re.IGNORECASE,
+)
+_NUMBER_WORD = re.compile(
+    r"^(?:[\d.,%$€£]+\d*%?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
+    r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|"
+    r"billions?|trillions?|dozens?|half|percent|per|cent)$",
+    re.IGNORECASE,
+)
+_PLACE_BEFORE = frozenset("in at near from to into across throughout outside inside".split())
+_TOKEN = re.compile(
+    r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|[^\W_]+(?:['’.-][^\W_]+)*\.?|[^\w\s]", re.UNICODE
+)
+_PUNCT_BREAK = frozenset(',;:()[]{}"“”!?')
+MAX_SPAN = 7  # words; longer spans are whole clauses, shown as the sentence instead
+
+
+@dataclass(frozen=True)
+class Token:
+    text: str
+    start: int
+    end: int
+
+    @property
+    def lower(self) -> str:
+        return self.text.lower().rstrip(".")
+
+    @property
+    def is_word(self) -> bool:
+        return self.text[:1].isalnum()
+
+    @property
+    def capitalised(self) -> bool:
+        return self.text[:1].isupper()
+
+
+def tokens(text: str) -> list[Token]:
+    """Words and punctuation marks of ``text`` with their character offsets."""
+    out = []
+    for m in _TOKEN.finditer(text):
+        tok = m.group()
+        end = m.end()
+        # A trailing full stop belongs to the word only for initials and abbreviations.
+        if (
+            tok.endswith(".")
+            and len(tok) > 2
+            and not re.match(r"^(?:[A-Z]\.)+$|^[A-Z][a-z]?\.$", tok)
+        ):
+            tok, end = tok[:-1], end - 1
+        out.append(Token(tok, m.start(), end))
+    return out
+
+
+def _stem(word: str) -> str:
+    got = terms(word)
+    return got[0] if got else ""
+
+
+@dataclass
+class Question:
+    """What the features need to know of a question, computed once."""
+
+    text: str
+    kind: str = field(init=False)
+    terms: set[str] = field(init=False)
+    bigrams: set[tuple[str, str]] = field(init=False)
+    names: set[str] = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.kind = answer_type(self.text)
+        seq = terms(self.text)
+        self.terms = set(seq)
+        self.bigrams = set(pairwise(seq))
+        # Capitalised words after the first: the names the question is about.
+        toks = tokens(self.text)
+        self.names = {_stem(t.text) for t in toks[1:] if t.is_word and t.capitalised} - {""}
+
+    @cached_property
+    def focus(self) -> str:
+        """The noun the answer is an instance of, stemmed.
+
+        "instrument" in "What instrument did ...", "minister" in "Who is the Russian
+        defense minister who ...": the word after what/which, or the last word of the
+        noun phrase after "who is the".
+        """
+        m = re.search(
+            r"\b(?:what|which)\s+(?:kind of |type of |sort of )?([a-z]+)", self.text, re.I
+        ) or re.search(
+            r"^\s*who\s+(?:is|was|are|were)\s+(?:the|a|an)\s+((?:[\w-]+\s+){0,3}?[\w-]+)"
+            r"(?=\s+(?:who|that|which|of|in|at|for|to|from|with)\b|\s*\?|$)",
+            self.text, re.I,
+        )  # fmt: skip
+        if not m:
+            return ""
+        word = m.group(1).split()[-1].lower()
+        return "" if is_stopword(word) else _stem(word)
+
+
+def _has_type(kind: str, toks: list[Token], asked: set[str]) -> float:
+    """Whether the text holds a word of the kind the question asks for (1.0 / 0.0)."""
+    if kind == "date":
+        return float(any(_DATE_WORD.match(t.lower) for t in toks))
+    if kind == "number":
+        return float(
+            any(_NUMBER_WORD.match(t.lower) and any(c.isalnum() for c in t.text) for t in toks)
+        )
+    if kind in ("person", "place"):
+        return float(any(t.capitalised and t.is_word and i > 0 and _stem(t.text) not in asked
+                         for i, t in enumerate(toks)))  # fmt: skip
+    return 0.0
+
+
+LEXICAL_FEATURES = (
+    "overlap",  # share of the question's content terms in the sentence
+    "idf_overlap",  # the same, each term weighted by its rarity among the candidates
+    "idf_gap",  # idf_overlap minus the best idf_overlap among the candidates
+    "bigram",  # share of the question's term bigrams in the sentence
+    "names",  # share of the question's names (capitalised words) in the sentence
+    "chunk_overlap",  # share of the question's terms in the sentence's chunk
+    "novelty",  # share of the sentence's terms the question does not contain
+    "novel_terms",  # log(1 + number of such terms)
+    "type_match",  # the sentence holds a word of the expected answer type
+    "typed_question",  # the question expects a date, number, person or place
+    "position",  # sentence index in its chunk / sentences in the chunk
+    "first",  # the first sentence of its chunk
+    "chunk_rank",  # 1 / (1 + rank of the chunk in retrieval)
+    "chunk_dense",  # cosine similarity of the chunk and the question (0 when keyword-only)
+    "length",  # log(number of words)
+)
+DENSE_FEATURES = (
+    "dense",  # cosine similarity of the sentence and the question (MiniLM)
+    "dense_gap",  # dense minus the best dense among the embedded candidates
+)
+SENTENCE_FEATURES = LEXICAL_FEATURES + DENSE_FEATURES
+
+
+@dataclass
+class Candidate:
+    """A sentence of a retrieved chunk, with where it stands."""
+
+    text: str
+    index: int  # its place in the chunk
+    count: int  # sentences in the chunk
+    chunk_terms: set[str]
+    rank: int  # the chunk's rank in retrieval, from 0
+    chunk_dense: float | None
+    terms: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.terms = terms(self.text)
+
+
+def lexical_rows(q: Question, cands: list[Candidate]) -> list[list[float]]:
+    """The ``LEXICAL_FEATURES`` of every candidate of one question, in order."""
+    df: dict[str, int] = {}
+    for c in cands:
+        for t in set(c.terms) & q.terms:
+            df[t] = df.get(t, 0) + 1
+    idf = {t: math.log((len(cands) + 1) / (df.get(t, 0) + 0.5)) for t in q.terms}
+    total_idf = sum(idf.values()) or 1.0
+    n_q = max(len(q.terms), 1)
+    typed = q.kind in ("date", "number", "person", "place")
+    rows = []
+    for c in cands:
+        sent = set(c.terms)
+        novel = sent - q.terms
+        bigrams = set(pairwise(c.terms))
+        rows.append([
+            len(q.terms & sent) / n_q,
+            sum(idf[t] for t in q.terms & sent) / total_idf,
+            0.0,  # idf_gap, below
+            len(q.bigrams & bigrams) / len(q.bigrams) if q.bigrams else 0.0,
+            len(q.names & sent) / len(q.names) if q.names else 1.0,
+            len(q.terms & c.chunk_terms) / n_q,
+            len(novel) / len(sent) if sent else 0.0,
+            math.log1p(len(novel)),
+            _has_type(q.kind, tokens(c.text), q.terms) if typed else 0.0,
+            float(typed),
+            c.index / max(c.count, 1),
+            float(c.index == 0),
+            1.0 / (1 + c.rank),
+            c.chunk_dense or 0.0,
+            math.log1p(len(words(c.text))),
+        ])  # fmt: skip
+    best = max((r[1] for r in rows), default=0.0)
+    for r in rows:
+        r[2] = r[1] - best
+    return rows
+
+
+def dense_rows(similarities: list[float]) -> list[list[float]]:
+    """The ``DENSE_FEATURES`` of the embedded candidates, in order."""
+    best = max(similarities, default=0.0)
+    return [[s, s - best] for s in similarities]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A candidate short answer: tokens ``i..j`` (inclusive) of a sentence."""
+
+    i: int
+    j: int
+    start: int
+    end: int
+    text: str
+
+
+def span_candidates(sentence: str, toks: list[Token] | None = None) -> list[Span]:
+    """Word spans of up to ``MAX_SPAN`` words that cross no punctuation break.
+
+    A span neither starts nor ends with a stopword ("of the"), except a number
+    word, and is not only stopwords.
+    """
+    toks = tokens(sentence) if toks is None else toks
+    out = []
+    for i, first in enumerate(toks):
+        if not first.is_word or (is_stopword(first.lower) and not _NUMBER_WORD.match(first.lower)):
+            continue
+        for j in range(i, min(i + MAX_SPAN, len(toks))):
+            last = toks[j]
+            if last.text in _PUNCT_BREAK and not _date_comma(toks, j):
+                break
+            if not last.is_word:
+                continue
+            if is_stopword(last.lower) and not _NUMBER_WORD.match(last.lower):
+                continue
+            out.append(Span(i, j, first.start, last.end, sentence[first.start : last.end]))
+    return out
+
+
+def _date_comma(toks: list[Token], j: int) -> bool:
+    """The comma of "September 4, 1981": between a day number and a year."""
+    return (
+        toks[j].text == ","
+        and 0 < j < len(toks) - 1
+        and toks[j - 1].text.isdigit()
+        and re.fullmatch(r"1\d{3}|20\d\d", toks[j + 1].text) is not None
+    )
+
+
+# Words right before or after a span that say what it is ("by X", "in X", "X (born").
+PREV_WORDS = tuple("by in at on of from to as the a called named known is was were are and for "
+                   "with during since after about than (".split())  # fmt: skip
+NEXT_WORDS = tuple(", . ( and in of 's to who which is was ) that".split())
+DISTANCES = ("0", "1", "2", "3-5", "6+")
+
+SPAN_KINDS = ("date", "number", "person", "place", "manner", "thing", "other")
+SPAN_PROPS = ("capitalised", "has_digit", "date_word", "number_word", "place_before", "long")
+SPAN_FEATURES = (
+    "words_1", "words_2", "words_3", "words_4plus",  # span length in words
+    "in_question",  # share of the span's terms that are in the question (it restates it)
+    "near",  # 1 / (1 + words between the span and the nearest question term in the sentence)
+    "after_question_term",  # the word right before the span is a question term
+    "before_question_term",  # the word right after the span is a question term
+    "after_all",  # the span comes after every question term of the sentence
+    "sentence_start",  # the span opens the sentence
+    "in_brackets",  # the span sits inside (...)
+    "focus_next",  # the question's focus noun ("what *instrument*") is in or within 2 words
+    "stop_inside",  # share of stopwords inside the span
+    "whole_name",  # the span is a whole run of capitalised words
+    "part_name",  # the span cuts a run of capitalised words
+    *(f"dist:{d}" for d in DISTANCES),  # words between the span and the nearest question term
+    "left_of_question",  # the nearest question term is right of the span
+    *(f"prev:{w}" for w in PREV_WORDS),  # the word before the span
+    *(f"next:{w}" for w in NEXT_WORDS),  # the word after the span
+    *(f"{kind}:{prop}" for kind in SPAN_KINDS for prop in SPAN_PROPS),
+)  # fmt: skip
+
+
+def span_features(
+    q: Question, span: Span, toks: list[Token], q_positions: list[int]
+) -> list[float]:
+    """The ``SPAN_FEATURES`` of one candidate span, in order.
+
+    ``q_positions`` are the token indices of the sentence whose stem is a question term.
+    """
+    inner = [t for t in toks[span.i : span.j + 1] if t.is_word]
+    n = len(inner)
+    stems = [_stem(t.text) for t in inner]
+    content = [s for s in stems if s]
+    in_q = sum(s in q.terms for s in content) / len(content) if content else 1.0
+    outside = [p for p in q_positions if p < span.i or p > span.j]
+    dist = min((span.i - p if p < span.i else p - span.j for p in outside), default=len(toks))
+    before = toks[span.i - 1] if span.i > 0 else None
+    after = toks[span.j + 1] if span.j + 1 < len(toks) else None
+    props = {
+        "capitalised": float(all(t.capitalised for t in inner if not is_stopword(t.lower))),
+        "has_digit": float(any(c.isdigit() for c in span.text)),
+        "date_word": float(any(_DATE_WORD.match(t.lower) for t in inner)),
+        "number_word": float(any(_NUMBER_WORD.match(t.lower) for t in inner)),
+        "place_before": float(before is not None and before.lower in _PLACE_BEFORE),
+        "long": float(n >= 4),
+    }
+    kind = q.kind if q.kind in SPAN_KINDS else "other"
+    opened = sum(t.text == "(" for t in toks[: span.i]) > sum(t.text == ")" for t in toks[: span.i])
+    window = toks[max(0, span.i - 2) : span.i] + toks[span.j + 1 : span.j + 3]
+    neighbours = {_stem(t.text) for t in window if t.is_word}
+    caps = [t.is_word and t.capitalised for t in toks]
+    all_caps = all(caps[span.i : span.j + 1])
+    run_edge = (span.i > 0 and caps[span.i - 1]) or (span.j + 1 < len(toks) and caps[span.j + 1])
+    near_side = min(outside, key=lambda p: abs(p - span.i), default=-1)
+    bucket = (
+        "0"
+        if dist == 0
+        else "1"
+        if dist == 1
+        else "2"
+        if dist == 2
+        else "3-5"
+        if dist <= 5
+        else "6+"
+    )
+    prev_word = before.lower if before is not None else ""
+    next_word = after.lower if after is not None else ""
+    return [
+        float(n == 1), float(n == 2), float(n == 3), float(n >= 4),
+        in_q,
+        1.0 / (1 + dist),
+        float(before is not None and _stem(before.text) in q.terms),
+        float(after is not None and _stem(after.text) in q.terms),
+        float(bool(q_positions) and span.i > max(q_positions)),
+        float(span.i == 0),
+        float(opened),
+        float(bool(q.focus) and q.focus in (set(stems) | neighbours)),
+        sum(is_stopword(t.lower) for t in inner) / max(n, 1),
+        float(all_caps and not run_edge),
+        float(all_caps and run_edge),
+        *(float(bucket == d) for d in DISTANCES),
+        float(near_side > span.j),
+        *(float(prev_word == w) for w in PREV_WORDS),
+        *(float(next_word == w) for w in NEXT_WORDS),
+        *(props[p] if k == kind else 0.0 for k in SPAN_KINDS for p in SPAN_PROPS),
+    ]  # fmt: skip
+
+
+def question_positions(q: Question, toks: list[Token]) -> list[int]:
+    """Token indices of the sentence whose stem is one of the question's terms."""
+    return [i for i, t in enumerate(toks) if t.is_word and _stem(t.text) in q.terms]
+
+
+NO_ANSWER_FEATURES = (
+    "best",  # the sentence ranker's best logit
+    "margin",  # best logit minus the second best
+    "best_overlap",  # share of the question's terms in the best sentence
+    "dense_spread",  # best sentence's dense similarity minus the candidates' mean
+    "overlap_spread",  # best sentence's overlap minus the candidates' mean
+    "names_missing",  # share of the question's names found in no retrieved chunk
+    "terms_missing",  # share of the question's terms found in no retrieved chunk
+    "names_missing_here",  # share of the question's names not in the best sentence's chunk
+    "numbers_missing_here",  # a number or year of the question is not in the best sentence
+    "negation_mismatch",  # the question is negated ("never", "not") and the sentence is not
+    "top_dense",  # cosine similarity of the first retrieved chunk and the question
+    "best_dense",  # cosine similarity of the best sentence and the question
+    "span",  # the span scorer's best logit (0 when the question takes no span)
+    "typed",  # the question expects a date, number, person or place
+    "type_missing",  # ... and the best sentence holds no word of that type
+)
+_NEGATION = re.compile(r"\b(?:not|never|no|none|nobody|nothing|neither|nor|without)\b|n't\b", re.I)
+_NUMERAL = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def no_answer_features(
+    q: Question,
+    scores: list[float],
+    rows: list[list[float]],
+    looked_terms: set[str],
+    top_dense: float | None,
+    span_logit: float,
+    best_sentence: str,
+    best_chunk_terms: set[str],
+) -> list[float]:
+    """The ``NO_ANSWER_FEATURES`` of a question, in order.
+
+    ``scores`` and ``rows`` are the ranker's logits and ``SENTENCE_FEATURES`` of the
+    embedded candidates, best first.
+    """
+    f = dict(zip(SENTENCE_FEATURES, rows[0], strict=True))
+    best = scores[0]
+    second = scores[1] if len(scores) > 1 else best - 5
+    dense_at, overlap_at = SENTENCE_FEATURES.index("dense"), SENTENCE_FEATURES.index("overlap")
+    typed = q.kind in ("date", "number", "person", "place")
+    n_q = max(len(q.terms), 1)
+    numbers = set(_NUMERAL.findall(q.text))
+    return [
+        best,
+        best - second,
+        f["overlap"],
+        f["dense"] - sum(r[dense_at] for r in rows) / len(rows),
+        f["overlap"] - sum(r[overlap_at] for r in rows) / len(rows),
+        len(q.names - looked_terms) / len(q.names) if q.names else 0.0,
+        len(q.terms - looked_terms) / n_q,
+        len(q.names - best_chunk_terms) / len(q.names) if q.names else 0.0,
+        float(bool(numbers - set(_NUMERAL.findall(best_sentence)))),
+        float(bool(_NEGATION.search(q.text)) and not _NEGATION.search(best_sentence)),
+        top_dense or 0.0,
+        f["dense"],
+        span_logit,
+        float(typed),
+        float(typed and not f["type_match"]),
+    ]
+
+
+SECOND_FEATURES = (
+    "best",  # the sentence ranker's logit of the best sentence
+    "this",  # ... of this runner-up
+    "gap",  # best minus this
+    "new_terms",  # share of this sentence's terms in neither the question nor the chosen sentences
+    "same_chunk_rank",  # this sentence comes from the best sentence's chunk
+    "overlap",  # share of the question's terms in this sentence
+    "type_match",  # it holds a word of the expected answer type
+    "place",  # 1 for the second sentence, 2 for the third
+)
+
+
+def second_features(
+    q: Question,
+    cand: Candidate,
+    best_cand: Candidate,
+    best: float,
+    this: float,
+    chosen_terms: set[str],
+    place: int,
+) -> list[float]:
+    """The ``SECOND_FEATURES`` of a runner-up sentence, in order."""
+    sent = set(cand.terms)
+    typed = q.kind in ("date", "number", "person", "place")
+    return [
+        best,
+        this,
+        best - this,
+        len(sent - q.terms - chosen_terms) / len(sent) if sent else 0.0,
+        float(cand.rank == best_cand.rank),
+        len(q.terms & sent) / max(len(q.terms), 1),
+        _has_type(q.kind, tokens(cand.text), q.terms) if typed else 0.0,
+        float(place),
+    ]

@@ -1,0 +1,496 @@
+"""Fit the extractive answer stage on SQuAD 2.0 training questions (`make train`).
+
+    python bench/train.py ../shared/datasets/squad2_train_sample/train-v2.0-sample.json
+
+Every paragraph of the training sample becomes a document of one corpus, chunked
+as ingest chunks; each question is retrieved against all of them the way the
+assistant retrieves (dense + BM25, fused by reciprocal rank, the first ``LOOK``
+chunks), and the sentences of those chunks are its candidates. Then:
+
+- the **sentence ranker** learns which candidate holds the answer span (the
+  sentence of the question's own paragraph at ``answer_start`` is the positive);
+  a **prefilter** with the same features but the dense one picks which sentences
+  are worth embedding at run time;
+- the **span scorer** learns which words of the answer sentence are the answer
+  (a span equal to the reference, SQuAD-normalised, is the positive);
+- the **second-sentence** decision learns when the runner-up adds the answer
+  (positive: it holds the answer and the best sentence does not);
+- the **no-answer** detector learns the impossible questions from the answerable
+  ones; its threshold is the one at which ``FALSE_REFUSALS`` of the answerable
+  training questions would be refused, and the calibration table is written next
+  to it.
+
+All models are logistic regressions on standardised named features
+(``assistant/answer/features.py``). The output, ``assistant/answer/weights.json``,
+is the only thing the runtime reads. Training is deterministic: the same data
+gives the same file. Nothing here runs at question time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from assistant.answer import features as F  # noqa: E402
+from assistant.answer.model import LOOK, WEIGHTS  # noqa: E402
+from assistant.documents import chunk_spans  # noqa: E402
+from assistant.evaluation.metrics import normalize_answer, squash, token_f1  # noqa: E402
+from assistant.keyword import KeywordIndex  # noqa: E402
+from assistant.retrieval import CANDIDATES, fuse, keyword_filter  # noqa: E402
+from assistant.text import sentence_spans, terms  # noqa: E402
+
+DEFAULT_DATA = ROOT.parent / "shared/datasets/squad2_train_sample/train-v2.0-sample.json"
+# The no-answer threshold refuses this share of the answerable training questions: the
+# product's bound is 10 % false refusals on new questions, with a margin for the shift.
+FALSE_REFUSALS = 0.08
+# A seed question weighs as much as this many SQuAD ones: the 25 answerable tune
+# questions then count about a tenth of the 4,371 answerable SQuAD ones.
+SEED_WEIGHT = 20.0
+PREFILTER_RECALL = 0.95  # the prefilter keeps enough sentences to hold this share of answers
+DECIMALS = 6
+
+
+@dataclass
+class Pool:
+    """One question's candidates and what the models made of them."""
+
+    q: dict
+    qq: F.Question
+    cands: list[F.Candidate]
+    keys: list[tuple[int, int]]
+    lex: np.ndarray
+    labels: np.ndarray
+    vectors: np.ndarray
+    qvec: np.ndarray
+    weight: float = 1.0
+    order: np.ndarray | None = None
+    kept: np.ndarray | None = None
+    full: np.ndarray | None = None
+    kept_labels: np.ndarray | None = None
+    scores: np.ndarray | None = None
+    ranked: np.ndarray | None = None
+
+
+@dataclass
+class Chunk:
+    id: int
+    para: int
+    start: int  # offset in the paragraph
+    text: str
+    sentences: list[tuple[int, int]]
+
+
+def load(path: Path) -> tuple[list[str], list[dict]]:
+    """Paragraphs and questions (each with its paragraph index) of the SQuAD file."""
+    data = json.loads(path.read_text(encoding="utf-8"))["data"]
+    paragraphs, questions = [], []
+    for article in data:
+        for para in article["paragraphs"]:
+            paragraphs.append(para["context"])
+            for qa in para["qas"]:
+                questions.append({**qa, "para": len(paragraphs) - 1})
+    return paragraphs, questions
+
+
+class VectorCache:
+    """Embeddings of texts, kept on disk by text hash so that reruns embed nothing new."""
+
+    def __init__(self, path: Path) -> None:
+        from assistant.embeddings import MiniLMEmbeddings
+
+        self.path = path
+        self.vectors: dict[str, np.ndarray] = {}
+        if path.is_file():
+            got = np.load(path)
+            self.vectors = dict(zip(got["keys"].tolist(), got["vectors"], strict=True))
+        self.model = MiniLMEmbeddings()
+
+    @staticmethod
+    def key(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()[:20]
+
+    def get(self, texts: list[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(t for t in texts if self.key(t) not in self.vectors))
+        if missing:
+            for start in range(0, len(missing), 512):
+                part = missing[start : start + 512]
+                arr = self.model.embed_array(part)
+                self.vectors.update((self.key(t), v) for t, v in zip(part, arr, strict=True))
+                print(f"  embedded {start + len(part)}/{len(missing)}", flush=True)
+            self.save()
+        return np.stack([self.vectors[self.key(t)] for t in texts])
+
+    def save(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        keys = sorted(self.vectors)
+        np.savez(self.path, keys=np.array(keys), vectors=np.stack([self.vectors[k] for k in keys]))
+
+
+def build_chunks(paragraphs: list[str]) -> list[Chunk]:
+    chunks = []
+    for p, text in enumerate(paragraphs):
+        for s, e in chunk_spans(text):
+            body = text[s:e]
+            chunks.append(Chunk(len(chunks), p, s, body, sentence_spans(body)))
+    return chunks
+
+
+def retrieve_all(
+    questions: list[dict], chunks: list[Chunk], cache: VectorCache
+) -> tuple[list[list[tuple[int, float | None]]], np.ndarray]:
+    """For each question its first LOOK chunks (id, dense similarity), as the Retriever does."""
+    chunk_vecs = cache.get([c.text for c in chunks])
+    q_vecs = cache.get([q["question"] for q in questions])
+    index = KeywordIndex.build([str(c.id) for c in chunks], [c.text for c in chunks])
+    texts = {str(c.id): c.text for c in chunks}
+    out = []
+    sims = q_vecs @ chunk_vecs.T
+    depth = min(max(CANDIDATES, LOOK), len(chunks))
+    for qi, q in enumerate(questions):
+        order = np.argsort(-sims[qi], kind="stable")[:depth]
+        dense = [str(int(i)) for i in order]
+        keyword = keyword_filter(q["question"], index.search(q["question"], depth), texts)
+        fused = fuse([dense, [cid for cid, _ in keyword]])
+        best = sorted(fused, key=lambda cid: (-fused[cid], int(cid)))[:LOOK]
+        in_dense = set(dense)
+        out.append([(int(c), float(sims[qi, int(c)]) if c in in_dense else None) for c in best])
+    return out, q_vecs
+
+
+def answer_chunk_sentence(q: dict, chunks_of_para: list[Chunk]) -> set[tuple[int, int]]:
+    """(chunk id, sentence index) pairs holding the question's answer span."""
+    found = set()
+    for ans in q["answers"]:
+        a0, a1 = ans["answer_start"], ans["answer_start"] + len(ans["text"])
+        for c in chunks_of_para:
+            for si, (s, e) in enumerate(c.sentences):
+                if c.start + s <= a0 and a1 <= c.start + e:
+                    found.add((c.id, si))
+    return found
+
+
+def fit(
+    x: np.ndarray, y: np.ndarray, names: tuple[str, ...], weights: np.ndarray | None = None
+) -> dict:
+    """A logistic regression on standardised features, classes balanced."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    model = LogisticRegression(max_iter=2000, class_weight="balanced")
+    model.fit((x - mean) / scale, y, sample_weight=weights)
+    return {
+        "features": list(names),
+        "mean": [round(float(v), DECIMALS) for v in mean],
+        "scale": [round(float(v), DECIMALS) for v in scale],
+        "coef": [round(float(v), DECIMALS) for v in model.coef_[0]],
+        "intercept": round(float(model.intercept_[0]), DECIMALS),
+    }
+
+
+def logit(model: dict, x: np.ndarray) -> np.ndarray:
+    return ((x - np.array(model["mean"])) / np.array(model["scale"])) @ np.array(
+        model["coef"]
+    ) + model["intercept"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("data", type=Path, nargs="?", default=DEFAULT_DATA)
+    parser.add_argument("--out", type=Path, default=WEIGHTS)
+    parser.add_argument(
+        "--seeds",
+        type=Path,
+        default=ROOT / "tests" / "eval" / "seeds.jsonl",
+        help="also fit on this gold set's questions tagged 'tune' (over seeds/); 'none' to skip",
+    )
+    parser.add_argument("--cache", type=Path, default=ROOT / "eval-out" / "train-vectors.npz")
+    args = parser.parse_args()
+    if str(args.seeds) == "none":
+        args.seeds = None
+
+    from assistant.config import Settings
+    from assistant.tokens import use_offline_encodings
+
+    use_offline_encodings(Settings().cache_dir)  # the chunker counts tokens with tiktoken
+    cache = VectorCache(args.cache)
+    paragraphs, questions = load(args.data)
+    pools = build_pools(paragraphs, questions, cache, weight=1.0)
+    if args.seeds is not None:
+        seed_pools = build_seed_pools(args.seeds, cache)
+        print(f"+ {len(seed_pools)} questions of the seed gold set's tune split, "
+              f"weight {SEED_WEIGHT}")  # fmt: skip
+        pools += seed_pools
+    squad = [p for p in pools if p.weight == 1.0]
+    answerable = [p for p in pools if not p.q["is_impossible"]]
+    reachable = [p for p in answerable if p.labels.any()]
+    print(f"answer sentence among the candidates for {len(reachable)}/{len(answerable)}")
+
+    prefilter = fit(np.vstack([p.lex for p in reachable]),
+                    np.concatenate([p.labels for p in reachable]), F.LEXICAL_FEATURES,
+                    weights=np.concatenate([[p.weight] * len(p.labels) for p in reachable]))  # fmt: skip
+    ranks = []
+    for p in pools:
+        p.order = np.argsort(-logit(prefilter, p.lex), kind="stable")
+        if p.labels.any():
+            ranks.append(int(np.where(p.labels[p.order])[0][0]))
+    ranks_arr = np.array(ranks)
+    keep = next(m for m in range(1, 64) if np.mean(ranks_arr < m) >= PREFILTER_RECALL)
+    prefilter["keep"] = keep
+    print(f"prefilter: the answer sentence is in its top {keep} for "
+          f"{np.mean(ranks_arr < keep):.3f} of reachable questions")  # fmt: skip
+
+    for p in pools:
+        p.kept = p.order[:keep]
+        sims = [float(p.vectors[i] @ p.qvec) for i in p.kept]
+        p.full = np.hstack([p.lex[p.kept], np.array(F.dense_rows(sims)).reshape(len(sims), 2)])
+        p.kept_labels = p.labels[p.kept]
+    train = [p for p in reachable if p.kept_labels.any()]
+    sentence = fit(np.vstack([p.full for p in train]),
+                   np.concatenate([p.kept_labels for p in train]), F.SENTENCE_FEATURES,
+                   weights=np.concatenate([[p.weight] * len(p.kept) for p in train]))  # fmt: skip
+    for p in pools:
+        p.scores = logit(sentence, p.full)
+        p.ranked = np.argsort(-p.scores, kind="stable")
+    for n in (1, 2, 3):
+        hit = np.mean([p.kept_labels[p.ranked[:n]].any() for p in answerable if p.weight == 1])
+        print(f"sentence ranker: answer in its top {n} for {hit:.3f} of answerable questions")
+    models = {"prefilter": prefilter, "sentence": sentence}
+    models |= fit_spans([p for p in answerable if p.weight == 1.0])
+    models["second"] = fit_second(answerable)
+    models["no_answer"] = fit_no_answer(pools, models["span"])
+    del squad
+    trained_on = [args.data.name] + ([f"{args.seeds.name} (tune split)"] if args.seeds else [])
+    args.out.write_text(json.dumps({"trained_on": trained_on, "models": models}, indent=1) + "\n")
+    print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes)")
+
+
+def build_pools(
+    paragraphs: list[str], questions: list[dict], cache: VectorCache, weight: float
+) -> list[Pool]:
+    """Every question's candidates: the sentences of its LOOK chunks, with their lexical rows.
+
+    A question's gold sentences are those holding its answer span (``answer_start``)
+    or, for the seed gold set, one of its evidence strings.
+    """
+    chunks = build_chunks(paragraphs)
+    by_para: dict[int, list[Chunk]] = {}
+    for c in chunks:
+        by_para.setdefault(c.para, []).append(c)
+    print(f"{len(paragraphs)} documents, {len(chunks)} chunks, {len(questions)} questions")
+    looked, _ = retrieve_all(questions, chunks, cache)
+    chunk_terms = {c.id: set(terms(c.text)) for c in chunks}
+    q_vecs = cache.get([q["question"] for q in questions])
+    pools = []
+    for qi, q in enumerate(questions):
+        qq = F.Question(q["question"])
+        if q["is_impossible"]:
+            gold = set()
+        elif "evidence" in q:
+            gold = {(c.id, si) for c in chunks for si, (s, e) in enumerate(c.sentences)
+                    if any(squash(ev) in squash(c.text[s:e]) for ev in q["evidence"])}  # fmt: skip
+        else:
+            gold = answer_chunk_sentence(q, by_para[q["para"]])
+        cands, keys = [], []
+        for rank, (cid, dense_chunk) in enumerate(looked[qi]):
+            c = chunks[cid]
+            for si, (s, e) in enumerate(c.sentences):
+                cands.append(F.Candidate(c.text[s:e], si, len(c.sentences), chunk_terms[cid],
+                                         rank, dense_chunk))  # fmt: skip
+                keys.append((cid, si))
+        rows = F.lexical_rows(qq, cands)
+        labels = np.array([k in gold for k in keys], dtype=bool)
+        vectors = cache.get([c.text for c in cands]) if cands else np.zeros((0, 384))
+        pools.append(Pool(q, qq, cands, keys, np.array(rows), labels, vectors, q_vecs[qi], weight))
+    return pools
+
+
+def build_seed_pools(path: Path, cache: VectorCache) -> list[Pool]:
+    """Pools of the gold set's 'tune' questions over seeds/ (never its 'heldout' ones).
+
+    Follow-ups are asked as the extractive answerer rewrites them; compound
+    questions and injections are left out (they are answered by parts, or refused
+    before any model runs).
+    """
+    from assistant.conversation import carry_forward
+    from assistant.evaluation.dataset import load as load_items
+
+    docs = sorted((ROOT / "seeds").glob("*.txt"))
+    paragraphs = [d.read_text(encoding="utf-8") for d in docs]
+    questions = []
+    for item in load_items(path):
+        if "tune" not in item.tags or {"multi", "injection"} & set(item.tags):
+            continue
+        questions.append({
+            "id": item.id, "question": carry_forward(item.question, item.history),
+            "is_impossible": not item.answerable, "evidence": item.evidence, "answers": [],
+        })  # fmt: skip
+    return build_pools(paragraphs, questions, cache, SEED_WEIGHT)
+
+
+def best_span(p: Pool, span_model: dict, index: int) -> tuple[F.Span | None, float]:
+    """The best span of candidate ``index`` of ``p`` and its logit."""
+    text = p.cands[index].text
+    toks = F.tokens(text)
+    spans = F.span_candidates(text, toks)
+    if not spans:
+        return None, -10.0
+    pos = F.question_positions(p.qq, toks)
+    scores = logit(span_model, np.array([F.span_features(p.qq, s, toks, pos) for s in spans]))
+    best = int(np.argmax(scores))
+    return spans[best], float(scores[best])
+
+
+def fit_spans(answerable: list[Pool]) -> dict:
+    """The span scorer, fitted on the answer sentence of every answerable question.
+
+    Its threshold: a short answer is shown when its logit reaches it; chosen where
+    the SQuAD F1 of the answers (short answer, else the sentence) is highest.
+    """
+    rows, labels, covered = [], [], 0
+    for p in answerable:
+        refs = {normalize_answer(a["text"]) for a in p.q["answers"]}
+        gold = [i for i in range(len(p.cands)) if p.labels[i]]
+        if not gold:
+            continue
+        text = p.cands[gold[0]].text
+        toks = F.tokens(text)
+        spans = F.span_candidates(text, toks)
+        pos = F.question_positions(p.qq, toks)
+        lab = [normalize_answer(s.text) in refs for s in spans]
+        covered += any(lab)
+        rows += [F.span_features(p.qq, s, toks, pos) for s in spans]
+        labels += lab
+    print(f"span candidates hold the exact answer for {covered}/{len(answerable)}")
+    span = fit(np.array(rows), np.array(labels), F.SPAN_FEATURES)
+    # On the sentence the ranker puts first: F1 of its best span and of the whole sentence.
+    pairs = []
+    for p in answerable:
+        top = int(p.kept[p.ranked[0]])
+        refs = [a["text"] for a in p.q["answers"]]
+        got, score = best_span(p, span, top)
+        whole = token_f1(p.cands[top].text, refs)
+        if p.qq.kind not in F.SPAN_TYPES or got is None:
+            pairs.append((-np.inf, whole, whole))
+        else:
+            pairs.append((score, token_f1(got.text, refs), whole))
+    arr = np.array(pairs)
+    best_t, best_f1 = 0.0, -1.0
+    for t in np.arange(-6.0, 6.01, 0.25):
+        f1 = float(np.mean(np.where(arr[:, 0] >= t, arr[:, 1], arr[:, 2])))
+        if f1 > best_f1:
+            best_t, best_f1 = float(t), f1
+    em = np.mean([normalize_answer(best_span(p, span, int(p.kept[p.ranked[0]]))[0].text or "")
+                  in {normalize_answer(a["text"]) for a in p.q["answers"]}
+                  for p in answerable if best_span(p, span, int(p.kept[p.ranked[0]]))[0]])  # fmt: skip
+    print(f"span: threshold {best_t:.2f}, F1 {best_f1:.3f} on answerable training questions "
+          f"(sentences alone {np.mean(arr[:, 2]):.3f}); EM of the best span {em:.3f}")  # fmt: skip
+    span["threshold"] = best_t
+    return {"span": span}
+
+
+def second_rows(p: Pool) -> tuple[list[list[float]], list[bool]]:
+    """Rows of the runner-up sentences (ranks 2 and 3) for the second-sentence decision."""
+    rows, labels = [], []
+    first = p.kept[p.ranked[0]]
+    chosen_terms = set(p.cands[first].terms)
+    for r in (1, 2):
+        if r >= len(p.ranked):
+            break
+        i = p.kept[p.ranked[r]]
+        rows.append(F.second_features(
+            p.qq, p.cands[i], p.cands[first], float(p.scores[p.ranked[0]]),
+            float(p.scores[p.ranked[r]]), chosen_terms, r,
+        ))  # fmt: skip
+        labels.append(bool(p.labels[i]) and not p.labels[p.kept[p.ranked[:r]]].any())
+    return rows, labels
+
+
+def fit_second(answerable: list[Pool]) -> dict:
+    """Whether a runner-up sentence adds the answer.
+
+    Positive: it holds the answer and no sentence ranked above it does. Such
+    runner-ups are rare (the best sentence is usually right), so the threshold is
+    the one with the best F1 of this decision on the training questions: as many
+    rescued answers as possible for as few unrelated sentences.
+    """
+    rows, labels, weights = [], [], []
+    for p in answerable:
+        r, lab = second_rows(p)
+        rows += r
+        labels += lab
+        weights += [p.weight] * len(r)
+    x, y = np.array(rows), np.array(labels)
+    model = fit(x, y, F.SECOND_FEATURES, weights=np.array(weights))
+    scores = logit(model, x)
+    best_t, best_f1 = 0.0, -1.0
+    for t in np.arange(-2.0, 4.01, 0.1):
+        shown = scores >= t
+        tp = float(np.sum(shown & y))
+        f1 = 2 * tp / (shown.sum() + y.sum()) if shown.any() else 0.0
+        if f1 > best_f1:
+            best_t, best_f1 = round(float(t), 2), f1
+    model["threshold"] = best_t
+    shown = scores >= best_t
+    print(f"second sentence: {y.mean():.3f} of runner-ups add the answer; threshold {best_t}: "
+          f"shown for {shown.mean():.3f}, of which {y[shown].mean():.3f} do (F1 {best_f1:.3f})")  # fmt: skip
+    return model
+
+
+def question_row(p: Pool, span_model: dict) -> list[float]:
+    top = int(p.kept[p.ranked[0]])
+    looked_terms = set().union(*(c.chunk_terms for c in p.cands)) if p.cands else set()
+    span_logit = best_span(p, span_model, top)[1] if p.qq.kind in F.SPAN_TYPES else 0.0
+    top_dense = next((c.chunk_dense for c in p.cands if c.rank == 0), None)
+    return F.no_answer_features(p.qq, [float(v) for v in p.scores[p.ranked]],
+                                [list(r) for r in p.full[p.ranked]], looked_terms, top_dense,
+                                span_logit, p.cands[top].text, p.cands[top].chunk_terms)  # fmt: skip
+
+
+def fit_no_answer(pools: list[Pool], span_model: dict) -> dict:
+    """Impossible vs answerable questions; the threshold refuses FALSE_REFUSALS of answerable ones."""
+    pools = [p for p in pools if len(p.ranked)]
+    x = np.array([question_row(p, span_model) for p in pools])
+    y = np.array([bool(p.q["is_impossible"]) for p in pools])
+    w = np.array([p.weight for p in pools])
+    model = fit(x, y, F.NO_ANSWER_FEATURES, weights=w)
+    all_scores = logit(model, x)
+    seeds = w != 1.0
+    scores, y_all, y = all_scores[~seeds], y, y[~seeds]
+    threshold = float(np.quantile(scores[~y], 1 - FALSE_REFUSALS))
+    if seeds.any():
+        refused = all_scores[seeds] >= threshold
+        print(f"seed tune split at the threshold: refused {refused[y_all[seeds]].mean():.2f} of "
+              f"its unanswerable, {refused[~y_all[seeds]].mean():.2f} of its answerable")  # fmt: skip
+    model["threshold"] = round(threshold, DECIMALS)
+    table = []
+    for q in (0.02, 0.04, 0.06, 0.08, 0.10, 0.15, 0.20):
+        t = float(np.quantile(scores[~y], 1 - q))
+        table.append({"threshold": round(t, 4), "false_refusals": q,
+                      "impossible_refused": round(float(np.mean(scores[y] >= t)), 4)})  # fmt: skip
+    model["calibration"] = {
+        "data": "SQuAD 2.0 training sample (answerable and impossible questions), plus the "
+        "seed gold set's tune split for the coefficients; the threshold and this table "
+        "come from the SQuAD questions alone",
+        "rule": f"threshold = the logit above which {FALSE_REFUSALS:.0%} of answerable "
+        "training questions fall (refused)",
+        "table": table,
+    }
+    print("no-answer calibration (training):")
+    for row in table:
+        print(f"  {row}")
+    return model
+
+
+if __name__ == "__main__":
+    main()
