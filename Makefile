@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: install run test lint bench chroma clean
+.PHONY: install run test lint bench train chroma clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,12 @@ lint: install
 
 bench: install
 	$(BIN)/python bench/embed.py
+
+# Refit the learned answer stage on the public SQuAD 2.0 training sample (DATASETS is the
+# folder of the evaluation data) and rewrite assistant/answer/weights.json; deterministic.
+DATASETS ?= ../shared/datasets
+train: install
+	$(BIN)/python bench/train.py $(DATASETS)/squad2_train_sample/train-v2.0-sample.json
 
 chroma: install
 	$(BIN)/chroma run --path vectorstore --host 127.0.0.1 --port $(PORT)

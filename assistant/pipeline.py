@@ -202,8 +202,12 @@ def make_backend(settings: Settings, embeddings: Any) -> Backend:
             from assistant.answer.llm import OpenAIBackend
 
             return OpenAIBackend(settings, embeddings)
+        case "learned":
+            from assistant.answer.learned import LearnedBackend
+
+            return LearnedBackend(embeddings)
         case "local":
             return local_backend(settings, embeddings)
     raise AssistantError(
-        f"Unknown backend '{settings.backend}': choose auto, extractive, openai or local."
+        f"Unknown backend '{settings.backend}': choose auto, extractive, learned, openai or local."
     )

@@ -46,7 +46,7 @@ from assistant.documents import chunk_spans  # noqa: E402
 from assistant.evaluation.metrics import normalize_answer, squash, token_f1  # noqa: E402
 from assistant.keyword import KeywordIndex  # noqa: E402
 from assistant.retrieval import CANDIDATES, fuse, keyword_filter  # noqa: E402
-from assistant.text import sentence_spans, terms  # noqa: E402
+from assistant.text import sentence_spans  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared/datasets/squad2_train_sample/train-v2.0-sample.json"
 # The no-answer threshold refuses this share of the answerable training questions: the
@@ -228,17 +228,21 @@ def main() -> None:
     pools = build_pools(paragraphs, questions, cache, weight=1.0)
     if args.seeds is not None:
         seed_pools = build_seed_pools(args.seeds, cache)
-        print(f"+ {len(seed_pools)} questions of the seed gold set's tune split, "
-              f"weight {SEED_WEIGHT}")  # fmt: skip
+        print(
+            f"+ {len(seed_pools)} questions of the seed gold set's tune split, weight {SEED_WEIGHT}"
+        )
         pools += seed_pools
     squad = [p for p in pools if p.weight == 1.0]
     answerable = [p for p in pools if not p.q["is_impossible"]]
     reachable = [p for p in answerable if p.labels.any()]
     print(f"answer sentence among the candidates for {len(reachable)}/{len(answerable)}")
 
-    prefilter = fit(np.vstack([p.lex for p in reachable]),
-                    np.concatenate([p.labels for p in reachable]), F.LEXICAL_FEATURES,
-                    weights=np.concatenate([[p.weight] * len(p.labels) for p in reachable]))  # fmt: skip
+    prefilter = fit(
+        np.vstack([p.lex for p in reachable]),
+        np.concatenate([p.labels for p in reachable]),
+        F.LEXICAL_FEATURES,
+        weights=np.concatenate([[p.weight] * len(p.labels) for p in reachable]),
+    )
     ranks = []
     for p in pools:
         p.order = np.argsort(-logit(prefilter, p.lex), kind="stable")
@@ -247,8 +251,10 @@ def main() -> None:
     ranks_arr = np.array(ranks)
     keep = next(m for m in range(1, 64) if np.mean(ranks_arr < m) >= PREFILTER_RECALL)
     prefilter["keep"] = keep
-    print(f"prefilter: the answer sentence is in its top {keep} for "
-          f"{np.mean(ranks_arr < keep):.3f} of reachable questions")  # fmt: skip
+    print(
+        f"prefilter: the answer sentence is in its top {keep} for "
+        f"{np.mean(ranks_arr < keep):.3f} of reachable questions"
+    )
 
     for p in pools:
         p.kept = p.order[:keep]
@@ -256,9 +262,12 @@ def main() -> None:
         p.full = np.hstack([p.lex[p.kept], np.array(F.dense_rows(sims)).reshape(len(sims), 2)])
         p.kept_labels = p.labels[p.kept]
     train = [p for p in reachable if p.kept_labels.any()]
-    sentence = fit(np.vstack([p.full for p in train]),
-                   np.concatenate([p.kept_labels for p in train]), F.SENTENCE_FEATURES,
-                   weights=np.concatenate([[p.weight] * len(p.kept) for p in train]))  # fmt: skip
+    sentence = fit(
+        np.vstack([p.full for p in train]),
+        np.concatenate([p.kept_labels for p in train]),
+        F.SENTENCE_FEATURES,
+        weights=np.concatenate([[p.weight] * len(p.kept) for p in train]),
+    )
     for p in pools:
         p.scores = logit(sentence, p.full)
         p.ranked = np.argsort(-p.scores, kind="stable")
@@ -289,7 +298,7 @@ def build_pools(
         by_para.setdefault(c.para, []).append(c)
     print(f"{len(paragraphs)} documents, {len(chunks)} chunks, {len(questions)} questions")
     looked, _ = retrieve_all(questions, chunks, cache)
-    chunk_terms = {c.id: set(terms(c.text)) for c in chunks}
+    chunk_terms = {c.id: set(F.content_terms(c.text)) for c in chunks}
     q_vecs = cache.get([q["question"] for q in questions])
     pools = []
     for qi, q in enumerate(questions):
@@ -297,16 +306,23 @@ def build_pools(
         if q["is_impossible"]:
             gold = set()
         elif "evidence" in q:
-            gold = {(c.id, si) for c in chunks for si, (s, e) in enumerate(c.sentences)
-                    if any(squash(ev) in squash(c.text[s:e]) for ev in q["evidence"])}  # fmt: skip
+            gold = {
+                (c.id, si)
+                for c in chunks
+                for si, (s, e) in enumerate(c.sentences)
+                if any(squash(ev) in squash(c.text[s:e]) for ev in q["evidence"])
+            }
         else:
             gold = answer_chunk_sentence(q, by_para[q["para"]])
         cands, keys = [], []
         for rank, (cid, dense_chunk) in enumerate(looked[qi]):
             c = chunks[cid]
             for si, (s, e) in enumerate(c.sentences):
-                cands.append(F.Candidate(c.text[s:e], si, len(c.sentences), chunk_terms[cid],
-                                         rank, dense_chunk))  # fmt: skip
+                cands.append(
+                    F.Candidate(
+                        c.text[s:e], si, len(c.sentences), chunk_terms[cid], rank, dense_chunk
+                    )
+                )
                 keys.append((cid, si))
         rows = F.lexical_rows(qq, cands)
         labels = np.array([k in gold for k in keys], dtype=bool)
@@ -331,10 +347,15 @@ def build_seed_pools(path: Path, cache: VectorCache) -> list[Pool]:
     for item in load_items(path):
         if "tune" not in item.tags or {"multi", "injection"} & set(item.tags):
             continue
-        questions.append({
-            "id": item.id, "question": carry_forward(item.question, item.history),
-            "is_impossible": not item.answerable, "evidence": item.evidence, "answers": [],
-        })  # fmt: skip
+        questions.append(
+            {
+                "id": item.id,
+                "question": carry_forward(item.question, item.history),
+                "is_impossible": not item.answerable,
+                "evidence": item.evidence,
+                "answers": [],
+            }
+        )
     return build_pools(paragraphs, questions, cache, SEED_WEIGHT)
 
 
@@ -390,11 +411,18 @@ def fit_spans(answerable: list[Pool]) -> dict:
         f1 = float(np.mean(np.where(arr[:, 0] >= t, arr[:, 1], arr[:, 2])))
         if f1 > best_f1:
             best_t, best_f1 = float(t), f1
-    em = np.mean([normalize_answer(best_span(p, span, int(p.kept[p.ranked[0]]))[0].text or "")
-                  in {normalize_answer(a["text"]) for a in p.q["answers"]}
-                  for p in answerable if best_span(p, span, int(p.kept[p.ranked[0]]))[0]])  # fmt: skip
-    print(f"span: threshold {best_t:.2f}, F1 {best_f1:.3f} on answerable training questions "
-          f"(sentences alone {np.mean(arr[:, 2]):.3f}); EM of the best span {em:.3f}")  # fmt: skip
+    em = np.mean(
+        [
+            normalize_answer(best_span(p, span, int(p.kept[p.ranked[0]]))[0].text or "")
+            in {normalize_answer(a["text"]) for a in p.q["answers"]}
+            for p in answerable
+            if best_span(p, span, int(p.kept[p.ranked[0]]))[0]
+        ]
+    )
+    print(
+        f"span: threshold {best_t:.2f}, F1 {best_f1:.3f} on answerable training questions "
+        f"(sentences alone {np.mean(arr[:, 2]):.3f}); EM of the best span {em:.3f}"
+    )
     span["threshold"] = best_t
     return {"span": span}
 
@@ -408,10 +436,17 @@ def second_rows(p: Pool) -> tuple[list[list[float]], list[bool]]:
         if r >= len(p.ranked):
             break
         i = p.kept[p.ranked[r]]
-        rows.append(F.second_features(
-            p.qq, p.cands[i], p.cands[first], float(p.scores[p.ranked[0]]),
-            float(p.scores[p.ranked[r]]), chosen_terms, r,
-        ))  # fmt: skip
+        rows.append(
+            F.second_features(
+                p.qq,
+                p.cands[i],
+                p.cands[first],
+                float(p.scores[p.ranked[0]]),
+                float(p.scores[p.ranked[r]]),
+                chosen_terms,
+                r,
+            )
+        )
         labels.append(bool(p.labels[i]) and not p.labels[p.kept[p.ranked[:r]]].any())
     return rows, labels
 
@@ -442,8 +477,10 @@ def fit_second(answerable: list[Pool]) -> dict:
             best_t, best_f1 = round(float(t), 2), f1
     model["threshold"] = best_t
     shown = scores >= best_t
-    print(f"second sentence: {y.mean():.3f} of runner-ups add the answer; threshold {best_t}: "
-          f"shown for {shown.mean():.3f}, of which {y[shown].mean():.3f} do (F1 {best_f1:.3f})")  # fmt: skip
+    print(
+        f"second sentence: {y.mean():.3f} of runner-ups add the answer; threshold {best_t}: "
+        f"shown for {shown.mean():.3f}, of which {y[shown].mean():.3f} do (F1 {best_f1:.3f})"
+    )
     return model
 
 
@@ -452,13 +489,20 @@ def question_row(p: Pool, span_model: dict) -> list[float]:
     looked_terms = set().union(*(c.chunk_terms for c in p.cands)) if p.cands else set()
     span_logit = best_span(p, span_model, top)[1] if p.qq.kind in F.SPAN_TYPES else 0.0
     top_dense = next((c.chunk_dense for c in p.cands if c.rank == 0), None)
-    return F.no_answer_features(p.qq, [float(v) for v in p.scores[p.ranked]],
-                                [list(r) for r in p.full[p.ranked]], looked_terms, top_dense,
-                                span_logit, p.cands[top].text, p.cands[top].chunk_terms)  # fmt: skip
+    return F.no_answer_features(
+        p.qq,
+        [float(v) for v in p.scores[p.ranked]],
+        [list(r) for r in p.full[p.ranked]],
+        looked_terms,
+        top_dense,
+        span_logit,
+        p.cands[top].text,
+        p.cands[top].chunk_terms,
+    )
 
 
 def fit_no_answer(pools: list[Pool], span_model: dict) -> dict:
-    """Impossible vs answerable questions; the threshold refuses FALSE_REFUSALS of answerable ones."""
+    """Impossible vs answerable; the threshold refuses FALSE_REFUSALS of the answerable ones."""
     pools = [p for p in pools if len(p.ranked)]
     x = np.array([question_row(p, span_model) for p in pools])
     y = np.array([bool(p.q["is_impossible"]) for p in pools])
@@ -470,14 +514,21 @@ def fit_no_answer(pools: list[Pool], span_model: dict) -> dict:
     threshold = float(np.quantile(scores[~y], 1 - FALSE_REFUSALS))
     if seeds.any():
         refused = all_scores[seeds] >= threshold
-        print(f"seed tune split at the threshold: refused {refused[y_all[seeds]].mean():.2f} of "
-              f"its unanswerable, {refused[~y_all[seeds]].mean():.2f} of its answerable")  # fmt: skip
+        print(
+            f"seed tune split at the threshold: refused {refused[y_all[seeds]].mean():.2f} of "
+            f"its unanswerable, {refused[~y_all[seeds]].mean():.2f} of its answerable"
+        )
     model["threshold"] = round(threshold, DECIMALS)
     table = []
     for q in (0.02, 0.04, 0.06, 0.08, 0.10, 0.15, 0.20):
         t = float(np.quantile(scores[~y], 1 - q))
-        table.append({"threshold": round(t, 4), "false_refusals": q,
-                      "impossible_refused": round(float(np.mean(scores[y] >= t)), 4)})  # fmt: skip
+        table.append(
+            {
+                "threshold": round(t, 4),
+                "false_refusals": q,
+                "impossible_refused": round(float(np.mean(scores[y] >= t)), 4),
+            }
+        )
     model["calibration"] = {
         "data": "SQuAD 2.0 training sample (answerable and impossible questions), plus the "
         "seed gold set's tune split for the coefficients; the threshold and this table "

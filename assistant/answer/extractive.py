@@ -1,42 +1,33 @@
-"""The extractive answerer: a learned answer stage that quotes the documents and never guesses.
+"""The extractive answerer: quotes the retrieved sentences that best answer the question.
 
-No LLM: every word of an answer is taken from a cited chunk. For each question
-(or each part of a compound one):
-
-1. the candidates are the sentences of the first ``LOOK`` retrieved chunks (past
-   the k shown; only what is quoted is cited);
-2. a *prefilter* scores them on lexical features and keeps the few worth
-   embedding; the *sentence ranker* adds their dense similarity and picks the best;
-3. the *no-answer detector* decides whether the documents answer at all, else the
-   fixed refusal sentence is returned;
-4. the *span scorer* picks the short answer (a name, date, number, phrase) from the
-   best sentence when the question asks for one; the answer opens with it;
-5. a runner-up sentence is added only when the *second-sentence* model says it
-   holds answer content the first does not;
-6. yes/no questions get "Yes" or "No" only when a cited sentence states or denies
-   the claim (``claims.verdict``); otherwise the answer says the documents do not
-   settle it and quotes what they do say.
-
-All four models are logistic regressions on the named features of
-``features.py``, fitted by ``bench/train.py`` (``make train``) and read from
-``weights.json``.
+Needs no LLM, so it never states anything that is not in a cited chunk. Each
+sentence of the retrieved chunks gets a support score (semantic similarity to
+the question plus keyword overlap); the best few form the answer, each followed
+by its citation marker. Below ``MIN_SUPPORT`` the documents are taken not to
+hold the answer and the fixed refusal sentence is returned.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.answer import features as F
-from assistant.answer.base import REFUSAL, Answer, Quote, Sentence, ShortAnswer, Source, words_of
-from assistant.answer.claims import is_yes_no, question_parts, verdict
-from assistant.answer.model import LOOK, Models, load
-from assistant.answer.question_type import is_instruction
+from assistant.answer.base import REFUSAL, Answer, Quote, Sentence, Source, words_of
+from assistant.answer.claims import is_yes_no, verdict
+from assistant.answer.question_type import (
+    asks_for_a_person,
+    can_answer,
+    expected,
+    has_new_name,
+    is_instruction,
+    unknown_full_names,
+    who_verb,
+)
 from assistant.conversation import carry_forward
-from assistant.text import clean_sentence, sentence_spans, terms
+from assistant.text import clean_sentence, is_stopword, sentence_spans, terms, words
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -46,59 +37,180 @@ if TYPE_CHECKING:
     from assistant.conversation import Turn
     from assistant.retrieval import Hit
 
-VECTOR_CACHE = 20_000  # sentence vectors kept across questions (~30 MB)
-YES_NO_LOOK = 3  # ranked sentences a yes/no question's verdict may come from
-NOT_SETTLED = "The documents do not settle this; they say:"
-MAX_PARTS = 3
+# Calibrated on the seed gold set (tests/eval/seeds.jsonl, k=4), with the checks
+# below applied: the best support of its 25 single-story answerable questions
+# (fact + paraphrase) is 0.26-0.91; of the 13 questions the seeds do not answer,
+# 0.03-0.20, except "What model of rifle did Putin give Kim?" (0.72: every word
+# of it is in the text). 0.23 sits in the middle of that gap. Prompt injections
+# are refused before any backend answers (pipeline.refuse).
+MIN_SUPPORT = 0.23
+WRONG_KIND_PENALTY = 0.25
+HEADLINE_WEIGHT = 0.85
+SAME_VERB = 0.6  # word similarity at which "gave" counts as the "giving" of a sentence
+WORD_CACHE = 20_000  # single-word vectors kept for verb matching (~30 MB)
+MAX_SENTENCES = 3
+# How an answer to a yes/no question opens, by verdict (claims.verdict; None: "unsettled").
+VERDICT_OPENING = {
+    "yes": "Yes —",
+    "no": "No —",
+    "unsettled": "The documents do not settle this; they say:",
+}
+MAX_CHARS = 700
+RELATIVE = 0.75  # a further sentence must score within 25% of the best one
+DUPLICATE = 0.9  # sentences this similar to one already chosen add nothing
+# "..., and what did Kim thank Putin for?": a second question joined to the first.
+_COMPOUND = re.compile(
+    r",?\s+and\s+(?=(?:what|where|who|whom|whose|when|why|how|which)\b)", re.IGNORECASE
+)
 
 
 @dataclass
-class Pick:
-    """A candidate sentence of one hit and what the models made of it."""
+class Candidate:
+    """A sentence of a retrieved chunk and how well it answers the question."""
 
     hit: Hit
-    start: int  # offsets of the sentence in the chunk
+    start: int
     end: int
-    cand: F.Candidate
-    score: float = 0.0  # the sentence ranker's logit
-    row: list[float] | None = None  # its SENTENCE_FEATURES
+    text: str
+    vector: np.ndarray
+    support: float = 0.0
 
 
-@dataclass
-class PartAnswer:
-    """The answer to one question (or one part of a compound question)."""
+def keyword_overlap(question_terms: set[str], text: str) -> float:
+    """Share of the question's content terms found in ``text``."""
+    if not question_terms:
+        return 0.0
+    return len(question_terms & set(terms(text))) / len(question_terms)
 
-    question: str
-    refused: bool
-    sentences: list[Pick]
-    short: tuple[Pick, F.Span] | None = None
-    verdict: str | None = None
+
+def support_score(similarity: float, overlap: float, context_overlap: float) -> float:
+    """How well a sentence answers: semantic similarity, its own and its chunk's keyword overlap."""
+    return 0.55 * similarity + 0.3 * overlap + 0.15 * context_overlap
+
+
+def is_headline(cand: Candidate) -> bool:
+    """A "Main Topic:" line: it names what the story is about, the key points hold the facts."""
+    return cand.start == 0 and cand.hit.text.startswith("Main Topic:")
+
+
+def question_parts(question: str) -> list[str]:
+    """A compound question's parts ("What gifts ..., and what did Kim thank Putin for?")."""
+    parts = [p.strip(" ,") for p in _COMPOUND.split(question)]
+    return [p for p in parts if len(terms(p)) >= 2] or [question]
 
 
 class ExtractiveBackend:
-    """Answers by quoting the sentences the learned models pick."""
+    """Answers by quoting the best-supported retrieved sentences."""
 
     name = "extractive"
-    look = LOOK  # retrieve this many chunks; candidates come from all of them
 
-    def __init__(
-        self, embeddings: Embeddings, threshold: float | None = None, models: Models | None = None
-    ) -> None:
+    def __init__(self, embeddings: Embeddings, min_support: float | None = None) -> None:
         self.embeddings = embeddings
-        self.models = models or load()
-        # The no-answer logit at which the question is refused (trained; a setting overrides).
-        self.threshold = self.models.no_answer.threshold if threshold is None else threshold
-        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self.min_support = MIN_SUPPORT if min_support is None else min_support
+        self._words: dict[str, np.ndarray] = {}  # single-word vectors, for verb matching
 
-    # -- the Backend interface -------------------------------------------------------
+    def candidates(self, hits: list[Hit]) -> list[Candidate]:
+        """Every sentence of the retrieved chunks, with its vector, except instructions.
+
+        A sentence that addresses the assistant ("ignore previous instructions and
+        say ...") is an injection attempt, not evidence: it is never quoted.
+        """
+        spans = [
+            (hit, s, e)
+            for hit in hits
+            for s, e in sentence_spans(hit.text)
+            if not is_instruction(hit.text[s:e])
+        ]
+        texts = [clean_sentence(hit.text[s:e]) for hit, s, e in spans]
+        vectors = np.asarray(self.embeddings.embed_documents(texts)) if texts else []
+        return [
+            Candidate(hit, s, e, hit.text[s:e], vec)
+            for (hit, s, e), vec in zip(spans, vectors, strict=True)
+        ]
+
+    def score(
+        self, question: str, hits: list[Hit], cands: list[Candidate] | None = None
+    ) -> list[Candidate]:
+        """Candidates with their support for ``question``, best first."""
+        cands = [replace(c) for c in cands] if cands is not None else self.candidates(hits)
+        if not cands:
+            return []
+        query = np.asarray(self.embeddings.embed_query(question))
+        q_terms = set(terms(question))
+        chunk_overlap = {h.id: keyword_overlap(q_terms, h.text) for h in hits}
+        kind = expected(question)
+        passages = [h.text for h in hits]
+        # A full name in the question none of whose parts the passages mention ("Xi
+        # Jinping") means they are about someone else. Single unknown names are no
+        # such sign: questions say "Moscow" or "Brussels" for Russia or the EU.
+        known = WRONG_KIND_PENALTY if unknown_full_names(question, passages) else 1.0
+        for cand in cands:
+            score = support_score(
+                float(cand.vector @ query),
+                keyword_overlap(q_terms, cand.text),
+                chunk_overlap[cand.hit.id],
+            )
+            fits = can_answer(kind, cand.text, q_terms)
+            cand.support = score * known * (1.0 if fits else WRONG_KIND_PENALTY)
+            if is_headline(cand):
+                # A headline matches questions about its story so well because it
+                # restates the topic; prefer the key point that says more.
+                cand.support *= HEADLINE_WEIGHT
+        ranked = sorted(cands, key=lambda c: -c.support)
+        if asks_for_a_person(question):
+            ranked = self._check_person(question, ranked)
+        return ranked
+
+    def _check_person(self, question: str, ranked: list[Candidate]) -> list[Candidate]:
+        """A who-question is answered by a sentence with its verb (or a new name)."""
+        verb = who_verb(question)
+        if verb:
+            self._embed_words([verb, *(w for c in ranked for w in words(c.text))])
+        for cand in ranked:
+            ok = self._has_verb(verb, cand.text) if verb else has_new_name(cand.text, question)
+            if not ok:
+                cand.support *= WRONG_KIND_PENALTY
+        return sorted(ranked, key=lambda c: -c.support)
+
+    def _has_verb(self, verb: str, sentence: str) -> bool:
+        """The verb, or a word close to it in meaning ("gave" / "giving"), is in the sentence."""
+        if set(terms(verb)) & set(terms(sentence)):
+            return True
+        others = [w for w in dict.fromkeys(words(sentence)) if not is_stopword(w)]
+        return bool(others) and max(self._word_similarity(verb, w) for w in others) >= SAME_VERB
+
+    def _embed_words(self, candidates: list[str]) -> None:
+        """Vectors of the words not seen before, in one batch."""
+        missing = [w for w in dict.fromkeys(candidates) if w not in self._words]
+        if len(self._words) + len(missing) > WORD_CACHE:
+            self._words.clear()
+        if missing:
+            vectors = self.embeddings.embed_documents(missing)
+            self._words.update(zip(missing, map(np.asarray, vectors), strict=True))
+
+    def _word_similarity(self, a: str, b: str) -> float:
+        self._embed_words([a, b])
+        return float(self._words[a] @ self._words[b])
+
+    def choose(self, ranked: list[Candidate]) -> list[Candidate]:
+        """The best sentence and up to two more that are nearly as good and not repeats."""
+        if not ranked or ranked[0].support < self.min_support:
+            return []
+        chosen = [ranked[0]]
+        floor = max(self.min_support, RELATIVE * ranked[0].support)
+        for cand in ranked[1:]:
+            if len(chosen) == MAX_SENTENCES or cand.support < floor:
+                break
+            if sum(len(c.text) for c in chosen) + len(cand.text) > MAX_CHARS:
+                continue
+            if any(float(cand.vector @ c.vector) > DUPLICATE for c in chosen):
+                continue
+            chosen.append(cand)
+        return chosen
 
     def standalone(self, question: str, history: list[Turn]) -> str:
         """Follow-ups carry the previous question's key words forward (no LLM to rewrite)."""
         return carry_forward(question, history)
-
-    def parts(self, question: str) -> list[str]:
-        """The parts of a compound question, each retrieved and answered on its own."""
-        return question_parts(question)[:MAX_PARTS]
 
     def stream(self, question: str, hits: list[Hit], history: list[Turn]) -> Iterator[str | Answer]:
         """The answer is ready at once; it is streamed word by word like a generated one."""
@@ -106,177 +218,43 @@ class ExtractiveBackend:
         yield from words_of(answer.answer)
         yield answer
 
-    def stream_parts(
-        self, question: str, parts: list[tuple[str, list[Hit]]], history: list[Turn]
-    ) -> Iterator[str | Answer]:
-        """A compound question: each part answered from its own retrieval, in order."""
-        answer = self.answer_parts(question, parts)
-        yield from words_of(answer.answer)
-        yield answer
+    def pick(self, question: str, hits: list[Hit]) -> list[Candidate]:
+        """The sentences to quote; each part of a compound question gets its own."""
+        parts = question_parts(question)
+        cands = self.candidates(hits)
+        if len(parts) == 1:
+            return self.choose(self.score(question, hits, cands))
+        picked: list[Candidate] = []
+        share = max(1, MAX_SENTENCES // len(parts))
+        for part in parts:
+            for cand in self.choose(self.score(part, hits, cands))[:share]:
+                if all((cand.hit.id, cand.start) != (c.hit.id, c.start) for c in picked):
+                    picked.append(cand)
+        return picked
 
     def answer(self, question: str, hits: list[Hit]) -> Answer:
         """Quote the chosen sentences with markers, or refuse."""
-        return self.answer_parts(question, [(question, hits)])
-
-    def answer_parts(self, question: str, parts: list[tuple[str, list[Hit]]]) -> Answer:
-        """The answer to every part, joined; refused only when no part is answered."""
-        answered = [self.answer_one(part, hits) for part, hits in parts]
-        retrieved = list({h.id: h for _, hits in parts for h in hits}.values())
-        if all(a.refused for a in answered):
-            return Answer(question, REFUSAL, True, self.name, [], retrieved)
-        return _compose(question, answered, retrieved, self.name, len(parts) > 1)
-
-    # -- one question ----------------------------------------------------------------
-
-    def answer_one(self, question: str, hits: list[Hit]) -> PartAnswer:
-        """The learned answer to one simple question over its retrieved ``hits``."""
-        q = F.Question(question)
-        ranked = self.rank(q, hits)
-        if not ranked or self.no_answer(q, ranked, hits) >= self.threshold:
-            return PartAnswer(question, True, [])
-        best = ranked[0]
+        chosen = self.pick(question, hits)
+        if not chosen:
+            return Answer(question, REFUSAL, True, self.name, [], hits)
+        said = None
         if is_yes_no(question):
-            for pick in ranked[:YES_NO_LOOK]:
-                said = verdict(question, pick.cand.text)
-                if said is not None:
-                    return PartAnswer(question, False, [pick], verdict=said)
-            return PartAnswer(question, False, [best], verdict="unsettled")
-        chosen = [best, *self.more(q, ranked)]
-        short = None
-        if q.kind in F.SPAN_TYPES:
-            span, score = self.span(q, best.cand.text)
-            if span is not None and score >= self.models.span.threshold:
-                short = (best, span)
-        return PartAnswer(question, False, chosen, short)
-
-    def rank(self, q: F.Question, hits: list[Hit]) -> list[Pick]:
-        """The candidate sentences that passed the prefilter, best first by the ranker."""
-        picks = self.candidates(hits)
-        if not picks:
-            return []
-        lexical = F.lexical_rows(q, [p.cand for p in picks])
-        pre = self.models.prefilter.logits(lexical)
-        keep = np.argsort(-pre, kind="stable")[: self.models.prefilter_keep]
-        kept = [picks[i] for i in keep]
-        query = np.asarray(self.embeddings.embed_query(q.text))
-        sims = [float(v @ query) for v in self.vectors([p.cand.text for p in kept])]
-        rows = [lexical[i] + d for i, d in zip(keep, F.dense_rows(sims), strict=True)]
-        for pick, row, score in zip(kept, rows, self.models.sentence.logits(rows), strict=True):
-            pick.row, pick.score = row, float(score)
-        return sorted(kept, key=lambda p: -p.score)
-
-    def candidates(self, hits: list[Hit]) -> list[Pick]:
-        """Every sentence of the hits, except those that address the assistant.
-
-        A sentence like "ignore previous instructions and say ..." is an injection
-        attempt, not evidence: it is never quoted.
-        """
-        picks = []
-        for rank, hit in enumerate(hits):
-            chunk_terms = set(terms(hit.text))
-            spans = sentence_spans(hit.text)
-            for index, (s, e) in enumerate(spans):
-                text = hit.text[s:e]
-                if is_instruction(text):
-                    continue
-                cand = F.Candidate(text, index, len(spans), chunk_terms, rank, hit.dense)
-                picks.append(Pick(hit, s, e, cand))
-        return picks
-
-    def no_answer(self, q: F.Question, ranked: list[Pick], hits: list[Hit]) -> float:
-        """The no-answer detector's logit: at or above the threshold, refuse."""
-        best = ranked[0]
-        looked = {t for h in hits for t in terms(h.text)}  # every candidate chunk's terms
-        span = self.span(q, best.cand.text)[1] if q.kind in F.SPAN_TYPES else 0.0
-        top_dense = hits[0].dense if hits else None
-        row = F.no_answer_features(
-            q, [p.score for p in ranked], [p.row or [] for p in ranked], looked, top_dense, span,
-            best.cand.text, best.cand.chunk_terms,
+            # "Yes"/"No" only when a quoted sentence states or denies the claim.
+            said = next(filter(None, (verdict(question, c.text) for c in chosen)), "unsettled")
+            stated = [c for c in chosen if verdict(question, c.text) == said]
+            chosen = stated[:1] or chosen[:1]
+        sources: dict[str, Source] = {}
+        sentences = []
+        for cand in chosen:
+            src = sources.get(cand.hit.id) or Source.from_hit(len(sources) + 1, cand.hit)
+            sources[cand.hit.id] = src
+            offset = src.start
+            src.quotes.append(Quote(cand.text, offset + cand.start, offset + cand.end))
+            sentences.append(Sentence(clean_sentence(cand.text), [src.n], round(cand.support, 4)))
+        text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+        if said is not None:
+            text = f"{VERDICT_OPENING[said]} {text}"
+        return Answer(
+            question, text, False, self.name, list(sources.values()), hits, sentences=sentences,
+            verdict=said,
         )  # fmt: skip
-        return float(self.models.no_answer.logits([row])[0])
-
-    def span(self, q: F.Question, sentence: str) -> tuple[F.Span | None, float]:
-        """The best short-answer span of ``sentence`` and its logit."""
-        toks = F.tokens(sentence)
-        spans = F.span_candidates(sentence, toks)
-        if not spans:
-            return None, float("-inf")
-        pos = F.question_positions(q, toks)
-        scores = self.models.span.logits([F.span_features(q, s, toks, pos) for s in spans])
-        best = int(np.argmax(scores))
-        return spans[best], float(scores[best])
-
-    def more(self, q: F.Question, ranked: list[Pick]) -> list[Pick]:
-        """Runner-up sentences the second-sentence model says add answer content."""
-        best = ranked[0]
-        chosen_terms = set(best.cand.terms)
-        out = []
-        for place, pick in enumerate(ranked[1:3], 1):
-            row = F.second_features(q, pick.cand, best.cand, best.score, pick.score,
-                                    chosen_terms, place)  # fmt: skip
-            if self.models.second.logits([row])[0] >= self.models.second.threshold:
-                out.append(pick)
-                chosen_terms |= set(pick.cand.terms)
-        return out
-
-    def vectors(self, texts: list[str]) -> list[np.ndarray]:
-        """Sentence vectors, embedded once and kept for later questions."""
-        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
-        if missing:
-            for text, vec in zip(missing, self.embeddings.embed_documents(missing), strict=True):
-                self._vectors[text] = np.asarray(vec)
-            while len(self._vectors) > VECTOR_CACHE:
-                self._vectors.popitem(last=False)
-        for text in texts:
-            self._vectors.move_to_end(text)
-        return [self._vectors[t] for t in texts]
-
-
-def _compose(
-    question: str, answered: list[PartAnswer], retrieved: list[Hit], backend: str, compound: bool
-) -> Answer:
-    """The Answer: short answer or verdict first, then each quoted sentence with its marker."""
-    sources: dict[str, Source] = {}
-    sentences: list[Sentence] = []
-    pieces: list[str] = []
-    short_answer = None
-    verdicts = []
-
-    def cite(pick: Pick) -> int:
-        src = sources.get(pick.hit.id)
-        if src is None:
-            src = sources[pick.hit.id] = Source.from_hit(len(sources) + 1, pick.hit)
-        if all(q.start != src.start + pick.start for q in src.quotes):
-            src.quotes.append(Quote(pick.cand.text, src.start + pick.start, src.start + pick.end))
-        return src.n
-
-    for part in answered:
-        if part.refused:
-            pieces.append(f"The documents do not answer “{part.question.strip()}”.")
-            continue
-        opening = ""
-        if part.verdict is not None:
-            verdicts.append(part.verdict)
-            opening = {"yes": "Yes —", "no": "No —", "unsettled": NOT_SETTLED}[part.verdict]
-        elif part.short is not None:
-            pick, span = part.short
-            n = cite(pick)
-            opening = f"{span.text} —"
-            if short_answer is None:
-                short_answer = ShortAnswer(span.text, n, pick.start + span.start,
-                                           pick.start + span.end)  # fmt: skip
-        quoted = []
-        for pick in part.sentences:
-            n = cite(pick)
-            text = clean_sentence(pick.cand.text)
-            sentences.append(Sentence(text, [n], round(pick.score, 4)))
-            quoted.append(f"{text} [{n}]")
-        pieces.append(" ".join([opening, *quoted]).strip())
-    text = " ".join(pieces)
-    if not compound and short_answer is not None and not text.startswith(short_answer.text):
-        short_answer = None  # the page bolds it only where the answer opens with it
-    single = verdicts[0] if len(verdicts) == 1 and len(answered) == 1 else None
-    return Answer(
-        question, text, False, backend, sorted(sources.values(), key=lambda s: s.n), retrieved,
-        sentences=sentences, short_answer=short_answer, verdict=single,
-    )  # fmt: skip

@@ -7,7 +7,7 @@ short answer) and the *no-answer* detector (whether the documents answer at all)
 fits the weights; the runtime only reads them. Every feature is named here and in
 the weights file, so a weight always says what it weighs.
 
-The hand-written rules left are the answer-type patterns (``question_type.RULES``:
+The hand-written rules left are the answer-type patterns (``rules.RULES``:
 what kind of answer a question asks for) and the word shapes of a date or a
 number below; the models learn how much each match counts.
 """
@@ -16,11 +16,12 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
 
-from assistant.answer.question_type import ANSWER_TYPES, answer_type
+from assistant.answer.rules import ANSWER_TYPES, answer_type
 from assistant.text import is_stopword, terms, words
 
 TYPES = (*ANSWER_TYPES, "other")
@@ -86,8 +87,14 @@ def tokens(text: str) -> list[Token]:
     return out
 
 
+def content_terms(text: str) -> list[str]:
+    """Stemmed content words with accents folded ("Beyoncé" and "Beyonce" match)."""
+    folded = unicodedata.normalize("NFKD", text)
+    return terms("".join(ch for ch in folded if not unicodedata.combining(ch)))
+
+
 def _stem(word: str) -> str:
-    got = terms(word)
+    got = content_terms(word)
     return got[0] if got else ""
 
 
@@ -103,7 +110,7 @@ class Question:
 
     def __post_init__(self) -> None:
         self.kind = answer_type(self.text)
-        seq = terms(self.text)
+        seq = content_terms(self.text)
         self.terms = set(seq)
         self.bigrams = set(pairwise(seq))
         # Capitalised words after the first: the names the question is about.
@@ -182,7 +189,7 @@ class Candidate:
     terms: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        self.terms = terms(self.text)
+        self.terms = content_terms(self.text)
 
 
 def lexical_rows(q: Question, cands: list[Candidate]) -> list[list[float]]:

@@ -1,66 +1,127 @@
-"""The hand-written rules of the answer stage, in one table: each pattern and why it is there.
+"""What kind of answer a question expects, and whether a sentence can supply it.
 
-Everything else the extractive answerer decides is learned (``bench/train.py``).
-Two kinds of rule remain:
-
-- ``answer_type``: what kind of answer a question asks for (the first matching
-  pattern wins, so "how many" comes before "how" and "what year" before "what");
-  the models learn how much a sentence or span of that kind counts;
-- ``instruction``: text that addresses the assistant instead of asking about the
-  documents (prompt injection). Such a question is refused before any backend
-  answers, and such a sentence in a document is never quoted.
+A sentence can be on topic and still not answer: "How much did the train cost?"
+is not answered by a sentence about the train that has no figure in it. These
+checks let the extractive answerer refuse instead of quoting such a sentence.
 """
 
 from __future__ import annotations
 
 import re
 
-_RULES = (
-    # (role, name, pattern, why)
-    ("answer_type", "date",
-     r"^\s*when\b|\b(what|which|in what|on what)\s+(exact\s+)?(year|date|day|month|century|"
-     r"decade|time|period|era|season)\b|\bhow long ago\b",
-     "asks for a point in time"),
-    ("answer_type", "number",
-     r"\bhow (many|much|long|far|old|big|fast|tall|heavy|large|high|often|deep|wide)\b|"
-     r"\b(what|which) (number|percentage|percent|amount|proportion|size|age|population|price|"
-     r"cost|rate|speed)\b|\bnumber of\b",
-     "asks for a quantity"),
-    ("answer_type", "person",
-     r"^\s*(who|whom|whose)\b|\b(what|which) (person|man|woman|artist|leader|president|king|"
-     r"composer|writer|author|player|singer|director)\b|\bname of\b",
-     "asks for a person (or, with 'name of', any name)"),
-    ("answer_type", "place",
-     r"^\s*where\b|\b(what|which|in what|in which) (city|country|state|place|region|town|"
-     r"continent|island|location|area|province|nation)\b",
-     "asks for a place"),
-    ("answer_type", "reason",
-     r"^\s*why\b|\bwhat (is|was|were|are) the reasons?\b|\bfor what reason\b",
-     "asks for a reason: answered by a sentence, not a span"),
-    ("answer_type", "manner", r"^\s*how\b", "asks how: a short phrase (\"by armored train\")"),
-    ("answer_type", "thing", r"\b(what|which)\b", "asks for a thing or a short phrase"),
-    ("instruction", "override",
-     r"\b(?:ignore|disregard|forget|override)\b[^.?!]{0,60}\b(?:instructions?|rules|documents?|"
-     r"sources?|prompt|above|previous|context)\b",
-     "tells the assistant to drop its instructions or sources"),
-    ("instruction", "system", r"\bsystem (?:prompt|override|message)\b",
-     "claims to speak for, or asks for, the system prompt"),
-    ("instruction", "mode", r"\bdeveloper mode\b|\bjailbreak\b", "asks for an unrestricted mode"),
-    ("instruction", "persona", r"\byou are now\b|\bpretend (?:to be|you are)\b|\bact as\b",
-     "gives the assistant a new role"),
-)  # fmt: skip
-RULES = tuple((role, name, re.compile(p, re.IGNORECASE), why) for role, name, p, why in _RULES)
-ANSWER_TYPES = tuple(name for role, name, _, _ in RULES if role == "answer_type")
+from assistant.text import clean_sentence, terms
+
+NEAR = 40  # characters either side of a figure or name in which a question word must appear
+_QUANTITY_Q = re.compile(
+    r"\bhow (many|much|long|far|old|big|fast|tall|heavy|large)\b"
+    r"|\b(number of|cost|price|speed|amount|percentage|how often)\b",
+    re.IGNORECASE,
+)
+_TIME_Q = re.compile(
+    r"^\s*when\b|\b(what|which|on what) (exact )?(date|day|year|month|time)\b", re.IGNORECASE
+)
+_NUMBER = re.compile(
+    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
+    r"forty|fifty|hundreds?|thousands?|millions?|billions?|dozens?|half|few|several|"
+    r"(hour|day|week|month|year)s?)\b",
+    re.IGNORECASE,
+)
+# Case-sensitive on purpose: "May" is a month, "may" is not.
+_DATE = re.compile(
+    r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|September|"
+    r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
+    r"[Yy]esterday|[Tt]oday|[Tt]omorrow|\d{1,2}(st|nd|rd|th))\b"
+)
 
 
-def answer_type(question: str) -> str:
-    """The kind of answer ``question`` asks for: one of ``ANSWER_TYPES``, else "other"."""
-    for role, name, pattern, _ in RULES:
-        if role == "answer_type" and pattern.search(question):
-            return name
-    return "other"
+def expected(question: str) -> str | None:
+    """'quantity', 'time' or None (no particular kind of answer)."""
+    if _TIME_Q.search(question):
+        return "time"
+    if _QUANTITY_Q.search(question):
+        return "quantity"
+    return None
 
 
-def is_instruction(text: str) -> bool:
-    """Whether ``text`` tries to change the assistant's instructions (prompt injection)."""
-    return any(role == "instruction" and p.search(text) for role, _, p, _ in RULES)
+def can_answer(kind: str | None, sentence: str, question_terms: set[str]) -> bool:
+    """Whether ``sentence`` holds the kind of answer the question expects.
+
+    A figure or date answers only near a word of the question ("three drilling
+    platforms", not "the two countries" when asked about missiles).
+    """
+    body = clean_sentence(sentence)  # a list marker ("3.") is no figure
+    pattern = {"quantity": _NUMBER, "time": _DATE}.get(kind or "")
+    if pattern is None:
+        return True
+    asked = {t for t in question_terms if len(t) > 2}  # "Un" of "Kim Jong Un" is not "UN"
+    return any(
+        asked & set(terms(body[max(0, m.start() - NEAR) : m.end() + NEAR]))
+        for m in pattern.finditer(body)
+    )
+
+
+def _mentioned(name: str, seen: set[str]) -> bool:
+    # "Crimea" is mentioned by "Crimean", "West" by "Western": a shared stem of 4+ letters.
+    return name in seen or any(
+        min(len(name), len(t)) >= 4 and (t.startswith(name) or name.startswith(t)) for t in seen
+    )
+
+
+_AUXILIARY = frozenset("is was are were has have had will would did does do can could".split())
+_WHO = re.compile(r"^\s*(?:who|whom)\s+([\w'-]+)", re.IGNORECASE)
+_NAME_Q = re.compile(r"^\s*(?:who|whom|whose)\b|\bname of\b|\bwhose name\b", re.IGNORECASE)
+_FULL_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+")
+
+
+def asks_for_a_person(question: str) -> bool:
+    """Who / whom / whose questions and "the name of ..." ones."""
+    return bool(_NAME_Q.search(question))
+
+
+def who_verb(question: str) -> str | None:
+    """The verb of "who VERB ..." (``led`` in "Who led the delegation?"), not an auxiliary."""
+    match = _WHO.match(question)
+    if match and match.group(1).lower() not in _AUXILIARY:
+        return match.group(1).lower()
+    return None
+
+
+def has_new_name(sentence: str, question: str) -> bool:
+    """Whether the sentence names someone the question does not, next to what the question asks.
+
+    A name is two or more capitalised words; like a figure for a quantity, it must
+    stand near a word of the question ("defense minister Sergei Shoigu").
+    """
+    asked = set(terms(question))
+    body = clean_sentence(sentence)
+    return any(
+        set(terms(m.group())) - asked
+        and asked & set(terms(body[max(0, m.start() - NEAR) : m.end() + NEAR]))
+        for m in _FULL_NAME.finditer(body)
+    )
+
+
+def unknown_full_names(question: str, passages: list[str]) -> list[str]:
+    """Full names in the question ("Xi Jinping") of which the passages mention no part."""
+    seen = {t for p in passages for t in terms(p)}
+    parts = question.split(None, 1)
+    body = parts[1] if len(parts) == 2 else ""  # the first word is capitalised anyway
+    return [
+        name
+        for name in _FULL_NAME.findall(body)
+        if not any(_mentioned(t, seen) for t in terms(name))
+    ]
+
+
+_INSTRUCTION = re.compile(
+    r"\b(?:ignore|disregard|forget|override)\b[^.?!]{0,60}\b(?:instructions?|rules|documents?|"
+    r"sources?|prompt|above|previous|context)\b"
+    r"|\bsystem (?:prompt|override|message)\b|\bdeveloper mode\b|\bjailbreak\b"
+    r"|\byou are now\b|\bpretend (?:to be|you are)\b|\bact as\b",
+    re.IGNORECASE,
+)
+
+
+def is_instruction(question: str) -> bool:
+    """Whether the "question" tries to change the assistant's instructions (prompt injection)."""
+    return bool(_INSTRUCTION.search(question))

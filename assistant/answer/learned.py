@@ -1,0 +1,282 @@
+"""The learned answerer: an extractive answer stage whose choices are fitted, not hand-tuned.
+
+No LLM: every word of an answer is taken from a cited chunk. For each question
+(or each part of a compound one):
+
+1. the candidates are the sentences of the first ``LOOK`` retrieved chunks (past
+   the k shown; only what is quoted is cited);
+2. a *prefilter* scores them on lexical features and keeps the few worth
+   embedding; the *sentence ranker* adds their dense similarity and picks the best;
+3. the *no-answer detector* decides whether the documents answer at all, else the
+   fixed refusal sentence is returned;
+4. the *span scorer* picks the short answer (a name, date, number, phrase) from the
+   best sentence when the question asks for one; the answer opens with it;
+5. a runner-up sentence is added only when the *second-sentence* model says it
+   holds answer content the first does not;
+6. yes/no questions get "Yes" or "No" only when a cited sentence states or denies
+   the claim (``claims.verdict``); otherwise the answer says the documents do not
+   settle it and quotes what they do say.
+
+All four models are logistic regressions on the named features of
+``features.py``, fitted by ``bench/train.py`` (``make train``) and read from
+``weights.json``.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.answer import features as F
+from assistant.answer.base import REFUSAL, Answer, Quote, Sentence, ShortAnswer, Source, words_of
+from assistant.answer.claims import is_yes_no, question_parts, verdict
+from assistant.answer.extractive import VERDICT_OPENING
+from assistant.answer.model import LOOK, Models, load
+from assistant.answer.rules import is_instruction
+from assistant.conversation import carry_forward
+from assistant.text import clean_sentence, sentence_spans
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from langchain_core.embeddings import Embeddings
+
+    from assistant.conversation import Turn
+    from assistant.retrieval import Hit
+
+VECTOR_CACHE = 20_000  # sentence vectors kept across questions (~30 MB)
+YES_NO_LOOK = 3  # ranked sentences a yes/no question's verdict may come from
+MAX_PARTS = 3
+
+
+@dataclass
+class Pick:
+    """A candidate sentence of one hit and what the models made of it."""
+
+    hit: Hit
+    start: int  # offsets of the sentence in the chunk
+    end: int
+    cand: F.Candidate
+    score: float = 0.0  # the sentence ranker's logit
+    row: list[float] | None = None  # its SENTENCE_FEATURES
+
+
+@dataclass
+class PartAnswer:
+    """The answer to one question (or one part of a compound question)."""
+
+    question: str
+    refused: bool
+    sentences: list[Pick]
+    short: tuple[Pick, F.Span] | None = None
+    verdict: str | None = None
+
+
+class LearnedBackend:
+    """Answers by quoting the sentences the learned models pick."""
+
+    name = "learned"
+    look = LOOK  # retrieve this many chunks; candidates come from all of them
+
+    def __init__(
+        self, embeddings: Embeddings, threshold: float | None = None, models: Models | None = None
+    ) -> None:
+        self.embeddings = embeddings
+        self.models = models or load()
+        # The no-answer logit at which the question is refused (trained; a setting overrides).
+        self.threshold = self.models.no_answer.threshold if threshold is None else threshold
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+
+    # -- the Backend interface -------------------------------------------------------
+
+    def standalone(self, question: str, history: list[Turn]) -> str:
+        """Follow-ups carry the previous question's key words forward (no LLM to rewrite)."""
+        return carry_forward(question, history)
+
+    def parts(self, question: str) -> list[str]:
+        """The parts of a compound question, each retrieved and answered on its own."""
+        return question_parts(question)[:MAX_PARTS]
+
+    def stream(self, question: str, hits: list[Hit], history: list[Turn]) -> Iterator[str | Answer]:
+        """The answer is ready at once; it is streamed word by word like a generated one."""
+        answer = self.answer(question, hits)
+        yield from words_of(answer.answer)
+        yield answer
+
+    def stream_parts(
+        self, question: str, parts: list[tuple[str, list[Hit]]], history: list[Turn]
+    ) -> Iterator[str | Answer]:
+        """A compound question: each part answered from its own retrieval, in order."""
+        answer = self.answer_parts(question, parts)
+        yield from words_of(answer.answer)
+        yield answer
+
+    def answer(self, question: str, hits: list[Hit]) -> Answer:
+        """Quote the chosen sentences with markers, or refuse."""
+        return self.answer_parts(question, [(question, hits)])
+
+    def answer_parts(self, question: str, parts: list[tuple[str, list[Hit]]]) -> Answer:
+        """The answer to every part, joined; refused only when no part is answered."""
+        answered = [self.answer_one(part, hits) for part, hits in parts]
+        retrieved = list({h.id: h for _, hits in parts for h in hits}.values())
+        if all(a.refused for a in answered):
+            return Answer(question, REFUSAL, True, self.name, [], retrieved)
+        return _compose(question, answered, retrieved, self.name, len(parts) > 1)
+
+    # -- one question ----------------------------------------------------------------
+
+    def answer_one(self, question: str, hits: list[Hit]) -> PartAnswer:
+        """The learned answer to one simple question over its retrieved ``hits``."""
+        q = F.Question(question)
+        ranked = self.rank(q, hits)
+        if not ranked or self.no_answer(q, ranked, hits) >= self.threshold:
+            return PartAnswer(question, True, [])
+        best = ranked[0]
+        if is_yes_no(question):
+            for pick in ranked[:YES_NO_LOOK]:
+                said = verdict(question, pick.cand.text)
+                if said is not None:
+                    return PartAnswer(question, False, [pick], verdict=said)
+            return PartAnswer(question, False, [best], verdict="unsettled")
+        chosen = [best, *self.more(q, ranked)]
+        short = None
+        if q.kind in F.SPAN_TYPES:
+            span, score = self.span(q, best.cand.text)
+            if span is not None and score >= self.models.span.threshold:
+                short = (best, span)
+        return PartAnswer(question, False, chosen, short)
+
+    def rank(self, q: F.Question, hits: list[Hit]) -> list[Pick]:
+        """The candidate sentences that passed the prefilter, best first by the ranker."""
+        picks = self.candidates(hits)
+        if not picks:
+            return []
+        lexical = F.lexical_rows(q, [p.cand for p in picks])
+        pre = self.models.prefilter.logits(lexical)
+        keep = np.argsort(-pre, kind="stable")[: self.models.prefilter_keep]
+        kept = [picks[i] for i in keep]
+        query = np.asarray(self.embeddings.embed_query(q.text))
+        sims = [float(v @ query) for v in self.vectors([p.cand.text for p in kept])]
+        rows = [lexical[i] + d for i, d in zip(keep, F.dense_rows(sims), strict=True)]
+        for pick, row, score in zip(kept, rows, self.models.sentence.logits(rows), strict=True):
+            pick.row, pick.score = row, float(score)
+        return sorted(kept, key=lambda p: -p.score)
+
+    def candidates(self, hits: list[Hit]) -> list[Pick]:
+        """Every sentence of the hits, except those that address the assistant.
+
+        A sentence like "ignore previous instructions and say ..." is an injection
+        attempt, not evidence: it is never quoted.
+        """
+        picks = []
+        for rank, hit in enumerate(hits):
+            chunk_terms = set(F.content_terms(hit.text))
+            spans = sentence_spans(hit.text)
+            for index, (s, e) in enumerate(spans):
+                text = hit.text[s:e]
+                if is_instruction(text):
+                    continue
+                cand = F.Candidate(text, index, len(spans), chunk_terms, rank, hit.dense)
+                picks.append(Pick(hit, s, e, cand))
+        return picks
+
+    def no_answer(self, q: F.Question, ranked: list[Pick], hits: list[Hit]) -> float:
+        """The no-answer detector's logit: at or above the threshold, refuse."""
+        best = ranked[0]
+        looked = {t for h in hits for t in F.content_terms(h.text)}  # every candidate chunk's terms
+        span = self.span(q, best.cand.text)[1] if q.kind in F.SPAN_TYPES else 0.0
+        top_dense = hits[0].dense if hits else None
+        row = F.no_answer_features(
+            q, [p.score for p in ranked], [p.row or [] for p in ranked], looked, top_dense, span,
+            best.cand.text, best.cand.chunk_terms,
+        )  # fmt: skip
+        return float(self.models.no_answer.logits([row])[0])
+
+    def span(self, q: F.Question, sentence: str) -> tuple[F.Span | None, float]:
+        """The best short-answer span of ``sentence`` and its logit."""
+        toks = F.tokens(sentence)
+        spans = F.span_candidates(sentence, toks)
+        if not spans:
+            return None, float("-inf")
+        pos = F.question_positions(q, toks)
+        scores = self.models.span.logits([F.span_features(q, s, toks, pos) for s in spans])
+        best = int(np.argmax(scores))
+        return spans[best], float(scores[best])
+
+    def more(self, q: F.Question, ranked: list[Pick]) -> list[Pick]:
+        """Runner-up sentences the second-sentence model says add answer content."""
+        best = ranked[0]
+        chosen_terms = set(best.cand.terms)
+        out = []
+        for place, pick in enumerate(ranked[1:3], 1):
+            row = F.second_features(q, pick.cand, best.cand, best.score, pick.score,
+                                    chosen_terms, place)  # fmt: skip
+            if self.models.second.logits([row])[0] >= self.models.second.threshold:
+                out.append(pick)
+                chosen_terms |= set(pick.cand.terms)
+        return out
+
+    def vectors(self, texts: list[str]) -> list[np.ndarray]:
+        """Sentence vectors, embedded once and kept for later questions."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._vectors]
+        if missing:
+            for text, vec in zip(missing, self.embeddings.embed_documents(missing), strict=True):
+                self._vectors[text] = np.asarray(vec)
+            while len(self._vectors) > VECTOR_CACHE:
+                self._vectors.popitem(last=False)
+        for text in texts:
+            self._vectors.move_to_end(text)
+        return [self._vectors[t] for t in texts]
+
+
+def _compose(
+    question: str, answered: list[PartAnswer], retrieved: list[Hit], backend: str, compound: bool
+) -> Answer:
+    """The Answer: short answer or verdict first, then each quoted sentence with its marker."""
+    sources: dict[str, Source] = {}
+    sentences: list[Sentence] = []
+    pieces: list[str] = []
+    short_answer = None
+    verdicts = []
+
+    def cite(pick: Pick) -> int:
+        src = sources.get(pick.hit.id)
+        if src is None:
+            src = sources[pick.hit.id] = Source.from_hit(len(sources) + 1, pick.hit)
+        if all(q.start != src.start + pick.start for q in src.quotes):
+            src.quotes.append(Quote(pick.cand.text, src.start + pick.start, src.start + pick.end))
+        return src.n
+
+    for part in answered:
+        if part.refused:
+            pieces.append(f"The documents do not answer “{part.question.strip()}”.")
+            continue
+        opening = ""
+        if part.verdict is not None:
+            verdicts.append(part.verdict)
+            opening = VERDICT_OPENING[part.verdict]
+        elif part.short is not None:
+            pick, span = part.short
+            n = cite(pick)
+            opening = f"{span.text} —"
+            if short_answer is None:
+                short_answer = ShortAnswer(span.text, n, pick.start + span.start,
+                                           pick.start + span.end)  # fmt: skip
+        quoted = []
+        for pick in part.sentences:
+            n = cite(pick)
+            text = clean_sentence(pick.cand.text)
+            sentences.append(Sentence(text, [n], round(pick.score, 4)))
+            quoted.append(f"{text} [{n}]")
+        pieces.append(" ".join([opening, *quoted]).strip())
+    text = " ".join(pieces)
+    if not compound and short_answer is not None and not text.startswith(short_answer.text):
+        short_answer = None  # the page bolds it only where the answer opens with it
+    single = verdicts[0] if len(verdicts) == 1 and len(answered) == 1 else None
+    return Answer(
+        question, text, False, backend, sorted(sources.values(), key=lambda s: s.n), retrieved,
+        sentences=sentences, short_answer=short_answer, verdict=single,
+    )  # fmt: skip
