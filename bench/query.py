@@ -74,12 +74,19 @@ def vectors_for(n: int, base: np.ndarray, rng: np.random.Generator) -> np.ndarra
     return np.vstack([base, extra])
 
 
-def measure(assistant, questions: list[str]) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
-    """p50 / p95 milliseconds of each retrieval stage and of the extractive answer."""
+def measure(assistant, questions: list[str], others=None) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
+    """p50 / p95 milliseconds of each retrieval stage and of the answer (of each backend).
+
+    ``others`` maps a backend name to an assistant answering with it over the same
+    store; its answers are timed in the same loop ("answer:NAME").
+    """
+    others = others or {}
     retriever = assistant.retriever
     vectors = assistant.embeddings.embed_documents(questions)
-    assistant.ask(questions[0])  # warm: model, store and BM25 index loaded
+    for each in (assistant, *others.values()):
+        each.ask(questions[0])  # warm: model, store and BM25 index loaded
     times: dict[str, list[float]] = {"dense": [], "bm25": [], "fused": [], "answer": []}
+    times |= {f"answer:{name}": [] for name in others}
     count = retriever.collection.count()
     for question, vector in zip(questions, vectors, strict=True):
         stages = {
@@ -87,6 +94,7 @@ def measure(assistant, questions: list[str]) -> dict[str, dict[str, float]]:  # 
             "bm25": lambda q=question: retriever.keyword_index(count).search(q, 20),
             "fused": lambda q=question: retriever.retrieve(q, 4),
             "answer": lambda q=question: assistant.ask(q),
+            **{f"answer:{name}": (lambda q=question, a=a: a.ask(q)) for name, a in others.items()},
         }  # fmt: skip
         for stage, run in stages.items():
             start = time.perf_counter()
@@ -130,6 +138,8 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--embed", type=int, default=10_000)
     parser.add_argument("--name", default="query", help="Results file: bench/results/NAME.json")
+    parser.add_argument("--also", nargs="*", default=[], help="other backends to time (learned)")
+    parser.add_argument("--no-server", action="store_true", help="skip the Chroma server runs")
     args = parser.parse_args()
 
     from chromadb.api.client import SharedSystemClient
@@ -150,22 +160,28 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(store_dir=Path(tmp), collection="bench")
             build_store(settings, all_texts[:size], vectors_for(size, base, rng))
-            embedded = measure(Assistant(settings, embedder), questions)
+            others = {
+                name: Assistant(settings.model_copy(update={"backend": name}), embedder)
+                for name in args.also
+            }
+            embedded = measure(Assistant(settings, embedder), questions, others)
             memory = memory_probe(settings, questions[:20])
             SharedSystemClient.clear_system_cache()
-            server, url = start_server(Path(tmp))
-            try:
-                on_server = measure(Assistant(settings.model_copy(update={"chroma_url": url}),
-                                              embedder), questions)  # fmt: skip
-            finally:
-                server.terminate()
-                server.wait(10)
+            on_server = {stage: {"p50": None, "p95": None} for stage in embedded}
+            if not args.no_server:
+                server, url = start_server(Path(tmp))
+                try:
+                    on_server = measure(Assistant(settings.model_copy(update={"chroma_url": url}),
+                                                  embedder), questions)  # fmt: skip
+                finally:
+                    server.terminate()
+                    server.wait(10)
         results[str(size)] = {"embedded": embedded, "server": on_server, "peak_rss_mib": memory}
         print(f"\n{size:,} chunks (peak RSS answering: {memory} MiB)")
         print(f"{'stage':<10}{'embedded p50':>14}{'p95':>8}{'server p50':>12}{'p95':>8}")
         for stage in embedded:
-            e, s = embedded[stage], on_server[stage]
-            print(f"{stage:<10}{e['p50']:>14}{e['p95']:>8}{s['p50']:>12}{s['p95']:>8}")
+            e, s = embedded[stage], on_server.get(stage, {"p50": None, "p95": None})
+            print(f"{stage:<16}{e['p50']!s:>14}{e['p95']!s:>8}{s['p50']!s:>12}{s['p95']!s:>8}")
     payload = {"queries": len(questions), "real_vectors": len(base), "sizes": results}
     print(f"written to {save(args.name, payload)}")
 

@@ -31,8 +31,9 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
+import os
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -55,7 +56,10 @@ FALSE_REFUSALS = 0.08
 # A seed question weighs as much as this many SQuAD ones: the 25 answerable tune
 # questions then count about a tenth of the 4,371 answerable SQuAD ones.
 SEED_WEIGHT = 20.0
-PREFILTER_RECALL = 0.95  # the prefilter keeps enough sentences to hold this share of answers
+PREFILTER_RECALL = 0.95
+# A question type gets a short answer only where, on the training questions, the span
+# beats the whole sentence by this much SQuAD F1 (else the sentence alone is shown).
+SPAN_GAIN = 0.05  # the prefilter keeps enough sentences to hold this share of answers
 DECIMALS = 6
 
 
@@ -72,6 +76,7 @@ class Pool:
     vectors: np.ndarray
     qvec: np.ndarray
     weight: float = 1.0
+    shares: dict = field(default_factory=dict)
     order: np.ndarray | None = None
     kept: np.ndarray | None = None
     full: np.ndarray | None = None
@@ -195,6 +200,36 @@ def fit(
         "scale": [round(float(v), DECIMALS) for v in scale],
         "coef": [round(float(v), DECIMALS) for v in model.coef_[0]],
         "intercept": round(float(model.intercept_[0]), DECIMALS),
+    }
+
+
+def fit_pairwise(x: np.ndarray, y: np.ndarray, groups: np.ndarray, names: tuple[str, ...]) -> dict:
+    """A ranking model: logistic regression on (positive - negative) differences within a group.
+
+    Learns which candidate of a group (the spans of one sentence) is the answer, not
+    how likely any span is on its own; the intercept is 0 (it cancels in a group).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0)
+    scale[scale == 0] = 1.0
+    z = (x - mean) / scale
+    diffs = []
+    for g in np.unique(groups[y]):
+        rows = np.where(groups == g)[0]
+        pos, neg = rows[y[rows]], rows[~y[rows]]
+        for p in pos:
+            diffs.append(z[p] - z[neg])
+    d = np.vstack(diffs)
+    model = LogisticRegression(max_iter=3000, fit_intercept=False)
+    model.fit(np.vstack([d, -d]), np.r_[np.ones(len(d)), np.zeros(len(d))])
+    return {
+        "features": list(names),
+        "mean": [round(float(v), DECIMALS) for v in mean],
+        "scale": [round(float(v), DECIMALS) for v in scale],
+        "coef": [round(float(v), DECIMALS) for v in model.coef_[0]],
+        "intercept": 0.0,
     }
 
 
@@ -327,7 +362,10 @@ def build_pools(
         rows = F.lexical_rows(qq, cands)
         labels = np.array([k in gold for k in keys], dtype=bool)
         vectors = cache.get([c.text for c in cands]) if cands else np.zeros((0, 384))
-        pools.append(Pool(q, qq, cands, keys, np.array(rows), labels, vectors, q_vecs[qi], weight))
+        shares = F.term_shares([c.terms for c in cands])
+        pools.append(
+            Pool(q, qq, cands, keys, np.array(rows), labels, vectors, q_vecs[qi], weight, shares)
+        )
     return pools
 
 
@@ -359,17 +397,19 @@ def build_seed_pools(path: Path, cache: VectorCache) -> list[Pool]:
     return build_pools(paragraphs, questions, cache, SEED_WEIGHT)
 
 
-def best_span(p: Pool, span_model: dict, index: int) -> tuple[F.Span | None, float]:
-    """The best span of candidate ``index`` of ``p`` and its logit."""
+def best_span(p: Pool, span_model: dict, index: int) -> tuple[F.Span | None, float, float]:
+    """The best span of candidate ``index`` of ``p``, its logit and its margin over the next."""
     text = p.cands[index].text
     toks = F.tokens(text)
     spans = F.span_candidates(text, toks)
     if not spans:
-        return None, -10.0
+        return None, -10.0, 0.0
     pos = F.question_positions(p.qq, toks)
-    scores = logit(span_model, np.array([F.span_features(p.qq, s, toks, pos) for s in spans]))
-    best = int(np.argmax(scores))
-    return spans[best], float(scores[best])
+    rows = [F.span_features(p.qq, s, toks, pos, p.shares) for s in spans]
+    scores = logit(span_model, np.array(rows))
+    order = np.argsort(-scores, kind="stable")
+    margin = float(scores[order[0]] - scores[order[1]]) if len(spans) > 1 else 10.0
+    return spans[order[0]], float(scores[order[0]]), margin
 
 
 def fit_spans(answerable: list[Pool]) -> dict:
@@ -378,8 +418,8 @@ def fit_spans(answerable: list[Pool]) -> dict:
     Its threshold: a short answer is shown when its logit reaches it; chosen where
     the SQuAD F1 of the answers (short answer, else the sentence) is highest.
     """
-    rows, labels, covered = [], [], 0
-    for p in answerable:
+    rows, labels, groups, covered = [], [], [], 0
+    for g, p in enumerate(answerable):
         refs = {normalize_answer(a["text"]) for a in p.q["answers"]}
         gold = [i for i in range(len(p.cands)) if p.labels[i]]
         if not gold:
@@ -390,39 +430,51 @@ def fit_spans(answerable: list[Pool]) -> dict:
         pos = F.question_positions(p.qq, toks)
         lab = [normalize_answer(s.text) in refs for s in spans]
         covered += any(lab)
-        rows += [F.span_features(p.qq, s, toks, pos) for s in spans]
+        rows += [F.span_features(p.qq, s, toks, pos, p.shares) for s in spans]
         labels += lab
+        groups += [g] * len(spans)
     print(f"span candidates hold the exact answer for {covered}/{len(answerable)}")
-    span = fit(np.array(rows), np.array(labels), F.SPAN_FEATURES)
+    x, y, grp = np.array(rows), np.array(labels), np.array(groups)
+    span = fit_pairwise(x, y, grp, F.SPAN_FEATURES)
+    scores = logit(span, x)
+    hits = [y[grp == g][np.argmax(scores[grp == g])] for g in np.unique(grp[y])]
+    print(f"span scorer: the best span is the answer on its own sentence for {np.mean(hits):.3f}")
     # On the sentence the ranker puts first: F1 of its best span and of the whole sentence.
-    pairs = []
+    rows_k = []  # (kind, margin, span F1, sentence F1, exact)
     for p in answerable:
+        if p.qq.kind not in F.SPAN_TYPES:
+            continue
         top = int(p.kept[p.ranked[0]])
+        got, _, margin = best_span(p, span, top)
+        if got is None:
+            continue
         refs = [a["text"] for a in p.q["answers"]]
-        got, score = best_span(p, span, top)
-        whole = token_f1(p.cands[top].text, refs)
-        if p.qq.kind not in F.SPAN_TYPES or got is None:
-            pairs.append((-np.inf, whole, whole))
-        else:
-            pairs.append((score, token_f1(got.text, refs), whole))
-    arr = np.array(pairs)
+        exact = normalize_answer(got.text) in {normalize_answer(r) for r in refs}
+        rows_k.append((p.qq.kind, margin, token_f1(got.text, refs),
+                       token_f1(p.cands[top].text, refs), exact))  # fmt: skip
+    kinds = []
+    for kind in sorted({r[0] for r in rows_k}):
+        got = np.array([r[2:4] for r in rows_k if r[0] == kind])
+        gain = got[:, 0].mean() - got[:, 1].mean()
+        kinds.append(kind) if gain >= SPAN_GAIN else None
+        exact = np.mean([r[4] for r in rows_k if r[0] == kind])
+        print(f"  {kind}: {len(got)} questions, span F1 {got[:, 0].mean():.3f} (exact "
+              f"{exact:.3f}), sentence F1 {got[:, 1].mean():.3f}: "
+              f"{'shown' if gain >= SPAN_GAIN else 'not shown'}")  # fmt: skip
+    span["kinds"] = kinds
+    # The margin (best span's logit minus the next one's) at which a short answer is
+    # shown: where the mean F1 (the span above it, the sentence below) is highest.
+    shown_rows = np.array([r[1:] for r in rows_k if r[0] in kinds], dtype=float)
     best_t, best_f1 = 0.0, -1.0
-    for t in np.arange(-6.0, 6.01, 0.25):
-        f1 = float(np.mean(np.where(arr[:, 0] >= t, arr[:, 1], arr[:, 2])))
+    for t in np.arange(0.0, 3.01, 0.1):
+        above = shown_rows[:, 0] >= t
+        f1 = float(np.mean(np.where(above, shown_rows[:, 1], shown_rows[:, 2])))
         if f1 > best_f1:
-            best_t, best_f1 = float(t), f1
-    em = np.mean(
-        [
-            normalize_answer(best_span(p, span, int(p.kept[p.ranked[0]]))[0].text or "")
-            in {normalize_answer(a["text"]) for a in p.q["answers"]}
-            for p in answerable
-            if best_span(p, span, int(p.kept[p.ranked[0]]))[0]
-        ]
-    )
-    print(
-        f"span: threshold {best_t:.2f}, F1 {best_f1:.3f} on answerable training questions "
-        f"(sentences alone {np.mean(arr[:, 2]):.3f}); EM of the best span {em:.3f}"
-    )
+            best_t, best_f1 = round(float(t), 2), f1
+    above = shown_rows[:, 0] >= best_t
+    print(f"span: margin threshold {best_t}: short answer for {above.mean():.2f} of the questions "
+          f"of those types, exact for {shown_rows[above, 3].mean():.3f} of them; F1 {best_f1:.3f} "
+          f"(the sentence alone {shown_rows[:, 2].mean():.3f})")  # fmt: skip
     span["threshold"] = best_t
     return {"span": span}
 
@@ -507,6 +559,8 @@ def fit_no_answer(pools: list[Pool], span_model: dict) -> dict:
     x = np.array([question_row(p, span_model) for p in pools])
     y = np.array([bool(p.q["is_impossible"]) for p in pools])
     w = np.array([p.weight for p in pools])
+    if os.environ.get("TRAIN_DUMP"):  # for experiments: the rows this model is fitted on
+        np.savez(os.environ["TRAIN_DUMP"], x=x, y=y, w=w)
     model = fit(x, y, F.NO_ANSWER_FEATURES, weights=w)
     all_scores = logit(model, x)
     seeds = w != 1.0

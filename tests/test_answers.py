@@ -53,7 +53,10 @@ def test_gifts_question_cites_line_16(any_seeded: Assistant) -> None:
     answer = any_seeded.ask("What gifts did Putin and Kim exchange?")
     assert not answer.refused
     assert "rifles" in answer.answer and "glove" in answer.answer
-    assert answer.answer.startswith("Russian President Vladimir Putin") and "[1]" in answer.answer
+    # the gifts sentence is quoted (after the short answer, when there is one), then cited
+    opening = f"{answer.short_answer.text} — " if answer.short_answer else ""
+    assert answer.answer.startswith(opening + "Russian President Vladimir Putin")
+    assert "[1]" in answer.answer
     first = answer.sources[0]
     assert (first.n, first.source, first.lines) == (1, SEED_FILE.name, (16, 16))
     text = SEED_FILE.read_text(encoding="utf-8")

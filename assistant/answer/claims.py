@@ -461,3 +461,11 @@ def _resolve(part: str, first: str) -> str:
         topic = [w for w in re.findall(r"[\w-]+", first) if set(_content(w)) - have]
         part = f"{_finish(part)} ({' '.join(topic)})"
     return part
+
+
+# How an answer to a yes/no question opens, by verdict (``verdict``; None reads "unsettled").
+VERDICT_OPENING = {
+    "yes": "Yes —",
+    "no": "No —",
+    "unsettled": "The documents do not settle this; they say:",
+}

@@ -15,8 +15,17 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.answer.base import REFUSAL, Answer, Quote, Sentence, Source, words_of
-from assistant.answer.claims import is_yes_no, verdict
+from assistant.answer.base import (
+    REFUSAL,
+    Answer,
+    Quote,
+    Sentence,
+    ShortAnswer,
+    Source,
+    words_of,
+)
+from assistant.answer.claims import VERDICT_OPENING, is_yes_no, verdict
+from assistant.answer.learned import short_span
 from assistant.answer.question_type import (
     asks_for_a_person,
     can_answer,
@@ -49,12 +58,6 @@ HEADLINE_WEIGHT = 0.85
 SAME_VERB = 0.6  # word similarity at which "gave" counts as the "giving" of a sentence
 WORD_CACHE = 20_000  # single-word vectors kept for verb matching (~30 MB)
 MAX_SENTENCES = 3
-# How an answer to a yes/no question opens, by verdict (claims.verdict; None: "unsettled").
-VERDICT_OPENING = {
-    "yes": "Yes —",
-    "no": "No —",
-    "unsettled": "The documents do not settle this; they say:",
-}
 MAX_CHARS = 700
 RELATIVE = 0.75  # a further sentence must score within 25% of the best one
 DUPLICATE = 0.9  # sentences this similar to one already chosen add nothing
@@ -252,9 +255,18 @@ class ExtractiveBackend:
             src.quotes.append(Quote(cand.text, offset + cand.start, offset + cand.end))
             sentences.append(Sentence(clean_sentence(cand.text), [src.n], round(cand.support, 4)))
         text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+        short = None
         if said is not None:
             text = f"{VERDICT_OPENING[said]} {text}"
+        elif len(question_parts(question)) == 1:
+            # The learned span scorer's short answer, verbatim from the first quoted sentence.
+            first = chosen[0]
+            pool = [h.text[s:e] for h in hits for s, e in sentence_spans(h.text)]
+            span = short_span(question, first.text, pool)
+            if span is not None:
+                short = ShortAnswer(span.text, 1, first.start + span.start, first.start + span.end)
+                text = f"{span.text} — {text}"
         return Answer(
             question, text, False, self.name, list(sources.values()), hits, sentences=sentences,
-            verdict=said,
+            verdict=said, short_answer=short,
         )  # fmt: skip

@@ -299,6 +299,8 @@ SPAN_FEATURES = (
     "in_brackets",  # the span sits inside (...)
     "focus_next",  # the question's focus noun ("what *instrument*") is in or within 2 words
     "stop_inside",  # share of stopwords inside the span
+    "pool_share",  # mean share of the candidate sentences holding each of the span's terms
+    "pool_rarest",  # the same for its rarest term (the topic recurs; an answer rarely does)
     "whole_name",  # the span is a whole run of capitalised words
     "part_name",  # the span cuts a run of capitalised words
     *(f"dist:{d}" for d in DISTANCES),  # words between the span and the nearest question term
@@ -309,12 +311,23 @@ SPAN_FEATURES = (
 )  # fmt: skip
 
 
+def term_shares(sentences: list[list[str]]) -> dict[str, float]:
+    """For each term, the share of the candidate sentences (given as term lists) holding it."""
+    counts: dict[str, int] = {}
+    for seq in sentences:
+        for t in set(seq):
+            counts[t] = counts.get(t, 0) + 1
+    n = max(len(sentences), 1)
+    return {t: c / n for t, c in counts.items()}
+
+
 def span_features(
-    q: Question, span: Span, toks: list[Token], q_positions: list[int]
+    q: Question, span: Span, toks: list[Token], q_positions: list[int], shares: dict[str, float]
 ) -> list[float]:
     """The ``SPAN_FEATURES`` of one candidate span, in order.
 
-    ``q_positions`` are the token indices of the sentence whose stem is a question term.
+    ``q_positions`` are the token indices of the sentence whose stem is a question term;
+    ``shares`` comes from ``term_shares`` over the question's candidate sentences.
     """
     inner = [t for t in toks[span.i : span.j + 1] if t.is_word]
     n = len(inner)
@@ -337,6 +350,7 @@ def span_features(
     opened = sum(t.text == "(" for t in toks[: span.i]) > sum(t.text == ")" for t in toks[: span.i])
     window = toks[max(0, span.i - 2) : span.i] + toks[span.j + 1 : span.j + 3]
     neighbours = {_stem(t.text) for t in window if t.is_word}
+    pool = [shares.get(stem, 0.0) for stem in content]
     caps = [t.is_word and t.capitalised for t in toks]
     all_caps = all(caps[span.i : span.j + 1])
     run_edge = (span.i > 0 and caps[span.i - 1]) or (span.j + 1 < len(toks) and caps[span.j + 1])
@@ -365,6 +379,8 @@ def span_features(
         float(opened),
         float(bool(q.focus) and q.focus in (set(stems) | neighbours)),
         sum(is_stopword(t.lower) for t in inner) / max(n, 1),
+        sum(pool) / len(pool) if pool else 0.0,
+        min(pool, default=0.0),
         float(all_caps and not run_edge),
         float(all_caps and run_edge),
         *(float(bucket == d) for d in DISTANCES),

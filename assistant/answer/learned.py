@@ -32,8 +32,7 @@ import numpy as np
 
 from assistant.answer import features as F
 from assistant.answer.base import REFUSAL, Answer, Quote, Sentence, ShortAnswer, Source, words_of
-from assistant.answer.claims import is_yes_no, question_parts, verdict
-from assistant.answer.extractive import VERDICT_OPENING
+from assistant.answer.claims import VERDICT_OPENING, is_yes_no, question_parts, verdict
 from assistant.answer.model import LOOK, Models, load
 from assistant.answer.rules import is_instruction
 from assistant.conversation import carry_forward
@@ -131,8 +130,10 @@ class LearnedBackend:
     def answer_one(self, question: str, hits: list[Hit]) -> PartAnswer:
         """The learned answer to one simple question over its retrieved ``hits``."""
         q = F.Question(question)
-        ranked = self.rank(q, hits)
-        if not ranked or self.no_answer(q, ranked, hits) >= self.threshold:
+        picks = self.candidates(hits)
+        shares = F.term_shares([p.cand.terms for p in picks])
+        ranked = self.rank(q, picks)
+        if not ranked or self.no_answer(q, ranked, hits, shares) >= self.threshold:
             return PartAnswer(question, True, [])
         best = ranked[0]
         if is_yes_no(question):
@@ -143,15 +144,14 @@ class LearnedBackend:
             return PartAnswer(question, False, [best], verdict="unsettled")
         chosen = [best, *self.more(q, ranked)]
         short = None
-        if q.kind in F.SPAN_TYPES:
-            span, score = self.span(q, best.cand.text)
-            if span is not None and score >= self.models.span.threshold:
+        if q.kind in self.models.span_kinds:
+            span, _, margin = self.span(q, best.cand.text, shares)
+            if span is not None and margin >= self.models.span.threshold:
                 short = (best, span)
         return PartAnswer(question, False, chosen, short)
 
-    def rank(self, q: F.Question, hits: list[Hit]) -> list[Pick]:
-        """The candidate sentences that passed the prefilter, best first by the ranker."""
-        picks = self.candidates(hits)
+    def rank(self, q: F.Question, picks: list[Pick]) -> list[Pick]:
+        """The candidates that pass the prefilter, best first by the sentence ranker."""
         if not picks:
             return []
         lexical = F.lexical_rows(q, [p.cand for p in picks])
@@ -183,11 +183,13 @@ class LearnedBackend:
                 picks.append(Pick(hit, s, e, cand))
         return picks
 
-    def no_answer(self, q: F.Question, ranked: list[Pick], hits: list[Hit]) -> float:
+    def no_answer(
+        self, q: F.Question, ranked: list[Pick], hits: list[Hit], shares: dict[str, float]
+    ) -> float:
         """The no-answer detector's logit: at or above the threshold, refuse."""
         best = ranked[0]
         looked = {t for h in hits for t in F.content_terms(h.text)}  # every candidate chunk's terms
-        span = self.span(q, best.cand.text)[1] if q.kind in F.SPAN_TYPES else 0.0
+        span = self.span(q, best.cand.text, shares)[1] if q.kind in F.SPAN_TYPES else 0.0
         top_dense = hits[0].dense if hits else None
         row = F.no_answer_features(
             q, [p.score for p in ranked], [p.row or [] for p in ranked], looked, top_dense, span,
@@ -195,16 +197,11 @@ class LearnedBackend:
         )  # fmt: skip
         return float(self.models.no_answer.logits([row])[0])
 
-    def span(self, q: F.Question, sentence: str) -> tuple[F.Span | None, float]:
-        """The best short-answer span of ``sentence`` and its logit."""
-        toks = F.tokens(sentence)
-        spans = F.span_candidates(sentence, toks)
-        if not spans:
-            return None, float("-inf")
-        pos = F.question_positions(q, toks)
-        scores = self.models.span.logits([F.span_features(q, s, toks, pos) for s in spans])
-        best = int(np.argmax(scores))
-        return spans[best], float(scores[best])
+    def span(
+        self, q: F.Question, sentence: str, shares: dict[str, float]
+    ) -> tuple[F.Span | None, float, float]:
+        """The best short-answer span of ``sentence``, its logit and margin."""
+        return best_span(self.models, q, sentence, shares)
 
     def more(self, q: F.Question, ranked: list[Pick]) -> list[Pick]:
         """Runner-up sentences the second-sentence model says add answer content."""
@@ -230,6 +227,41 @@ class LearnedBackend:
         for text in texts:
             self._vectors.move_to_end(text)
         return [self._vectors[t] for t in texts]
+
+
+def best_span(
+    models: Models, q: F.Question, sentence: str, shares: dict[str, float]
+) -> tuple[F.Span | None, float, float]:
+    """The span scorer's best short answer in ``sentence``, its logit and its margin over
+    the next best span (the short answer is shown when the margin reaches the threshold).
+
+    ``shares``: ``features.term_shares`` of the question's candidate sentences.
+    """
+    toks = F.tokens(sentence)
+    spans = F.span_candidates(sentence, toks)
+    if not spans:
+        return None, float("-inf"), 0.0
+    pos = F.question_positions(q, toks)
+    scores = models.span.logits([F.span_features(q, s, toks, pos, shares) for s in spans])
+    order = np.argsort(-scores, kind="stable")
+    margin = float(scores[order[0]] - scores[order[1]]) if len(spans) > 1 else 10.0
+    return spans[order[0]], float(scores[order[0]]), margin
+
+
+def short_span(question: str, sentence: str, candidates: list[str]) -> F.Span | None:
+    """The short answer to ``question`` in ``sentence``, when the question asks for one
+    (a name, place, number, date or short phrase) and the span scorer is confident.
+
+    ``candidates``: the sentences the answer was chosen from (the span scorer weighs
+    how often a span's words recur among them).
+    """
+    q = F.Question(question)
+    models = load()
+    if q.kind not in models.span_kinds or is_yes_no(question):
+        return None
+    shares = F.term_shares([F.content_terms(c) for c in candidates])
+    span, _, margin = best_span(models, q, sentence, shares)
+    return span if span is not None and margin >= models.span.threshold else None
 
 
 def _compose(

@@ -57,6 +57,7 @@ class Models:
     second: Logistic
     no_answer: Logistic
     prefilter_keep: int
+    span_kinds: frozenset[str]  # answer types that get a short answer
 
 
 @cache
@@ -68,4 +69,5 @@ def load(path: Path = WEIGHTS) -> Models:
         **{name: Logistic.from_dict(models[name]) for name in
            ("sentence", "prefilter", "span", "second", "no_answer")},
         prefilter_keep=int(models["prefilter"]["keep"]),
+        span_kinds=frozenset(models["span"]["kinds"]),
     )  # fmt: skip
