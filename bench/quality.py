@@ -4,7 +4,7 @@ Each set is converted (the public ones, into the scratch folder), then run throu
 `assistant eval` with k=4 in a scratch store, so the user's vectorstore/ is never
 touched. Figures come from each report.json; the seed set is also split into its
 held-out and tuning questions (tags heldout / tune), since only the held-out
-figures say how a tuned heuristic generalises. Writes bench/results/quality.json.
+figures say how a tuned heuristic generalises. Writes bench/results/quality-BACKEND.json.
 
     python bench/quality.py [--only seeds,squad,rgb] [--backend extractive]
 """
@@ -200,7 +200,7 @@ def main() -> None:
         "store_was_empty": cold,
         "code": code_version(),
     }
-    path = save("quality", {"settings": settings, "sets": results})
+    path = save(f"quality-{args.backend}", {"settings": settings, "sets": results})
     print(table(results), durations(results), sep="\n\n")
     print(f"\nwritten: {relative(path)}")
 

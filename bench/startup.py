@@ -30,6 +30,7 @@ def wall(command: list[str], env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--backends", nargs="+", default=["extractive", "learned"])
     args = parser.parse_args()
     cli = str(Path(sys.executable).with_name("assistant"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -37,20 +38,25 @@ def main() -> None:
         subprocess.run(
             [cli, "ingest", str(ROOT / "seeds")], env=env, check=True, capture_output=True
         )
-        wall([cli, "ask", QUESTION], env)  # warm the disk cache
-        ask = [wall([cli, "ask", QUESTION], env) for _ in range(args.runs)]
+        asks = {}
+        for backend in args.backends:
+            with_backend = {**env, "ASSISTANT_BACKEND": backend}
+            wall([cli, "ask", QUESTION], with_backend)  # warm the disk cache
+            asks[backend] = [wall([cli, "ask", QUESTION], with_backend) for _ in range(args.runs)]
         imports = [
             wall([sys.executable, "-c", "import assistant.cli"], env) for _ in range(args.runs)
         ]
         bare = [wall([sys.executable, "-c", "pass"], env) for _ in range(args.runs)]
     rows = {
         "runs": args.runs,
-        "ask_cold_s": round(statistics.median(ask), 2),
+        **{f"ask_cold_s_{b}": round(statistics.median(v), 2) for b, v in asks.items()},
         "import_cli_s": round(statistics.median(imports), 3),
         "python_alone_s": round(statistics.median(bare), 3),
     }
     print(f"{'measure':<34}{'median s':>10}")
-    print(f"{'assistant ask (new process)':<34}{rows['ask_cold_s']:>10}")
+    for backend in asks:
+        label = f"assistant ask ({backend}, new process)"
+        print(f"{label:<34}{rows[f'ask_cold_s_{backend}']:>10}")
     print(f"{'python -c import assistant.cli':<34}{rows['import_cli_s']:>10}")
     print(f"{'python -c pass':<34}{rows['python_alone_s']:>10}")
     print(f"written to {save('startup', rows)}")
