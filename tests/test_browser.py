@@ -146,6 +146,16 @@ def test_question_in_the_browser_gets_a_cited_answer(page: Page, tmp_path: Path)
     assert (tmp_path / "answer.png").stat().st_size > 10_000
 
 
+def test_the_short_answer_opens_the_answer_in_bold(page: Page) -> None:
+    ask(page, "Who is the Russian defense minister who visited North Korea?")
+    answer = page.get_by_test_id("stChatMessage").last
+    bold = answer.locator("b, strong").first
+    bold.wait_for(state="visible")
+    assert bold.inner_text().strip() == "Sergei Shoigu"
+    text = answer.inner_text()  # after the avatar's icon name, the answer opens with it
+    assert "\nSergei Shoigu — Russian defense minister Sergei Shoigu visits North Korea" in text
+
+
 def test_unanswerable_question_shows_a_refusal(page: Page) -> None:
     ask(page, "Who won the 2022 FIFA World Cup?")
     alert = page.get_by_test_id("stChatMessage").last.get_by_test_id("stAlertContentInfo")

@@ -281,7 +281,8 @@ def test_the_pdf_page_is_what_every_view_shows(asked: Assistant) -> None:
 def test_an_injected_instruction_does_not_replace_the_documented_answer(asked: Assistant) -> None:
     answer = asked.ask("How long does the warranty last?")
     assert answer.sources[0].source == "manual.pdf"
-    assert answer.answer.startswith("The Aquaflow X200 warranty lasts two years")
+    assert answer.short_answer is not None and answer.short_answer.text == "two years"
+    assert answer.answer.startswith("two years — The Aquaflow X200 warranty lasts two years")
 
 
 def test_an_injected_instruction_is_never_quoted_as_an_answer(asked: Assistant) -> None:
