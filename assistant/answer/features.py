@@ -49,6 +49,17 @@ _TOKEN = re.compile(
 )
 _PUNCT_BREAK = frozenset(',;:()[]{}"“”!?')
 MAX_SPAN = 7  # words; longer spans are whole clauses, shown as the sentence instead
+# Function words the stopword list lacks: a span never starts or ends with one ("two years from").
+_EDGE_WORDS = frozenset(
+    "from during since after before about than over under between through into onto upon "
+    "within without across against among toward towards until via per".split()
+)
+
+
+def _edge_ok(token: Token) -> bool:
+    """Whether a span may start or end with ``token``."""
+    word = token.lower
+    return not ((is_stopword(word) or word in _EDGE_WORDS) and not _NUMBER_WORD.match(word))
 
 
 @dataclass(frozen=True)
@@ -256,7 +267,7 @@ def span_candidates(sentence: str, toks: list[Token] | None = None) -> list[Span
     toks = tokens(sentence) if toks is None else toks
     out = []
     for i, first in enumerate(toks):
-        if not first.is_word or (is_stopword(first.lower) and not _NUMBER_WORD.match(first.lower)):
+        if not first.is_word or not _edge_ok(first):
             continue
         for j in range(i, min(i + MAX_SPAN, len(toks))):
             last = toks[j]
@@ -264,7 +275,7 @@ def span_candidates(sentence: str, toks: list[Token] | None = None) -> list[Span
                 break
             if not last.is_word:
                 continue
-            if is_stopword(last.lower) and not _NUMBER_WORD.match(last.lower):
+            if not _edge_ok(last):
                 continue
             out.append(Span(i, j, first.start, last.end, sentence[first.start : last.end]))
     return out
@@ -301,6 +312,7 @@ SPAN_FEATURES = (
     "stop_inside",  # share of stopwords inside the span
     "pool_share",  # mean share of the candidate sentences holding each of the span's terms
     "pool_rarest",  # the same for its rarest term (the topic recurs; an answer rarely does)
+    "cuts_phrase",  # a content word follows at once ("North Korean | leader"): a modifier
     "whole_name",  # the span is a whole run of capitalised words
     "part_name",  # the span cuts a run of capitalised words
     *(f"dist:{d}" for d in DISTANCES),  # words between the span and the nearest question term
@@ -381,6 +393,7 @@ def span_features(
         sum(is_stopword(t.lower) for t in inner) / max(n, 1),
         sum(pool) / len(pool) if pool else 0.0,
         min(pool, default=0.0),
+        float(after is not None and after.is_word and not is_stopword(after.lower)),
         float(all_caps and not run_edge),
         float(all_caps and run_edge),
         *(float(bucket == d) for d in DISTANCES),
