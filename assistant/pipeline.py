@@ -8,7 +8,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer.question_type import is_instruction
+from assistant.answer.rules import is_instruction
 from assistant.answer.stream import AnswerStream
 from assistant.config import Settings
 from assistant.conversation import Turn
@@ -123,10 +123,8 @@ class Assistant:
             items = refuse(backend.name, shown)
         elif len(looked) > 1:
             items = backend.stream_parts(standalone, looked, history)  # type: ignore[attr-defined]
-        elif depth > k:
-            items = backend.stream(standalone, looked[0][1], history)
         else:
-            items = backend.stream(standalone, shown, history)
+            items = backend.stream(standalone, looked[0][1], history)
         for item in items:
             if isinstance(item, str):
                 first_piece = first_piece or time.perf_counter()

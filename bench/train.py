@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import hashlib
 import json
-import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -267,7 +266,6 @@ def main() -> None:
             f"+ {len(seed_pools)} questions of the seed gold set's tune split, weight {SEED_WEIGHT}"
         )
         pools += seed_pools
-    squad = [p for p in pools if p.weight == 1.0]
     answerable = [p for p in pools if not p.q["is_impossible"]]
     reachable = [p for p in answerable if p.labels.any()]
     print(f"answer sentence among the candidates for {len(reachable)}/{len(answerable)}")
@@ -313,7 +311,6 @@ def main() -> None:
     models |= fit_spans([p for p in answerable if p.weight == 1.0])
     models["second"] = fit_second(answerable)
     models["no_answer"] = fit_no_answer(pools, models["span"])
-    del squad
     trained_on = [args.data.name] + ([f"{args.seeds.name} (tune split)"] if args.seeds else [])
     args.out.write_text(json.dumps({"trained_on": trained_on, "models": models}, indent=1) + "\n")
     print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes)")
@@ -559,8 +556,6 @@ def fit_no_answer(pools: list[Pool], span_model: dict) -> dict:
     x = np.array([question_row(p, span_model) for p in pools])
     y = np.array([bool(p.q["is_impossible"]) for p in pools])
     w = np.array([p.weight for p in pools])
-    if os.environ.get("TRAIN_DUMP"):  # for experiments: the rows this model is fitted on
-        np.savez(os.environ["TRAIN_DUMP"], x=x, y=y, w=w)
     model = fit(x, y, F.NO_ANSWER_FEATURES, weights=w)
     all_scores = logit(model, x)
     seeds = w != 1.0

@@ -31,10 +31,10 @@ from assistant.answer.question_type import (
     can_answer,
     expected,
     has_new_name,
-    is_instruction,
     unknown_full_names,
     who_verb,
 )
+from assistant.answer.rules import is_instruction
 from assistant.conversation import carry_forward
 from assistant.text import clean_sentence, is_stopword, sentence_spans, terms, words
 

@@ -111,17 +111,3 @@ def unknown_full_names(question: str, passages: list[str]) -> list[str]:
         for name in _FULL_NAME.findall(body)
         if not any(_mentioned(t, seen) for t in terms(name))
     ]
-
-
-_INSTRUCTION = re.compile(
-    r"\b(?:ignore|disregard|forget|override)\b[^.?!]{0,60}\b(?:instructions?|rules|documents?|"
-    r"sources?|prompt|above|previous|context)\b"
-    r"|\bsystem (?:prompt|override|message)\b|\bdeveloper mode\b|\bjailbreak\b"
-    r"|\byou are now\b|\bpretend (?:to be|you are)\b|\bact as\b",
-    re.IGNORECASE,
-)
-
-
-def is_instruction(question: str) -> bool:
-    """Whether the "question" tries to change the assistant's instructions (prompt injection)."""
-    return bool(_INSTRUCTION.search(question))

@@ -1,4 +1,4 @@
-"""The hand-written rules of the learned answer stage, in one table: each pattern and its reason.
+"""The hand-written rules of the answer stage, in one table: each pattern and its reason.
 
 Everything else the learned answerer decides is fitted (``bench/train.py``).
 Two kinds of rule remain:
@@ -7,7 +7,9 @@ Two kinds of rule remain:
   pattern wins, so "how many" comes before "how" and "what year" before "what");
   the models learn how much a sentence or span of that kind counts;
 - ``instruction``: text that addresses the assistant instead of asking about the
-  documents (prompt injection): such a sentence in a document is never quoted.
+  documents (prompt injection): such a question is refused before any backend
+  answers, and such a sentence in a document is never quoted, by either extractive
+  answerer.
 """
 
 from __future__ import annotations
