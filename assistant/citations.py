@@ -22,14 +22,6 @@ MARKER = re.compile(r"\s*\[(\d+(?:\s*,\s*\d+)*)\]")
 SUPPORTED = 0.6
 
 
-def location(lines: tuple[int, int], page: int | None = None) -> str:
-    """``page 3`` for a PDF chunk, else ``line 16`` or ``lines 1-5``."""
-    if page is not None:
-        return f"page {page}"
-    first, last = lines
-    return f"line {first}" if first == last else f"lines {first}-{last}"
-
-
 @dataclass
 class Marked:
     """A sentence of an answer with the source numbers its markers named."""

@@ -13,10 +13,9 @@ from assistant.errors import AssistantError
 from assistant.loaders import SUPPORTED_SUFFIXES
 
 if TYPE_CHECKING:
-    from assistant.answer.base import Answer
     from assistant.config import Settings
-    from assistant.conversation import Turn
     from assistant.pipeline import Assistant
+    from assistant.types import Answer, Turn
 
 app = typer.Typer(
     help="Ask questions of your own documents and get answers that cite the passages "
@@ -171,7 +170,7 @@ def chat(
 
     An empty line or Ctrl-D ends the chat.
     """
-    from assistant.conversation import Turn
+    from assistant.types import Turn
 
     assistant = _assistant(k)
     history: list[Turn] = []

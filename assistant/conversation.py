@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from assistant.text import is_stopword, words
+from assistant.types import Turn
 
 # Words that point back at an earlier turn instead of naming what they mean.
 _REFERRING = frozenset(
@@ -12,14 +11,6 @@ _REFERRING = frozenset(
     he's she's they're it's""".split()
 )
 SHORT = 4  # a question with this few content words leans on the conversation
-
-
-@dataclass
-class Turn:
-    """One earlier exchange of the conversation."""
-
-    question: str
-    answer: str
 
 
 def needs_context(question: str) -> bool:

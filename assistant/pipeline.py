@@ -11,28 +11,30 @@ from typing import TYPE_CHECKING, Any
 from assistant.answer.rules import is_instruction
 from assistant.answer.stream import AnswerStream
 from assistant.config import Settings
-from assistant.conversation import Turn
 from assistant.errors import AssistantError, UsageError
 from assistant.tokens import use_offline_encodings
+from assistant.types import Turn
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from langchain_core.embeddings import Embeddings
 
-    from assistant.answer.base import Answer, Backend
+    from assistant.answer.base import Backend
     from assistant.ingest import IngestReport, Progress
-    from assistant.retrieval import Hit, Retriever
+    from assistant.retrieval import Retriever
+    from assistant.types import Answer, Hit
 
 MAX_QUESTION_CHARS = 2000
 
 
 def refuse(backend: str, hits: list[Hit]) -> Iterator[str | Answer]:
     """The refusal, streamed like any answer."""
-    from assistant.answer.base import REFUSAL, Answer, words_of
+    from assistant.answer.base import words_of
+    from assistant.types import REFUSAL, Answer
 
     yield from words_of(REFUSAL)
-    yield Answer("", REFUSAL, True, backend, [], hits)
+    yield Answer.refusal("", backend, hits)
 
 
 def check_question(question: str) -> str:

@@ -7,13 +7,13 @@ so the fusion (a few lines) is done here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING, Any
+from dataclasses import replace
+from typing import TYPE_CHECKING
 
-from assistant.citations import location
 from assistant.config import Settings
 from assistant.keyword import KeywordIndex
 from assistant.text import terms
+from assistant.types import Hit
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -29,39 +29,6 @@ CANDIDATES = 20  # how deep each ranking is read before fusing
 # right story was in the top 4 for 46 with plain RRF and for all 49 with this rule,
 # and first for 40 and 44.
 MIN_MATCH = 0.5
-
-
-@dataclass
-class Hit:
-    """One retrieved chunk with its scores (a score is None when that ranking missed it)."""
-
-    id: str
-    text: str
-    metadata: dict[str, Any]
-    score: float
-    dense: float | None = None
-    keyword: float | None = None
-
-    @property
-    def source(self) -> str:
-        """File the chunk comes from, relative to its ingested folder."""
-        return str(self.metadata.get("source", ""))
-
-    @property
-    def lines(self) -> tuple[int, int]:
-        """First and last line of the chunk in its file."""
-        return int(self.metadata.get("line_start", 0)), int(self.metadata.get("line_end", 0))
-
-    @property
-    def page(self) -> int | None:
-        """Page of the chunk in a PDF (chunks never cross pages); None for other files."""
-        page = self.metadata.get("page")
-        return None if page is None else int(page)
-
-    @property
-    def location(self) -> str:
-        """Where the chunk is in its file, as citations show it."""
-        return location(self.lines, self.page)
 
 
 def _matches(wanted: set[str], text: str) -> bool:

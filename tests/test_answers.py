@@ -8,10 +8,10 @@ import pytest
 from conftest import SEED_FILE
 from paraphrases import PARAPHRASES
 
-from assistant.answer.base import REFUSAL
 from assistant.errors import UsageError
 from assistant.pipeline import Assistant
 from assistant.retrieval import fuse
+from assistant.types import REFUSAL
 
 SEED_LINES = SEED_FILE.read_text(encoding="utf-8").splitlines()
 

@@ -10,8 +10,8 @@ import pytest
 from conftest import ROOT, SEEDS
 from streamlit.testing.v1 import AppTest
 
-from assistant.answer.base import REFUSAL, Answer, Quote, Sentence, ShortAnswer, Source
 from assistant.config import Settings
+from assistant.types import REFUSAL, Answer, Quote, Sentence, ShortAnswer, Source
 from assistant.ui.render import (
     answer_html,
     conversation_markdown,
@@ -355,7 +355,7 @@ def test_escape_markdown_leaves_nothing_to_interpret() -> None:
 
 
 def test_conversation_markdown_holds_answers_and_sources() -> None:
-    refused = Answer("Who won?", REFUSAL, True, "extractive", [], [])
+    refused = Answer.refusal("Who won?", "extractive", [])
     out = conversation_markdown([_answer(), refused])
     assert "## 1. Do cats purr?" in out and "## 2. Who won?" in out
     assert "[1] `f.txt`, line 2:" in out and "> Cats purr." in out

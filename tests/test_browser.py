@@ -17,9 +17,9 @@ import pytest
 from conftest import ROOT, SEEDS
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
-from assistant.answer.base import REFUSAL
 from assistant.config import Settings
 from assistant.pipeline import Assistant
+from assistant.types import REFUSAL
 
 CHROMIUM = Path("/usr/bin/chromium")
 # Nothing but the page: no GPU, no first-run wizard, no update or sync traffic.

@@ -6,7 +6,6 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.answer.base import REFUSAL
 from assistant.answer.checks import MarkerStream, is_refusal
 from assistant.budget import encoding_for, fit, window_for
 from assistant.citations import (
@@ -17,6 +16,7 @@ from assistant.citations import (
     split_marked,
     support,
 )
+from assistant.types import REFUSAL
 
 pytestmark = pytest.mark.usefixtures("cache_dir")
 
@@ -129,7 +129,7 @@ FARES = "Bus fares in the capital rise by ten percent in June."
 
 
 def _hits() -> list:  # type: ignore[type-arg]
-    from assistant.retrieval import Hit
+    from assistant.types import Hit
 
     texts = [FARES, GIFTS]
     return [Hit(f"c{i}", text, {"source": f"{i}.txt"}, 1.0) for i, text in enumerate(texts)]

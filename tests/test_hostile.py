@@ -12,11 +12,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from pydantic import SecretStr
 
-from assistant.answer.base import REFUSAL, Answer
 from assistant.config import Settings
 from assistant.errors import UsageError
 from assistant.evaluation.dataset import load
 from assistant.pipeline import Assistant
+from assistant.types import REFUSAL, Answer
 
 GIFTS = "What gifts did Putin and Kim exchange?"
 SECRET = "sk-test-HOSTILE-never-shown-4242"

@@ -12,11 +12,10 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from assistant.answer.base import REFUSAL
 from assistant.config import Settings
-from assistant.conversation import Turn
 from assistant.errors import AssistantError, LLMError
 from assistant.pipeline import Assistant, make_backend
+from assistant.types import REFUSAL, Turn
 
 
 def test_streams_tokens_and_ends_with_a_checked_answer(llm_settings: Settings, embeddings) -> None:  # type: ignore[no-untyped-def]

@@ -7,14 +7,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.answer.base import REFUSAL, Answer, Quote, Sentence, Source
 from assistant.citations import SUPPORTED, Marked, overlap, render, renumber, split_marked, support
 from assistant.text import sentence_spans
+from assistant.types import REFUSAL, Answer, Quote, Sentence, Source
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
-    from assistant.retrieval import Hit
+    from assistant.types import Hit
 
 # A sentence without a marker, or whose markers point at sources that do not back
 # it, is given the best source only when that support is clear.
@@ -71,7 +71,7 @@ def check_answer(
     """The Answer for a generated text: citations validated, renumbered and scored."""
     marked = split_marked(raw)
     if is_refusal(raw) or not marked or not shown:
-        return Answer(question, REFUSAL, True, backend, [], retrieved)
+        return Answer.refusal(question, backend, retrieved)
     _, invalid = renumber(marked, len(shown))
     scorer = _Scorer(marked, shown, embeddings)
     cited: list[list[int]] = []
@@ -95,8 +95,8 @@ def check_answer(
         )
     if not any(s.supported for s in sentences):
         # Nothing the model wrote is backed by the sources: say so rather than show it.
-        return Answer(question, REFUSAL, True, backend, [], retrieved, sentences=sentences,
-                      invalid_markers=invalid, corrected_markers=corrected)  # fmt: skip
+        return Answer.refusal(question, backend, retrieved, sentences=sentences,
+                             invalid_markers=invalid, corrected_markers=corrected)  # fmt: skip
     order = {n: i for i, n in enumerate(dict.fromkeys(n for nums in cited for n in nums), 1)}
     sources = {n: Source.from_hit(new, shown[n - 1]) for n, new in order.items()}
     for index, (sentence, nums) in enumerate(zip(sentences, cited, strict=True)):

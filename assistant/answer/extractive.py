@@ -15,15 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.answer.base import (
-    REFUSAL,
-    Answer,
-    Quote,
-    Sentence,
-    ShortAnswer,
-    Source,
-    words_of,
-)
+from assistant.answer.base import words_of
 from assistant.answer.claims import VERDICT_OPENING, is_yes_no, verdict
 from assistant.answer.learned import short_span
 from assistant.answer.question_type import (
@@ -37,14 +29,14 @@ from assistant.answer.question_type import (
 from assistant.answer.rules import is_instruction
 from assistant.conversation import carry_forward
 from assistant.text import clean_sentence, is_stopword, sentence_spans, terms, words
+from assistant.types import Answer, Quote, Sentence, ShortAnswer, Source
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from langchain_core.embeddings import Embeddings
 
-    from assistant.conversation import Turn
-    from assistant.retrieval import Hit
+    from assistant.types import Hit, Turn
 
 # Calibrated on the seed gold set (tests/eval/seeds.jsonl, k=4), with the checks
 # below applied: the best support of its 25 single-story answerable questions
@@ -239,7 +231,7 @@ class ExtractiveBackend:
         """Quote the chosen sentences with markers, or refuse."""
         chosen = self.pick(question, hits)
         if not chosen:
-            return Answer(question, REFUSAL, True, self.name, [], hits)
+            return Answer.refusal(question, self.name, hits)
         said = None
         if is_yes_no(question):
             # "Yes"/"No" only when a quoted sentence states or denies the claim.

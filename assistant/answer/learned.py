@@ -31,20 +31,20 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.answer import features as F
-from assistant.answer.base import REFUSAL, Answer, Quote, Sentence, ShortAnswer, Source, words_of
+from assistant.answer.base import words_of
 from assistant.answer.claims import VERDICT_OPENING, is_yes_no, question_parts, verdict
 from assistant.answer.model import LOOK, Models, load
 from assistant.answer.rules import is_instruction
 from assistant.conversation import carry_forward
 from assistant.text import clean_sentence, sentence_spans
+from assistant.types import Answer, Quote, Sentence, ShortAnswer, Source
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from langchain_core.embeddings import Embeddings
 
-    from assistant.conversation import Turn
-    from assistant.retrieval import Hit
+    from assistant.types import Hit, Turn
 
 VECTOR_CACHE = 20_000  # sentence vectors kept across questions (~30 MB)
 YES_NO_LOOK = 3  # ranked sentences a yes/no question's verdict may come from
@@ -122,7 +122,7 @@ class LearnedBackend:
         answered = [self.answer_one(part, hits) for part, hits in parts]
         retrieved = list({h.id: h for _, hits in parts for h in hits}.values())
         if all(a.refused for a in answered):
-            return Answer(question, REFUSAL, True, self.name, [], retrieved)
+            return Answer.refusal(question, self.name, retrieved)
         return _compose(question, answered, retrieved, self.name, len(parts) > 1)
 
     # -- one question ----------------------------------------------------------------

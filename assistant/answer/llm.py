@@ -10,19 +10,19 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer.base import REFUSAL, Answer
 from assistant.answer.checks import MarkerStream, check_answer
 from assistant.answer.grammar import cited_answer_grammar
 from assistant.budget import encoding_for, fit, window_for
-from assistant.conversation import Turn, carry_forward
+from assistant.conversation import carry_forward
 from assistant.errors import LLMError
 from assistant.prompts import render
+from assistant.types import REFUSAL, Answer, Turn
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
     from assistant.config import Settings
-    from assistant.retrieval import Hit
+    from assistant.types import Hit
 
 
 def source_block(n: int, hit: Hit) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from assistant.answer.base import Answer
+from assistant.types import Answer
 
 
 class AnswerStream:

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from assistant.conversation import Turn
 from assistant.errors import UsageError
+from assistant.types import Turn
 
 KNOWN = ("id", "question", "answer", "must", "evidence", "sources", "history", "tags")
 

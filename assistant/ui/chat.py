@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from assistant.conversation import Turn
+from assistant.types import Turn
 from assistant.ui.feedback import append_feedback, feedback_record
 from assistant.ui.render import (
     answer_html,
@@ -20,8 +20,8 @@ from assistant.ui.render import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from assistant.answer.base import Answer
     from assistant.pipeline import Assistant
+    from assistant.types import Answer
 
 PENDING = "pending_question"  # an example question clicked, asked on the next run
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from assistant.answer.base import Answer
+    from assistant.types import Answer
 
 RATINGS = {0: "down", 1: "up"}  # the values of st.feedback("thumbs")
 _write_lock = threading.Lock()  # every browser session runs in a thread of one process

@@ -14,8 +14,7 @@ import re
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from assistant.answer.base import Answer, Source
-    from assistant.retrieval import Hit
+    from assistant.types import Answer, Hit, Source
 
 MARKER = re.compile(r"\[(\d+)\]")
 # Every ASCII character Markdown (or Streamlit's extensions: $math$, :emoji:,

@@ -1,0 +1,204 @@
+"""The plain data the stages pass along: retrieved chunks, answers, citations, turns.
+
+Nothing here knows how a chunk was found or an answer written; every stage and
+every view (CLI, page, evaluation) reads these types, and each is built one way.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+
+def location(lines: tuple[int, int], page: int | None = None) -> str:
+    """``page 3`` for a PDF chunk, else ``line 16`` or ``lines 1-5``."""
+    if page is not None:
+        return f"page {page}"
+    first, last = lines
+    return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
+@dataclass
+class Hit:
+    """One retrieved chunk with its scores (a score is None when that ranking missed it)."""
+
+    id: str
+    text: str
+    metadata: dict[str, Any]
+    score: float
+    dense: float | None = None
+    keyword: float | None = None
+
+    @property
+    def source(self) -> str:
+        """File the chunk comes from, relative to its ingested folder."""
+        return str(self.metadata.get("source", ""))
+
+    @property
+    def lines(self) -> tuple[int, int]:
+        """First and last line of the chunk in its file."""
+        return int(self.metadata.get("line_start", 0)), int(self.metadata.get("line_end", 0))
+
+    @property
+    def page(self) -> int | None:
+        """Page of the chunk in a PDF (chunks never cross pages); None for other files."""
+        page = self.metadata.get("page")
+        return None if page is None else int(page)
+
+    @property
+    def location(self) -> str:
+        """Where the chunk is in its file, as citations show it."""
+        return location(self.lines, self.page)
+
+
+@dataclass
+class Turn:
+    """One earlier exchange of the conversation."""
+
+    question: str
+    answer: str
+
+
+# The one sentence every backend uses when the documents do not hold the answer,
+# so people, the page and the evaluation can all recognise a refusal.
+REFUSAL = "The documents do not contain the answer to this question."
+
+
+@dataclass
+class Quote:
+    """A cited sentence and its character offsets in the source file."""
+
+    text: str
+    start: int
+    end: int
+
+
+@dataclass
+class Source:
+    """A cited chunk, numbered in order of first citation."""
+
+    n: int
+    chunk_id: str
+    source: str
+    lines: tuple[int, int]
+    title: str
+    text: str
+    start: int
+    quotes: list[Quote] = field(default_factory=list)
+    page: int | None = None
+
+    @classmethod
+    def from_hit(cls, n: int, hit: Hit) -> Source:
+        """Source number ``n``: the retrieved chunk ``hit``, not quoted yet."""
+        return cls(
+            n=n, chunk_id=hit.id, source=hit.source, lines=hit.lines,
+            title=str(hit.metadata.get("title", "")), text=hit.text,
+            start=int(hit.metadata.get("start", 0)), page=hit.page,
+        )  # fmt: skip
+
+    @property
+    def location(self) -> str:
+        """Where the chunk is in its file: ``page 3``, ``line 16`` or ``lines 1-5``."""
+        return location(self.lines, self.page)
+
+    @property
+    def quote(self) -> str:
+        """The cited sentences, joined."""
+        return " ".join(q.text for q in self.quotes)
+
+
+@dataclass
+class Sentence:
+    """One sentence of the answer, the sources it cites and how well they support it."""
+
+    text: str
+    citations: list[int] = field(default_factory=list)
+    support: float | None = None
+    supported: bool = True
+
+
+@dataclass
+class ShortAnswer:
+    """The span that answers the question, verbatim from a cited sentence.
+
+    ``source`` is the number of the cited source it comes from; ``start`` and
+    ``end`` are character offsets in that source's chunk text.
+    """
+
+    text: str
+    source: int
+    start: int
+    end: int
+
+
+# What a yes/no answer concluded: a cited sentence states the claim ("yes"), denies
+# it ("no"), or the documents do not settle it ("unsettled").
+VERDICTS = ("yes", "no", "unsettled")
+
+
+@dataclass
+class Answer:
+    """What the assistant says, with everything needed to check it."""
+
+    question: str
+    answer: str
+    refused: bool
+    backend: str
+    sources: list[Source]
+    retrieved: list[Hit]
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    standalone_question: str | None = None
+    sentences: list[Sentence] = field(default_factory=list)
+    invalid_markers: int = 0
+    corrected_markers: int = 0
+    usage: dict[str, int] = field(default_factory=dict)
+    short_answer: ShortAnswer | None = None
+    verdict: str | None = None  # one of VERDICTS, for a yes/no question; else None
+
+    @classmethod
+    def refusal(cls, question: str, backend: str, retrieved: list[Hit], **checks: Any) -> Answer:
+        """The answer saying the documents do not hold one (``checks``: the citation counts)."""
+        return cls(question, REFUSAL, True, backend, [], retrieved, **checks)
+
+    @property
+    def unsupported(self) -> list[Sentence]:
+        """Sentences whose cited sources do not back them."""
+        return [s for s in self.sentences if not s.supported]
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready form (the contract of `assistant ask --json`)."""
+        return {
+            "question": self.question,
+            "standalone_question": self.standalone_question or self.question,
+            "answer": self.answer,
+            "refused": self.refused,
+            "backend": self.backend,
+            "sources": [
+                {**asdict(s), "lines": list(s.lines), "quote": s.quote} for s in self.sources
+            ],
+            "retrieved": [
+                {
+                    "chunk_id": h.id,
+                    "source": h.source,
+                    "lines": list(h.lines),
+                    "page": h.page,
+                    "title": h.metadata.get("title", ""),
+                    "score": round(h.score, 6),
+                    "dense": None if h.dense is None else round(h.dense, 4),
+                    "keyword": None if h.keyword is None else round(h.keyword, 4),
+                    "text": h.text,
+                }
+                for h in self.retrieved
+            ],
+            "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()},
+            "sentences": [asdict(s) for s in self.sentences],
+            "citations": {
+                "count": sum(len(s.citations) for s in self.sentences),
+                "invalid_markers": self.invalid_markers,
+                "corrected_markers": self.corrected_markers,
+                "unsupported_sentences": len(self.unsupported),
+            },
+            "usage": self.usage,
+            "short_answer": None if self.short_answer is None else asdict(self.short_answer),
+            "verdict": self.verdict,
+        }
