@@ -21,6 +21,7 @@ from assistant.pipeline import Assistant
 from assistant.ui import chat, sidebar
 
 if TYPE_CHECKING:
+    from assistant.corpus import Corpus
     from assistant.ingest import IngestReport
 
 SEEDS_BLURB = (
@@ -96,21 +97,21 @@ def seed_if_empty(assistant: Assistant, key: str) -> dict[str, Any]:
     return corpus_stats(key, assistant)
 
 
-def show_empty_state(settings: Settings, stats: dict[str, Any]) -> None:
+def show_empty_state(corpus: Corpus, stats: dict[str, Any]) -> None:
     """What the corpus is, and example questions that run when clicked."""
     if not stats["chunks"]:
         st.info(
             f"No documents yet: add {', '.join(SUPPORTED_SUFFIXES)} files under "
             "**Add documents** in the sidebar."
         )
-    elif settings.collection == "seeds":
+    elif corpus.name == "seeds":
         st.markdown(SEEDS_BLURB)
         for question in EXAMPLES:
             st.button(question, on_click=chat.ask_later, args=(question,))
     else:
         st.markdown(
             f"Ask about the {stats['documents']} documents in collection "
-            f"`{settings.collection}`; every answer cites the passages it quotes."
+            f"`{corpus.name}`; every answer cites the passages it quotes."
         )
 
 
@@ -130,7 +131,7 @@ def main(settings: Settings) -> None:
     if question:
         chat.answer_now(assistant, question, bar.k)
     elif not chat.turns():
-        show_empty_state(settings, corpus_stats(key, assistant))
+        show_empty_state(assistant.corpus, corpus_stats(key, assistant))
     bar.finish()
 
 

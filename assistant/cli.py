@@ -39,7 +39,7 @@ def _assistant(k: int | None = None) -> Assistant:
 
     settings = _settings()
     if k is not None:
-        settings.k = k
+        settings = settings.model_copy(update={"k": k})
     return Assistant(settings)
 
 
@@ -103,7 +103,7 @@ def ingest(
         f"{report.files_unchanged} unchanged\n"
         f"chunks: {report.chunks_added} added, {report.chunks_unchanged} unchanged, "
         f"{report.chunks_deleted} deleted; {report.chunks_total} in collection "
-        f"'{assistant.settings.collection}'"
+        f"'{assistant.corpus.name}'"
     )
 
 
@@ -263,7 +263,7 @@ def evaluate(
     assistant, ingested = runner.prepare(settings, docs)
     if ingested:
         typer.echo(
-            f"{docs}: collection '{assistant.settings.collection}', chunks "
+            f"{docs}: collection '{assistant.corpus.name}', chunks "
             f"{ingested.chunks_added} added, {ingested.chunks_unchanged} unchanged, "
             f"{ingested.chunks_deleted} deleted"
         )

@@ -30,6 +30,7 @@ class Settings(BaseSettings):
         env_file=".env",
         extra="ignore",
         populate_by_name=True,
+        frozen=True,  # read once where a command starts; a variant is a model_copy
     )
 
     store_dir: Path = Field(Path("vectorstore"), description="Where the Chroma data lives.")
@@ -96,16 +97,6 @@ class Settings(BaseSettings):
         return MINILM
 
     @property
-    def record_db(self) -> Path:
-        """SQLite file of LangChain's record manager (which chunk ids each file has)."""
-        return self.store_dir / "records" / f"{self.collection}.sqlite3"
-
-    @property
     def feedback_path(self) -> Path:
         """JSON Lines file where the chat page appends thumbs up / down with the answer."""
         return self.store_dir / "feedback.jsonl"
-
-    @property
-    def bm25_dir(self) -> Path:
-        """Folder of the persisted BM25 index of the collection."""
-        return self.store_dir / "bm25" / self.collection

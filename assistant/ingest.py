@@ -18,24 +18,32 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant import recovery
-from assistant.config import Settings
+from assistant.corpus import Corpus
 from assistant.documents import chunk_file, load_paths
 from assistant.keyword import KeywordIndex
 from assistant.lock import check_writable, ingest_lock
-from assistant.store import (
-    check_records,
-    chroma_collection,
-    delete_collection,
-    open_client,
-    open_store,
-    record_manager,
-)
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
     from langchain_core.embeddings import Embeddings
 
+    from assistant.config import Settings
+
 Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Chunking:
+    """How files are cut and which are read: the ingest's part of the settings."""
+
+    tokens: int = 200
+    overlap: int = 20
+    max_file_mb: float = 20.0
+
+    @classmethod
+    def of(cls, settings: Settings) -> Chunking:
+        """The chunking the settings name."""
+        return cls(settings.chunk_tokens, settings.chunk_overlap, settings.max_file_mb)
 
 
 @dataclass
@@ -88,7 +96,7 @@ def _tracked(docs: list[Document], on_progress: Progress | None) -> Iterator[Doc
 
 
 def _index_group(
-    settings: Settings,
+    corpus: Corpus,
     store: Any,
     namespace: str,
     docs_by_file: dict[str, list[Document]],
@@ -99,7 +107,7 @@ def _index_group(
 ) -> None:
     from langchain_core.indexing import index
 
-    manager = record_manager(settings, namespace)
+    manager = corpus.record_manager(namespace)
     moved: list[Document] = []
     for doc_id, docs in docs_by_file.items():
         old = set(manager.list_keys(group_ids=[doc_id]))
@@ -129,75 +137,62 @@ def _index_group(
         # Kept chunks of a changed file may have moved: refresh offsets, no re-embedding.
         # After an interrupted ingest every kept chunk is refreshed: it may have died
         # between index() and this update.
-        collection = chroma_collection(settings)
+        collection = corpus.collection()
         collection.update(ids=[chunk_key(d) for d in moved], metadatas=[d.metadata for d in moved])
 
 
-def rebuild_keyword_index(settings: Settings) -> int:
-    """Rebuild the persisted BM25 index from every chunk in the collection."""
-    collection = chroma_collection(settings)
-    ids: list[str] = []
-    texts: list[str] = []
-    page = 5000
-    for offset in range(0, collection.count(), page):
-        got = collection.get(include=["documents"], limit=page, offset=offset)
-        ids += got["ids"]
-        texts += [d or "" for d in got["documents"] or []]
-    KeywordIndex.build(ids, texts).save(settings.bm25_dir)
-    return len(ids)
-
-
 def ingest(
-    settings: Settings,
+    corpus: Corpus,
     embeddings: Embeddings,
     paths: Sequence[Path],
+    chunking: Chunking,
     rebuild: bool = False,
     on_progress: Progress | None = None,
 ) -> IngestReport:
     """Bring the collection in line with the files under ``paths``; see the module doc."""
-    loaded = load_paths(paths, settings.max_file_mb)  # raises before the store is touched
+    loaded = load_paths(paths, chunking.max_file_mb)  # raises before the store is touched
     report = IngestReport(skipped=loaded.skipped)
-    with ingest_lock(settings):
-        store, unfinished = _open_for_ingest(settings, embeddings, rebuild)
-        _repair(settings, unfinished, report)
+    with ingest_lock(corpus):
+        store, unfinished = _open_for_ingest(corpus, embeddings, rebuild)
+        _repair(corpus, unfinished, report)
         groups: dict[tuple[str, bool], dict[str, list[Document]]] = {}
         for file in loaded.files:
-            docs = chunk_file(file, settings.chunk_tokens, settings.chunk_overlap)
+            docs = chunk_file(file, chunking.tokens, chunking.overlap)
             group = groups.setdefault((file.root, file.whole_folder), {})
             group[file.doc_id] = _with_occurrence(docs)
         for (root, full), group in groups.items():
-            _index_group(settings, store, root, group, full, report, on_progress, unfinished)
+            _index_group(corpus, store, root, group, full, report, on_progress, unfinished)
         changed = unfinished or report.chunks_added or report.chunks_deleted
-        if changed or KeywordIndex.load(settings.bm25_dir) is None:
-            report.chunks_total = rebuild_keyword_index(settings)
+        if changed or KeywordIndex.load(corpus.bm25_dir) is None:
+            report.chunks_total = corpus.rebuild_keyword_index()
         else:
-            report.chunks_total = chroma_collection(settings).count()
-        recovery.finish(settings)
+            report.chunks_total = corpus.collection().count()
+        recovery.finish(corpus)
     return report
 
 
-def _open_for_ingest(settings: Settings, embeddings: Embeddings, rebuild: bool) -> tuple[Any, bool]:
+def _open_for_ingest(corpus: Corpus, embeddings: Embeddings, rebuild: bool) -> tuple[Any, bool]:
     """The store to index into, and whether the last ingest was interrupted.
 
     Every check (readable, not damaged, same embedder, writable) comes before the first
     change.
     """
     if rebuild:
-        open_client(settings)  # a store that cannot be read is reported, not dropped
+        corpus.client()  # a store that cannot be read is reported, not dropped
     else:
-        store = open_store(settings, embeddings)
-        check_records(settings)
-    check_writable(settings)
-    unfinished = recovery.begin(settings)
+        store = corpus.vector_store(embeddings)
+        corpus.check_records()
+    check_writable(corpus)
+    unfinished = recovery.begin(corpus)
     if rebuild:
-        delete_collection(settings)
-        store = open_store(settings, embeddings)
+        corpus.delete()
+        store = corpus.vector_store(embeddings)
     return store, unfinished
 
 
-def _repair(settings: Settings, unfinished: bool, report: IngestReport) -> None:
+def _repair(corpus: Corpus, unfinished: bool, report: IngestReport) -> None:
     """Reconcile Chroma with the record manager when an ingest was cut short."""
-    repair = recovery.reconcile(settings, chroma_collection(settings), unfinished)
+    repair = recovery.reconcile(corpus, unfinished)
     report.interrupted = unfinished
     if repair:
         report.orphans_removed = repair.orphans_removed

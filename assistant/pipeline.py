@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from assistant.answer.rules import is_instruction
 from assistant.answer.stream import AnswerStream
 from assistant.config import Settings
+from assistant.corpus import Corpus
 from assistant.errors import AssistantError, UsageError
 from assistant.tokens import use_offline_encodings
 from assistant.types import Turn
@@ -53,8 +54,11 @@ def check_question(question: str) -> str:
 class Assistant:
     """Ingests documents and answers questions from them; heavy parts load on first use."""
 
-    def __init__(self, settings: Settings, embeddings: Embeddings | None = None) -> None:
+    def __init__(
+        self, settings: Settings, embeddings: Embeddings | None = None, corpus: Corpus | None = None
+    ) -> None:
         self.settings = settings
+        self.corpus = corpus or Corpus.open(settings)
         self._embeddings = embeddings
         use_offline_encodings(settings.cache_dir)
 
@@ -71,10 +75,8 @@ class Assistant:
     def retriever(self) -> Retriever:
         """Hybrid retriever over the configured collection."""
         from assistant.retrieval import Retriever
-        from assistant.store import open_collection
 
-        collection = open_collection(self.settings, self.embeddings)
-        return Retriever(self.settings, collection, self.embeddings)
+        return Retriever(self.corpus, self.embeddings)
 
     @cached_property
     def backend(self) -> Backend:
@@ -85,9 +87,10 @@ class Assistant:
         self, paths: Sequence[Path], rebuild: bool = False, on_progress: Progress | None = None
     ) -> IngestReport:
         """Index the files under ``paths`` incrementally."""
-        from assistant.ingest import ingest
+        from assistant.ingest import Chunking, ingest
 
-        report = ingest(self.settings, self.embeddings, paths, rebuild, on_progress)
+        chunking = Chunking.of(self.settings)
+        report = ingest(self.corpus, self.embeddings, paths, chunking, rebuild, on_progress)
         self.__dict__.pop("retriever", None)  # the next question sees the new chunks
         return report
 
@@ -147,26 +150,13 @@ class Assistant:
 
     def stats(self) -> dict[str, Any]:
         """Where the store is and what it holds."""
-        from assistant.store import chroma_collection, open_client, store_location
-
-        info: dict[str, Any] = {
-            "store": store_location(self.settings),
-            "collection": self.settings.collection,
+        return {
+            "store": self.corpus.location,
+            "collection": self.corpus.name,
             "embedding_model": self.settings.embedding_model_name,
             "backend": self.settings.backend,
             "openai_api_key": "set" if self.settings.openai_api_key else "not set",
-        }
-        names = {c.name for c in open_client(self.settings).list_collections()}
-        if self.settings.collection not in names:
-            return {**info, "documents": 0, "chunks": 0}
-        collection = chroma_collection(self.settings)
-        metas = collection.get(include=["metadatas"])["metadatas"] or []
-        built_with = (collection.metadata or {}).get("embedding_model", "unknown")
-        return {
-            **info,
-            "embedding_model": built_with,
-            "documents": len({m.get("doc_id") for m in metas}),
-            "chunks": collection.count(),
+            **self.corpus.stats(),
         }
 
 

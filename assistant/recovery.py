@@ -21,13 +21,9 @@ ingests a collection.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from assistant.config import Settings
-from assistant.store import record_keys, record_manager
-
-PAGE = 5000  # ids read or deleted per Chroma call
+from assistant.corpus import PAGE, Corpus
 
 
 @dataclass
@@ -38,23 +34,18 @@ class Repair:
     records_dropped: int = 0
 
 
-def marker(settings: Settings) -> Path:
-    """The file that says an ingest of the collection has started and not finished."""
-    return settings.record_db.with_suffix(".unfinished")
-
-
-def begin(settings: Settings) -> bool:
+def begin(corpus: Corpus) -> bool:
     """Mark an ingest as started; True when the previous one never finished."""
-    path = marker(settings)
+    path = corpus.unfinished_marker
     unfinished = path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
     path.touch()
     return unfinished
 
 
-def finish(settings: Settings) -> None:
+def finish(corpus: Corpus) -> None:
     """Mark the ingest as finished: Chroma, the record manager and BM25 agree."""
-    marker(settings).unlink(missing_ok=True)
+    corpus.unfinished_marker.unlink(missing_ok=True)
 
 
 def chroma_ids(collection: Any) -> set[str]:
@@ -65,9 +56,10 @@ def chroma_ids(collection: Any) -> set[str]:
     return ids
 
 
-def reconcile(settings: Settings, collection: Any, unfinished: bool) -> Repair | None:
+def reconcile(corpus: Corpus, unfinished: bool) -> Repair | None:
     """Make Chroma and the record manager hold the same chunk ids; None when they did."""
-    records = record_keys(settings)
+    collection = corpus.collection()
+    records = corpus.record_keys()
     known = set().union(*records.values())
     if not unfinished and collection.count() == len(known):
         return None
@@ -78,6 +70,6 @@ def reconcile(settings: Settings, collection: Any, unfinished: bool) -> Repair |
     repair = Repair(orphans_removed=len(orphans))
     for namespace, keys in records.items():
         if missing := sorted(keys - in_chroma):
-            record_manager(settings, namespace).delete_keys(missing)
+            corpus.record_manager(namespace).delete_keys(missing)
             repair.records_dropped += len(missing)
     return repair

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from assistant.config import Settings
+from assistant.corpus import Corpus
 from assistant.keyword import KeywordIndex
 from assistant.text import terms
 from assistant.types import Hit
@@ -58,24 +58,17 @@ def fuse(
 class Retriever:
     """Dense + BM25 search over one collection."""
 
-    def __init__(self, settings: Settings, collection: Collection, embeddings: Embeddings) -> None:
-        self.settings = settings
-        self.collection = collection
+    def __init__(self, corpus: Corpus, embeddings: Embeddings) -> None:
+        self.corpus = corpus
+        self.collection: Collection = corpus.checked_collection(embeddings)
         self.embeddings = embeddings
         self._keyword: KeywordIndex | None = None
 
     def keyword_index(self, count: int) -> KeywordIndex:
         """The persisted BM25 index, reloaded or rebuilt when the collection changed under it."""
-        if self._keyword is not None and len(self._keyword.ids) == count:
-            return self._keyword
-        loaded = KeywordIndex.load(self.settings.bm25_dir)
-        if loaded is None or len(loaded.ids) != count:
-            from assistant.ingest import rebuild_keyword_index
-
-            rebuild_keyword_index(self.settings)
-            loaded = KeywordIndex.load(self.settings.bm25_dir)
-        self._keyword = loaded
-        return loaded  # type: ignore[return-value]
+        if self._keyword is None or len(self._keyword.ids) != count:
+            self._keyword = self.corpus.keyword_index(count)
+        return self._keyword
 
     def retrieve(self, question: str, k: int, query_vector: list[float] | None = None) -> list[Hit]:
         """The ``k`` best chunks for ``question``, fused from both rankings."""

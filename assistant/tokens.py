@@ -58,6 +58,7 @@ def install_encodings(cache_dir: Path) -> Path:
     return target
 
 
+@cache  # once per process and folder: it hashes ~5 MB of encoding files
 def use_offline_encodings(cache_dir: Path) -> None:
     """Make sure the encodings are in place and point tiktoken at them (before first use)."""
     os.environ["TIKTOKEN_CACHE_DIR"] = str(install_encodings(cache_dir))

@@ -44,12 +44,12 @@ def texts_for(n: int, pool: list[str], seed: int = 3) -> list[str]:
 
 def build_store(settings, texts: list[str], vectors: np.ndarray) -> None:  # type: ignore[no-untyped-def]
     """Insert chunks with their vectors straight into the collection, then the BM25 index."""
+    from assistant.corpus import Corpus
     from assistant.keyword import KeywordIndex
-    from assistant.store import open_client
 
-    client = open_client(settings)
-    collection = client.create_collection(
-        settings.collection, metadata={"embedding_model": "all-MiniLM-L6-v2"},
+    corpus = Corpus.open(settings)
+    collection = corpus.client().create_collection(
+        corpus.name, metadata={"embedding_model": "all-MiniLM-L6-v2"},
         configuration={"hnsw": {"space": "cosine"}},
     )  # fmt: skip
     ids = [f"c{i:06d}" for i in range(len(texts))]
@@ -61,7 +61,7 @@ def build_store(settings, texts: list[str], vectors: np.ndarray) -> None:  # typ
                         "line_start": 1, "line_end": 1, "start": 0, "end": len(texts[i]),
                         "chunk_index": 0, "title": texts[i][:60]} for i in range(start, end)],
         )  # fmt: skip
-    KeywordIndex.build(ids, texts).save(settings.bm25_dir)
+    KeywordIndex.build(ids, texts).save(corpus.bm25_dir)
 
 
 def vectors_for(n: int, base: np.ndarray, rng: np.random.Generator) -> np.ndarray:

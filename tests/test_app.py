@@ -254,7 +254,7 @@ def test_safe_filename(name: str, safe: str) -> None:
 
 
 def test_save_uploads_refuses_other_types_and_big_files(settings: Settings) -> None:
-    settings.max_file_mb = 0.001
+    settings = settings.model_copy(update={"max_file_mb": 0.001})
     saved = save_uploads(settings, [("a.md", b"fine"), ("b.exe", b"MZ"), ("c.txt", b"x" * 2000)])
     assert [p.name for p in saved.paths] == ["a.md"]
     assert saved.paths[0].parent == settings.store_dir / "uploads"

@@ -18,10 +18,10 @@ import pytest
 from conftest import run_cli
 
 from assistant.config import Settings
+from assistant.corpus import Corpus
 from assistant.documents import chunk_file, load_paths
 from assistant.loaders import decode_text, load
 from assistant.pipeline import Assistant
-from assistant.store import chroma_collection
 from assistant.ui.render import cited_html, conversation_markdown
 from assistant.ui.uploads import save_uploads
 
@@ -183,7 +183,7 @@ def asked(mixed_store: Path, cache_dir: Path, embeddings) -> Assistant:  # type:
 
 def _chunks(settings: Settings) -> dict[str, list[dict]]:
     """Stored chunks by file, in order, each its metadata plus ``text``."""
-    got = chroma_collection(settings).get(include=["metadatas", "documents"])
+    got = Corpus.open(settings).collection().get(include=["metadatas", "documents"])
     by_file: dict[str, list[dict]] = {}
     for meta, text in zip(got["metadatas"], got["documents"], strict=True):
         by_file.setdefault(str(meta["source"]), []).append({**meta, "text": text})

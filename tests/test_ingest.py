@@ -10,6 +10,7 @@ from conftest import SEED_FILE
 from langchain_core.embeddings import Embeddings
 
 from assistant.config import Settings
+from assistant.corpus import Corpus
 from assistant.errors import (
     EmbeddingMismatchError,
     NoDocumentsError,
@@ -17,7 +18,6 @@ from assistant.errors import (
     StoreError,
 )
 from assistant.pipeline import Assistant
-from assistant.store import chroma_collection
 
 
 class Counting(Embeddings):
@@ -40,7 +40,7 @@ def counting(embeddings) -> Counting:  # type: ignore[no-untyped-def]
 
 
 def _chunks(settings: Settings) -> dict[str, dict]:
-    got = chroma_collection(settings).get(include=["metadatas", "documents"])
+    got = Corpus.open(settings).collection().get(include=["metadatas", "documents"])
     return {
         i: {**m, "text": d}
         for i, m, d in zip(got["ids"], got["metadatas"], got["documents"], strict=True)

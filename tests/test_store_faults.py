@@ -28,11 +28,10 @@ import pytest
 from conftest import SEEDS, cli_env
 
 from assistant.config import Settings
+from assistant.corpus import Corpus
 from assistant.keyword import KeywordIndex
-from assistant.lock import lock_path
 from assistant.pipeline import Assistant
-from assistant.recovery import marker
-from assistant.store import CHROMA_FILE, chroma_collection, record_keys
+from assistant.store import CHROMA_FILE
 
 FILES = 150  # short one-sentence files: three batches of 64 that embed in a few seconds
 QUESTION = "What gifts did Putin and Kim exchange?"
@@ -80,7 +79,7 @@ def _write_corpus(folder: Path) -> None:
 
 def _snapshot(settings: Settings) -> dict[str, tuple[str, dict]]:
     """Every chunk in the collection: id -> (text, metadata)."""
-    got = chroma_collection(settings).get(include=["metadatas", "documents"])
+    got = Corpus.open(settings).collection().get(include=["metadatas", "documents"])
     return {
         i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
     }
@@ -90,11 +89,11 @@ def _assert_consistent(settings: Settings, expected: dict[str, tuple[str, dict]]
     """The store holds exactly the expected chunks, and its three parts agree."""
     chunks = _snapshot(settings)
     assert chunks == expected  # same ids, texts and metadata: no duplicate, no orphan
-    keys = set().union(*record_keys(settings).values())
+    keys = set().union(*Corpus.open(settings).record_keys().values())
     assert keys == set(chunks), "record manager and Chroma disagree"
-    bm25 = KeywordIndex.load(settings.bm25_dir)
+    bm25 = KeywordIndex.load(Corpus.open(settings).bm25_dir)
     assert bm25 is not None and sorted(bm25.ids) == sorted(chunks)
-    assert not marker(settings).exists()
+    assert not Corpus.open(settings).unfinished_marker.exists()
 
 
 def _records(db: Path) -> int:
@@ -127,14 +126,14 @@ def test_an_ingest_killed_midway_is_repaired_by_the_next(
     env = cli_env(settings.store_dir, cache_dir)
     first = _start("ingest", str(corpus), env=env)
     deadline = time.monotonic() + 240
-    while _records(settings.record_db) == 0 and first.poll() is None:
+    while _records(Corpus.open(settings).record_db) == 0 and first.poll() is None:
         assert time.monotonic() < deadline, "the ingest never wrote a batch"
         time.sleep(0.02)
     first.send_signal(signal.SIGKILL)
     first.wait()
     assert first.returncode == -signal.SIGKILL, "the ingest ended before it could be killed"
-    assert 0 < _records(settings.record_db) < FILES
-    assert marker(settings).exists()
+    assert 0 < _records(Corpus.open(settings).record_db) < FILES
+    assert Corpus.open(settings).unfinished_marker.exists()
 
     again = _finish(_start("ingest", str(corpus), env=env))
     assert again.returncode == 0, again.stderr
@@ -153,13 +152,13 @@ def test_orphans_lost_chunks_and_stale_offsets_are_repaired(
     the record manager does not know; its cleanup deletes in the other order."""
     assistant = Assistant(settings, embeddings)
     assistant.ingest([corpus])
-    collection = chroma_collection(settings)
+    collection = Corpus.open(settings).collection()
     ids = sorted(clean)
     collection.delete(ids=ids[:2])  # lost: the record manager still lists them
     collection.update(ids=[ids[2]], metadatas=[{**clean[ids[2]][1], "start": 999}])
     stale = {**clean[ids[3]][1], "doc_id": "reports/gone.txt"}
     collection.add(ids=["orphan"], embeddings=[[0.1] * 384], documents=["x"], metadatas=[stale])
-    marker(settings).touch()  # the kill came before the ingest finished
+    Corpus.open(settings).unfinished_marker.touch()  # the kill came before the ingest finished
 
     report = assistant.ingest([corpus])
     assert (report.interrupted, report.orphans_removed, report.records_dropped) == (True, 1, 2)
@@ -194,11 +193,12 @@ def test_a_held_lock_stops_ingest_and_rebuild_with_a_clear_message(
     settings = Settings(store_dir=store, cache_dir=cache_dir)
     env = cli_env(store, cache_dir, ASSISTANT_LOCK_TIMEOUT="0.5")
     before = _fingerprint(store)
-    with FileLock(lock_path(settings)):  # as another ingest would
+    with FileLock(Corpus.open(settings).lock_path):  # as another ingest would
         runs = _run_all(("ingest", str(SEEDS)), ("ingest", str(SEEDS), "--rebuild"), env=env)
     for run in runs:
         assert run.returncode == 1
-        _assert_one_clear_line(run, "Another ingest is running", str(lock_path(settings)))
+        lock = str(Corpus.open(settings).lock_path)
+        _assert_one_clear_line(run, "Another ingest is running", lock)
         assert "ASSISTANT_LOCK_TIMEOUT" in run.stderr
     assert _fingerprint(store) == before
 
@@ -269,7 +269,7 @@ def _garbage(path: Path) -> None:
 
 def _built_with(store: Path, model: str) -> None:
     """Make the collection say it was built with another embedding model."""
-    collection = chroma_collection(Settings(store_dir=store))
+    collection = Corpus.open(Settings(store_dir=store)).collection()
     collection.modify(metadata={**(collection.metadata or {}), "embedding_model": model})
 
 

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.corpus import Corpus
 from assistant.errors import AssistantError
 from assistant.evaluation import metrics, summary
 from assistant.pipeline import Assistant
@@ -38,9 +39,8 @@ def prepare(
 ) -> tuple[Assistant, IngestReport | None]:
     """An assistant over ``docs`` (ingested into a collection of their own), else the store."""
     report = None
-    if docs is not None:
-        settings = settings.model_copy(update={"collection": collection_name(docs)})
-    assistant = Assistant(settings, embeddings)
+    corpus = Corpus.open(settings, collection_name(docs) if docs is not None else None)
+    assistant = Assistant(settings, embeddings, corpus)
     _ = assistant.backend  # an unknown or broken backend fails before a long ingest
     if docs is not None:
         # Incremental: an unchanged folder is checked, not embedded again.
@@ -128,8 +128,8 @@ def evaluate(
             "dataset": str(dataset) if dataset else None,
             "backend": assistant.backend.name,
             "k": k,
-            "collection": settings.collection,
-            "store": settings.chroma_url or str(settings.store_dir),
+            "collection": assistant.corpus.name,
+            "store": assistant.corpus.chroma_url or str(assistant.corpus.store_dir),
             "embedding_model": settings.embedding_model_name,
             "judged": judge is not None,
             "started": started.isoformat(timespec="seconds"),

@@ -1,0 +1,258 @@
+"""One collection and everything kept beside it: Chroma handle, record manager, BM25 index, lock.
+
+A ``Corpus`` is opened from the settings and a collection name. Ingest, retrieval,
+stats, evaluation and the page take one, so which collection a command works on is
+decided once, where the command starts, and every file derived from the collection
+(record manager, keyword index, lock, interrupted-ingest marker) is named here.
+
+Reading (``collection``, ``keyword_index``) needs nothing from the write path; the
+lock, recovery and ingest modules take a ``Corpus`` to write it.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+from contextlib import closing
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.config import Settings
+from assistant.errors import EmbeddingMismatchError, NothingIndexedError, StoreError
+from assistant.keyword import KeywordIndex
+from assistant.store import embedding_metadata, open_client, sqlite_problem
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.models.Collection import Collection
+    from langchain_chroma import Chroma
+    from langchain_core.embeddings import Embeddings
+
+PAGE = 5000  # chunks read per Chroma call when the whole collection is read
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """The collection ``name`` in the store at ``store_dir`` (or on the server ``chroma_url``)."""
+
+    name: str
+    store_dir: Path
+    chroma_url: str = ""
+    lock_timeout: float = 60.0
+
+    @classmethod
+    def open(cls, settings: Settings, name: str | None = None) -> Corpus:
+        """The corpus ``name`` (default: the ``collection`` setting) in the configured store."""
+        return cls(
+            name=name or settings.collection,
+            store_dir=settings.store_dir,
+            chroma_url=settings.chroma_url,
+            lock_timeout=settings.lock_timeout,
+        )
+
+    # -- where its files are ---------------------------------------------------------
+
+    @property
+    def location(self) -> str:
+        """Where the collection lives, for messages and `assistant stats`."""
+        return self.chroma_url or f"{self.store_dir}/"
+
+    @property
+    def record_db(self) -> Path:
+        """SQLite file of LangChain's record manager (which chunk ids each file has)."""
+        return self.store_dir / "records" / f"{self.name}.sqlite3"
+
+    @property
+    def bm25_dir(self) -> Path:
+        """Folder of the persisted BM25 index of the collection."""
+        return self.store_dir / "bm25" / self.name
+
+    @property
+    def lock_path(self) -> Path:
+        """The lock file an ingest of this corpus holds.
+
+        Embedded, it is ``<store_dir>/ingest.lock``: one ingest per Chroma folder, whatever
+        the collection, since embedded Chroma is not made for several writing processes.
+        With a Chroma server it is ``<store_dir>/locks/<collection>.lock``, local to the
+        machine that ingests: it keeps apart the ingests that share this machine's record
+        manager and BM25 index for that collection, not ingests run on other machines
+        (the server itself serialises writes).
+        """
+        if self.chroma_url:
+            return self.store_dir / "locks" / f"{self.name}.lock"
+        return self.store_dir / "ingest.lock"
+
+    @property
+    def unfinished_marker(self) -> Path:
+        """The file that says an ingest of the collection has started and not finished."""
+        return self.record_db.with_suffix(".unfinished")
+
+    # -- Chroma ----------------------------------------------------------------------
+
+    def client(self) -> ClientAPI:
+        """A Chroma client of the store (checked, with an actionable error when it cannot open)."""
+        return open_client(self.store_dir, self.chroma_url)
+
+    def exists(self) -> bool:
+        """Whether the store holds the collection."""
+        return self.name in self._names(self.client())
+
+    def _names(self, client: ClientAPI) -> set[str]:
+        try:
+            return {c.name for c in client.list_collections()}
+        except Exception as exc:
+            raise StoreError(
+                f"Cannot read the vector store at {self.location} ({exc}). "
+                "If it is damaged, rebuild it with `assistant ingest PATH --rebuild`."
+            ) from exc
+
+    def collection(self) -> Collection:
+        """The raw chromadb collection (counts, queries, id look-ups, metadata-only updates)."""
+        return self.client().get_collection(self.name)
+
+    def checked_collection(self, embeddings: Embeddings) -> Collection:
+        """The chromadb collection to ask, after checking it was built with ``embeddings``.
+
+        Questions go to chromadb directly rather than through LangChain's ``Chroma``:
+        importing that wrapper (and the tracing it pulls in) costs about a second of
+        every cold `assistant ask`, and a query needs none of it.
+        """
+        client = self.client()
+        if self.name not in self._names(client):
+            raise NothingIndexedError(self.name)
+        collection = client.get_collection(self.name)
+        self.check_embedder(collection.metadata, embeddings)
+        return collection
+
+    def vector_store(self, embeddings: Embeddings) -> Chroma:
+        """The LangChain vector store to ingest into (created if missing), embedder checked."""
+        from langchain_chroma import Chroma
+
+        client = self.client()
+        if self.name in self._names(client):
+            self.check_embedder(client.get_collection(self.name).metadata, embeddings)
+        return Chroma(
+            client=client,
+            collection_name=self.name,
+            embedding_function=embeddings,
+            collection_metadata=embedding_metadata(embeddings),
+            collection_configuration={"hnsw": {"space": "cosine"}},
+        )
+
+    def check_embedder(self, metadata: dict[str, Any] | None, embeddings: Embeddings) -> None:
+        """Refuse to mix vectors of two embedding models in one collection."""
+        built_with = (metadata or {}).get("embedding_model")
+        wanted = embedding_metadata(embeddings)["embedding_model"]
+        if built_with != wanted:
+            raise EmbeddingMismatchError(
+                f"Collection '{self.name}' in {self.location} was built with the embedding "
+                f"model '{built_with or 'unknown'}', but '{wanted}' is configured. Re-ingest "
+                "with `assistant ingest PATH --rebuild`, or configure the embedder it was "
+                "built with."
+            )
+
+    def delete(self) -> None:
+        """Drop the collection with its record manager and keyword index (``--rebuild``)."""
+        client = self.client()
+        if self.name in self._names(client):
+            client.delete_collection(self.name)
+        self.record_db.unlink(missing_ok=True)
+        shutil.rmtree(self.bm25_dir, ignore_errors=True)
+
+    def stats(self) -> dict[str, Any]:
+        """How many documents and chunks the collection holds, and its embedding model."""
+        if not self.exists():
+            return {"documents": 0, "chunks": 0}
+        collection = self.collection()
+        metas = collection.get(include=["metadatas"])["metadatas"] or []
+        return {
+            "embedding_model": (collection.metadata or {}).get("embedding_model", "unknown"),
+            "documents": len({m.get("doc_id") for m in metas}),
+            "chunks": collection.count(),
+        }
+
+    # -- the keyword index -----------------------------------------------------------
+
+    def keyword_index(self, count: int) -> KeywordIndex:
+        """The persisted BM25 index, rebuilt from the collection when it is missing or stale.
+
+        The index is derived data: rebuilding it changes no chunk, so a question may do it.
+        """
+        loaded = KeywordIndex.load(self.bm25_dir)
+        if loaded is None or len(loaded.ids) != count:
+            self.rebuild_keyword_index()
+            loaded = KeywordIndex.load(self.bm25_dir)
+        assert loaded is not None  # just saved
+        return loaded
+
+    def rebuild_keyword_index(self) -> int:
+        """Rebuild the persisted BM25 index from every chunk in the collection."""
+        collection = self.collection()
+        ids: list[str] = []
+        texts: list[str] = []
+        for offset in range(0, collection.count(), PAGE):
+            got = collection.get(include=["documents"], limit=PAGE, offset=offset)
+            ids += got["ids"]
+            texts += [d or "" for d in got["documents"] or []]
+        KeywordIndex.build(ids, texts).save(self.bm25_dir)
+        return len(ids)
+
+    # -- the record manager ----------------------------------------------------------
+
+    def record_manager(self, namespace: str) -> Any:
+        """LangChain's SQL record manager: which chunk ids each file produced, when."""
+        from langchain_classic.indexes import SQLRecordManager
+        from sqlalchemy.exc import DatabaseError
+
+        self.check_records()
+        try:
+            self.record_db.parent.mkdir(parents=True, exist_ok=True)
+            manager = SQLRecordManager(
+                f"{self.name}/{namespace}", db_url=f"sqlite:///{self.record_db}"
+            )
+            manager.create_schema()
+        except (DatabaseError, OSError) as exc:
+            raise self.damaged_records(str(exc)) from exc
+        return manager
+
+    def check_records(self) -> None:
+        """Raise a clear error when the record manager's file is damaged or unreadable."""
+        if problem := sqlite_problem(self.record_db):
+            raise self.damaged_records(problem)
+
+    def damaged_records(self, problem: str) -> StoreError:
+        """The error for a record-manager file that is damaged or cannot be read."""
+        path = self.record_db
+        if "permission" in problem or "unable to open" in problem or "readonly" in problem:
+            return StoreError(
+                f"Cannot use the record manager file {path} ({problem}). Give your user read "
+                f"and write access to it (`chmod u+rw {path}`), or set ASSISTANT_STORE_DIR to "
+                "another folder."
+            )
+        return StoreError(
+            f"The record manager file {path} (which chunks each file produced) is damaged "
+            f"({problem}); nothing was changed, and asking still works. Run `assistant ingest "
+            "PATH --rebuild` to index the collection afresh (this replaces the file), or "
+            "restore it from a backup."
+        )
+
+    def record_keys(self) -> dict[str, set[str]]:
+        """Every chunk id the record manager holds for the collection, by namespace (folder)."""
+        if not self.record_db.exists():
+            return {}
+        self.check_records()
+        prefix = f"{self.name}/"
+        keys: dict[str, set[str]] = {}
+        try:
+            with closing(sqlite3.connect(self.record_db)) as db:
+                # LangChain's SQLRecordManager keeps one row per (namespace, key) here.
+                rows = db.execute("SELECT namespace, key FROM upsertion_record").fetchall()
+        except sqlite3.DatabaseError as exc:
+            if "no such table" in str(exc):
+                return {}
+            raise self.damaged_records(str(exc)) from exc
+        for namespace, key in rows:
+            if namespace.startswith(prefix):
+                keys.setdefault(namespace.removeprefix(prefix), set()).add(key)
+        return keys
