@@ -1,21 +1,15 @@
-"""Load document files and split them into structure-aware chunks with exact offsets.
+"""Load document files and cut them into chunks with exact offsets, each by its format.
 
-Reading each format is ``loaders``' job; here files are found, skipped with a
-reason when they cannot be used, and chunked. A PDF is chunked page by page, so
-every chunk lies on one page and records it.
-
-Stories: in a news-summary file (the seed format) each non-empty line is one
-story, except that a ``Main Topic:`` line and its ``Key Points:`` lines form one.
-Other text is split by LangChain's recursive splitter, paragraphs first, measured
-in tiktoken tokens, at ``chunk_tokens`` with a small overlap: all-MiniLM-L6-v2
-reads at most 256 word pieces, so a longer chunk would be silently cut.
+Reading each file type is ``loaders``' job; here files are found, skipped with a
+reason when they cannot be used, and handed to their corpus format
+(``assistant.formats``), which cuts them into chunks. Each chunk becomes a
+LangChain document carrying its provenance.
 """
 
 from __future__ import annotations
 
 import bisect
 import hashlib
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,10 +17,8 @@ from pathlib import Path
 from langchain_core.documents import Document
 
 from assistant.errors import NoDocumentsError
+from assistant.formats import format_of
 from assistant.loaders import SUPPORTED_SUFFIXES, Unreadable, load
-
-_MAIN_TOPIC = "Main Topic:"
-_CONTINUATION = re.compile(r"^(Key Points:|\d+\.\s)")
 
 
 @dataclass(frozen=True)
@@ -102,97 +94,6 @@ def _nothing_found(paths: Iterable[Path], skipped: list[tuple[str, str]]) -> str
     return f"{message} Skipped {shown}{more}." if skipped else message
 
 
-def is_story_file(text: str) -> bool:
-    """True for the news-summary format: one story per line, ``Main Topic:`` blocks."""
-    lines = [ln for ln in text.splitlines() if ln.strip()]
-    if any(ln.startswith(_MAIN_TOPIC) for ln in lines):
-        return True
-    has_blank_lines = len(lines) < len(text.strip().splitlines())
-    return len(lines) >= 2 and not has_blank_lines and sum(map(len, lines)) / len(lines) > 120
-
-
-def story_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) character spans of the stories of a story file."""
-    spans: list[tuple[int, int]] = []
-    pos = 0
-    for line in text.splitlines(keepends=True):
-        start, stripped = pos, line.strip()
-        pos += len(line)
-        if not stripped:
-            continue
-        begin = start + len(line) - len(line.lstrip())
-        end = begin + len(stripped)
-        if spans and _CONTINUATION.match(stripped) and _block_is_topic(text, spans[-1]):
-            spans[-1] = (spans[-1][0], end)
-        else:
-            spans.append((begin, end))
-    return spans
-
-
-def _block_is_topic(text: str, span: tuple[int, int]) -> bool:
-    return text.startswith(_MAIN_TOPIC, span[0])
-
-
-def _splitter(chunk_tokens: int, overlap: int, markdown: bool):  # type: ignore[no-untyped-def]
-    from langchain_text_splitters import Language, RecursiveCharacterTextSplitter
-
-    separators = (
-        RecursiveCharacterTextSplitter.get_separators_for_language(Language.MARKDOWN)
-        if markdown
-        else ["\n\n", "\n", ". ", " ", ""]
-    )
-    return RecursiveCharacterTextSplitter.from_tiktoken_encoder(
-        encoding_name="cl100k_base",
-        chunk_size=chunk_tokens,
-        chunk_overlap=overlap,
-        separators=separators,
-        strip_whitespace=True,
-    )
-
-
-def _split_spans(
-    text: str, spans: list[tuple[int, int]], chunk_tokens: int, overlap: int, markdown: bool
-) -> list[tuple[int, int]]:
-    """Split each span that is over ``chunk_tokens`` with the token-aware splitter."""
-    from assistant.tokens import count_tokens
-
-    splitter = None
-    out: list[tuple[int, int]] = []
-    for start, end in spans:
-        if count_tokens(text[start:end]) <= chunk_tokens:
-            out.append((start, end))
-            continue
-        splitter = splitter or _splitter(chunk_tokens, overlap, markdown)
-        out += piece_spans(text[start:end], splitter.split_text(text[start:end]), start)
-    return out
-
-
-def piece_spans(text: str, pieces: list[str], base: int = 0) -> list[tuple[int, int]]:
-    """Where each split piece sits in ``text``, in order.
-
-    The splitter's own ``add_start_index`` finds a piece by searching near the
-    previous one and, when the text repeats, can return the wrong copy. The
-    pieces tile the text: each one ends after the previous one and starts no later
-    than the first non-space character after it (it may start earlier, inside the
-    overlap, which is always the previous piece's tail). The last occurrence that
-    fits both is the right one. A piece wholly inside the previous one is dropped.
-    """
-    spans: list[tuple[int, int]] = []
-    prev_start, prev_end = 0, 0
-    for piece in pieces:
-        gap_end = prev_end + len(text[prev_end:]) - len(text[prev_end:].lstrip())
-        best, pos = -1, text.find(piece, prev_start)
-        while pos != -1 and pos <= gap_end:
-            if pos + len(piece) > prev_end:
-                best = pos
-            pos = text.find(piece, pos + 1)
-        if best == -1:
-            continue
-        prev_start, prev_end = best, best + len(piece)
-        spans.append((base + best, base + prev_end))
-    return spans
-
-
 def chunk_spans(
     text: str,
     chunk_tokens: int = 200,
@@ -200,33 +101,12 @@ def chunk_spans(
     markdown: bool = False,
     section_starts: tuple[int, ...] = (),
 ) -> list[tuple[int, int]]:
-    """(start, end) spans of the chunks of ``text``, in order; none crosses a section start."""
-    if not text.strip():
-        return []
-    if section_starts:
-        ends = [*section_starts[1:], len(text)]
-        spans = [_trimmed(text, s, e) for s, e in zip(section_starts, ends, strict=True)]
-        spans = [(s, e) for s, e in spans if s < e]
-    elif is_story_file(text):
-        spans = story_spans(text)
-    else:
-        spans = [_trimmed(text, 0, len(text))]
-    return _split_spans(text, spans, chunk_tokens, overlap, markdown)
+    """(start, end) spans of the chunks of bare ``text``, cut as ``chunk_file`` would cut it.
 
-
-def _trimmed(text: str, start: int, end: int) -> tuple[int, int]:
-    """``(start, end)`` narrowed to leave out leading and trailing whitespace."""
-    part = text[start:end]
-    return start + len(part) - len(part.lstrip()), start + len(part.rstrip())
-
-
-def title_of(chunk: str, limit: int = 80) -> str:
-    """A short title: the first sentence of the chunk, cut at a word boundary."""
-    first = chunk.split("\n", 1)[0].removeprefix(_MAIN_TOPIC).strip().lstrip("#").strip()
-    first = re.split(r"(?<=[.!?;])\s", first, maxsplit=1)[0]
-    if len(first) <= limit:
-        return first
-    return first[:limit].rsplit(" ", 1)[0] + "…"
+    ``section_starts`` are a PDF's page starts: no chunk crosses one.
+    """
+    doc = SourceFile("text.md" if markdown else "text.txt", "", text, "", False, section_starts)
+    return [(chunk.start, chunk.end) for chunk in format_of(doc).split(doc, chunk_tokens, overlap)]
 
 
 def content_hash(text: str) -> str:
@@ -235,27 +115,26 @@ def content_hash(text: str) -> str:
 
 
 def chunk_file(file: SourceFile, chunk_tokens: int = 200, overlap: int = 20) -> list[Document]:
-    """The chunks of one file as LangChain documents carrying their provenance."""
-    markdown = file.source.lower().endswith(".md")
-    spans = chunk_spans(file.text, chunk_tokens, overlap, markdown, file.page_starts)
+    """The chunks of one file, cut by its format, as LangChain documents with their provenance."""
     docs = []
-    for index, (start, end) in enumerate(spans):
-        body = file.text[start:end]
-        first_line = file.text.count("\n", 0, start) + 1
+    for index, chunk in enumerate(format_of(file).split(file, chunk_tokens, overlap)):
+        body = file.text[chunk.start : chunk.end]
         # Pages number from 1; page_starts[0] is 0, so bisect counts the pages begun by ``start``.
-        page = {"page": bisect.bisect_right(file.page_starts, start)} if file.page_starts else {}
+        page = (
+            {"page": bisect.bisect_right(file.page_starts, chunk.start)} if file.page_starts else {}
+        )
         docs.append(
             Document(
                 page_content=body,
                 metadata={
                     "source": file.source,
                     "doc_id": file.doc_id,
-                    "line_start": first_line,
-                    "line_end": first_line + body.count("\n"),
-                    "start": start,
-                    "end": end,
+                    "line_start": chunk.line_start,
+                    "line_end": chunk.line_end,
+                    "start": chunk.start,
+                    "end": chunk.end,
                     "chunk_index": index,
-                    "title": title_of(body),
+                    "title": chunk.title,
                     "content_hash": content_hash(body),
                     **page,
                 },

@@ -1,4 +1,9 @@
-"""Pure text helpers shared by keyword search, the extractive answerer and citation checks."""
+"""Pure text helpers shared by keyword search, the extractive answerer and citation checks.
+
+Sentences know the corpus formats' layout labels (``formats.headings`` and
+``formats.labels``) and nothing else of any format: a label is left out of a
+quoted sentence, and a line that is only a label is no sentence.
+"""
 
 from __future__ import annotations
 
@@ -12,7 +17,6 @@ _BOUNDARY = re.compile(r"(?<=[.!?;])[\"”’)]*\s+")
 _ABBREV = re.compile(
     r"(?:\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|No|vs|etc|Jr|Sr|Gen|Col|Lt|U\.S|U\.N)\.|^\s*\d+\.)$"
 )
-_LIST_PREFIX = re.compile(r"^(?:Main Topic:|Key Points:|\d+\.|[-*•])\s*")
 
 
 QUESTION_WORDS = frozenset(
@@ -70,9 +74,34 @@ def terms(text: str) -> list[str]:
     return _stemmer().stemWords([p for p in parts if p not in stop])
 
 
+def heading_label(text: str) -> str:
+    """The heading label ``text`` opens with ("Topic:"), or ""."""
+    from assistant import formats  # imported late: the formats' chunkers use this module
+
+    return next((h for h in formats.headings() if text.startswith(h)), "")
+
+
+def _layout() -> tuple[re.Pattern[str], frozenset[str]]:
+    """The list prefix a shown sentence drops, and the label lines that are no sentence."""
+    from assistant import formats
+
+    # Asked at each call, so that a format registered later counts; compiled once.
+    return _compile_layout(formats.headings(), formats.labels())
+
+
+@cache
+def _compile_layout(
+    headings: tuple[str, ...], labels: tuple[str, ...]
+) -> tuple[re.Pattern[str], frozenset[str]]:
+    marks = "".join(f"{re.escape(mark)}|" for mark in (*headings, *labels))
+    prefix = re.compile(rf"^(?:{marks}\d+\.|[-*•])\s*")
+    return prefix, frozenset(label.rstrip(":") for label in labels)
+
+
 def sentence_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) spans of the sentences of ``text``; each line break also ends one."""
     spans: list[tuple[int, int]] = []
+    labels = _layout()[1]
     pos = 0
     for line in text.splitlines(keepends=True):
         start = pos
@@ -82,16 +111,18 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
             end = start + match.start()
             if _ABBREV.search(text[cursor:end]):
                 continue
-            _add(text, spans, cursor, end)
+            _add(text, spans, cursor, end, labels)
             cursor = start + match.end()
-        _add(text, spans, cursor, start + len(line.rstrip()))
+        _add(text, spans, cursor, start + len(line.rstrip()), labels)
     return spans
 
 
-def _add(text: str, spans: list[tuple[int, int]], start: int, end: int) -> None:
+def _add(
+    text: str, spans: list[tuple[int, int]], start: int, end: int, labels: frozenset[str]
+) -> None:
     piece = text[start:end]
     stripped = piece.strip()
-    if not stripped or stripped.rstrip(":") == "Key Points":
+    if not stripped or stripped.rstrip(":") in labels:
         return
     begin = start + len(piece) - len(piece.lstrip())
     spans.append((begin, begin + len(stripped)))
@@ -99,7 +130,7 @@ def _add(text: str, spans: list[tuple[int, int]], start: int, end: int) -> None:
 
 def clean_sentence(sentence: str) -> str:
     """A sentence as shown in an answer: list markers dropped, ending with a full stop."""
-    body = _LIST_PREFIX.sub("", sentence.strip()).rstrip(" ;,")
+    body = _layout()[0].sub("", sentence.strip()).rstrip(" ;,")
     if body and body[-1] not in '.!?"”':
         body += "."
     return body[:1].upper() + body[1:]

@@ -1,4 +1,4 @@
-"""The plain data the stages pass along: retrieved chunks, answers, citations, turns.
+"""The plain data the stages pass along: chunks, retrieved chunks, answers, citations, turns.
 
 Nothing here knows how a chunk was found or an answer written; every stage and
 every view (CLI, page, evaluation) reads these types, and each is built one way.
@@ -16,6 +16,23 @@ def location(lines: tuple[int, int], page: int | None = None) -> str:
         return f"page {page}"
     first, last = lines
     return f"line {first}" if first == last else f"lines {first}-{last}"
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """One chunk as its format cut it: offsets in the document's text, lines from 1, a title."""
+
+    start: int
+    end: int
+    line_start: int
+    line_end: int
+    title: str
+
+    @classmethod
+    def at(cls, text: str, start: int, end: int, title: str) -> Chunk:
+        """The chunk ``text[start:end]``, with the lines it spans."""
+        first = text.count("\n", 0, start) + 1
+        return cls(start, end, first, first + text.count("\n", start, end), title)
 
 
 @dataclass

@@ -28,7 +28,14 @@ from assistant.answer.question_type import (
 )
 from assistant.answer.rules import is_instruction
 from assistant.conversation import carry_forward
-from assistant.text import clean_sentence, is_stopword, sentence_spans, terms, words
+from assistant.text import (
+    clean_sentence,
+    heading_label,
+    is_stopword,
+    sentence_spans,
+    terms,
+    words,
+)
 from assistant.types import Answer, Quote, Sentence, ShortAnswer, Source
 
 if TYPE_CHECKING:
@@ -84,8 +91,8 @@ def support_score(similarity: float, overlap: float, context_overlap: float) -> 
 
 
 def is_headline(cand: Candidate) -> bool:
-    """A "Main Topic:" line: it names what the story is about, the key points hold the facts."""
-    return cand.start == 0 and cand.hit.text.startswith("Main Topic:")
+    """A heading line opening its chunk: it names the story, the lines under it hold the facts."""
+    return cand.start == 0 and bool(heading_label(cand.hit.text))
 
 
 def question_parts(question: str) -> list[str]:

@@ -1,0 +1,47 @@
+"""Corpus formats, the plug-ins of the chunker: how each kind of document is cut into chunks.
+
+A format says whether it recognises a loaded document (``detect``) and cuts it
+into chunks with their offsets, lines and title (``split``). The first
+registered format that recognises a document cuts it; every other document is
+cut by ``plain``, the structure-aware default. A new format is one module and
+one ``register`` line at the end of this file.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from assistant.formats.base import ChunkFormat
+from assistant.formats.plain import PlainFormat
+from assistant.formats.stories import StoryFormat
+
+if TYPE_CHECKING:
+    from assistant.documents import SourceFile
+
+__all__ = ["FORMATS", "PLAIN", "ChunkFormat", "format_of", "headings", "labels", "register"]
+
+PLAIN = PlainFormat()
+FORMATS: dict[str, ChunkFormat] = {}
+
+
+def register(fmt: ChunkFormat) -> None:
+    """Recognise documents in ``fmt`` from now on (it replaces a format of the same name)."""
+    FORMATS[fmt.name] = fmt
+
+
+def format_of(doc: SourceFile) -> ChunkFormat:
+    """The first registered format that recognises ``doc``, else ``PLAIN``."""
+    return next((fmt for fmt in FORMATS.values() if fmt.detect(doc)), PLAIN)
+
+
+def headings() -> tuple[str, ...]:
+    """The heading labels of every format ("Topic:"), whatever file a chunk came from."""
+    return tuple(h for fmt in (PLAIN, *FORMATS.values()) for h in fmt.headings)
+
+
+def labels() -> tuple[str, ...]:
+    """The label lines of every format ("Points:")."""
+    return tuple(label for fmt in (PLAIN, *FORMATS.values()) for label in fmt.labels)
+
+
+register(StoryFormat())
