@@ -36,7 +36,10 @@ class Settings(BaseSettings):
     store_dir: Path = Field(Path("vectorstore"), description="Where the Chroma data lives.")
     collection: str = Field("seeds", description="Chroma collection to ingest into and ask.")
     chroma_url: str = Field("", description="Chroma server URL; empty means embedded.")
-    backend: Literal["auto", "extractive", "learned", "openai", "local"] = "auto"
+    backend: str = Field(
+        "auto",
+        description="Answerer: auto, extractive, learned, openai, local (or a registered one).",
+    )
     k: int = Field(4, ge=1, le=50, description="Chunks retrieved per question.")
     debug: bool = Field(False, description="Show tracebacks.")
     embedding: Literal["minilm", "openai"] = Field("minilm", description="Embedding model.")

@@ -36,3 +36,11 @@ def carry_forward(question: str, history: list[Turn]) -> str:
     ]
     keep = list(dict.fromkeys(previous))
     return f"{question.rstrip()} ({' '.join(keep)})" if keep else question
+
+
+class CarryForward:
+    """The rewrite stage without an LLM: ``carry_forward``."""
+
+    def standalone(self, question: str, history: list[Turn]) -> str:
+        """The question with the previous question's key words appended, when it needs them."""
+        return carry_forward(question, history)

@@ -1,4 +1,8 @@
-"""The assistant: settings -> embedder -> store -> retriever -> answer backend."""
+"""The assistant: runs a question through the stages (``stages.py``) of one corpus.
+
+rewrite -> retrieve -> (rerank) -> answer -> check, with the guard against injected
+instructions and the timings here, once, for every answerer.
+"""
 
 from __future__ import annotations
 
@@ -8,32 +12,37 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.answer.registry import make_answerer
 from assistant.answer.rules import is_instruction
-from assistant.answer.stream import AnswerStream
+from assistant.answer.stream import AnswerStream, words_of
 from assistant.config import Settings
+from assistant.conversation import CarryForward
 from assistant.corpus import Corpus
-from assistant.errors import AssistantError, UsageError
+from assistant.errors import UsageError
+from assistant.stages import (
+    Answerer,
+    Checker,
+    Draft,
+    PartAnswerer,
+    Reranker,
+    Retriever,
+    Rewriter,
+)
 from assistant.tokens import use_offline_encodings
-from assistant.types import Turn
+from assistant.types import REFUSAL, Answer, Hit, Turn
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from langchain_core.embeddings import Embeddings
 
-    from assistant.answer.base import Backend
     from assistant.ingest import IngestReport, Progress
-    from assistant.retrieval import Retriever
-    from assistant.types import Answer, Hit
 
 MAX_QUESTION_CHARS = 2000
 
 
 def refuse(backend: str, hits: list[Hit]) -> Iterator[str | Answer]:
     """The refusal, streamed like any answer."""
-    from assistant.answer.base import words_of
-    from assistant.types import REFUSAL, Answer
-
     yield from words_of(REFUSAL)
     yield Answer.refusal("", backend, hits)
 
@@ -55,10 +64,15 @@ class Assistant:
     """Ingests documents and answers questions from them; heavy parts load on first use."""
 
     def __init__(
-        self, settings: Settings, embeddings: Embeddings | None = None, corpus: Corpus | None = None
+        self,
+        settings: Settings,
+        embeddings: Embeddings | None = None,
+        corpus: Corpus | None = None,
+        reranker: Reranker | None = None,
     ) -> None:
         self.settings = settings
         self.corpus = corpus or Corpus.open(settings)
+        self.reranker = reranker  # the optional stage after retrieval; none by default
         self._embeddings = embeddings
         use_offline_encodings(settings.cache_dir)
 
@@ -73,15 +87,27 @@ class Assistant:
 
     @cached_property
     def retriever(self) -> Retriever:
-        """Hybrid retriever over the configured collection."""
-        from assistant.retrieval import Retriever
+        """Hybrid retriever over the corpus."""
+        from assistant.retrieval import HybridRetriever
 
-        return Retriever(self.corpus, self.embeddings)
+        return HybridRetriever(self.corpus, self.embeddings)
 
     @cached_property
-    def backend(self) -> Backend:
-        """The answer backend the settings name."""
-        return make_backend(self.settings, self.embeddings)
+    def backend(self) -> Answerer:
+        """The answerer the ``backend`` setting names (``answer/registry.py``)."""
+        return make_answerer(self.settings, self.embeddings)
+
+    @cached_property
+    def rewriter(self) -> Rewriter:
+        """The answerer if it rewrites follow-ups (with its model), else carrying words forward."""
+        return self.backend if isinstance(self.backend, Rewriter) else CarryForward()
+
+    @cached_property
+    def checker(self) -> Checker:
+        """The citation check of free-text answers."""
+        from assistant.answer.checks import CitationChecker
+
+        return CitationChecker(self.embeddings)
 
     def ingest(
         self, paths: Sequence[Path], rebuild: bool = False, on_progress: Progress | None = None
@@ -110,43 +136,68 @@ class Assistant:
         return AnswerStream(self._produce(question, history or [], k or self.settings.k))
 
     def _produce(self, question: str, history: list[Turn], k: int) -> Iterator[str | Answer]:
-        backend, retriever = self.backend, self.retriever  # loaded once, outside the timings
+        backend, rewriter = self.backend, self.rewriter
+        _ = self.retriever  # loaded once, outside the timings
         started = time.perf_counter()
-        standalone = backend.standalone(question, history)
+        standalone = rewriter.standalone(question, history)
         condensed = time.perf_counter()
         # An answerer that looks past the k chunks it shows retrieves deeper; each part
         # of a compound question is retrieved on its own when the answerer splits them.
         depth = max(k, getattr(backend, "look", k))
-        parts = backend.parts(standalone) if hasattr(backend, "parts") else [standalone]
-        looked = [(part, retriever.retrieve(part, depth)) for part in parts]
+        split = isinstance(backend, PartAnswerer)
+        parts = backend.parts(standalone) if split else [standalone]
+        looked = [(part, self._retrieve(part, depth)) for part in parts]
         shown = list({h.id: h for _, hits in looked for h in hits[:k]}.values())
         retrieved = time.perf_counter()
         first_piece: float | None = None
         # A "question" that tries to rewrite the assistant's instructions is refused
         # by every backend, before any model sees it.
+        items: Iterator[str | Answer | Draft]
         if is_instruction(question):
             items = refuse(backend.name, shown)
-        elif len(looked) > 1:
-            items = backend.stream_parts(standalone, looked, history)  # type: ignore[attr-defined]
+        elif split and len(looked) > 1:
+            items = backend.stream_parts(standalone, looked, history)
         else:
             items = backend.stream(standalone, looked[0][1], history)
+        pieces: list[str] = []
+        answer: Answer | None = None
         for item in items:
             if isinstance(item, str):
                 first_piece = first_piece or time.perf_counter()
+                pieces.append(item)
                 yield item
-                continue
-            done = time.perf_counter()
-            item.question = question
-            item.standalone_question = standalone
-            item.retrieved = shown
-            item.timings_ms.update(
-                condense=(condensed - started) * 1000,
-                retrieve=(retrieved - condensed) * 1000,
-                first_token=((first_piece or done) - started) * 1000,
-                answer=(done - retrieved) * 1000,
-                total=(done - started) * 1000,
-            )
-            yield item
+            elif isinstance(item, Draft):
+                answer = self._check(standalone, item, looked[0][1], backend.name)
+            else:
+                answer = item
+        if answer is None:  # the answerer wrote text only: that text is its draft
+            draft = Draft("".join(pieces), looked[0][1])
+            answer = self._check(standalone, draft, looked[0][1], backend.name)
+        done = time.perf_counter()
+        answer.question = question
+        answer.standalone_question = standalone
+        answer.retrieved = shown
+        answer.timings_ms.update(
+            condense=(condensed - started) * 1000,
+            retrieve=(retrieved - condensed) * 1000,
+            first_token=((first_piece or done) - started) * 1000,
+            answer=(done - retrieved) * 1000,
+            total=(done - started) * 1000,
+        )
+        yield answer
+
+    def _retrieve(self, question: str, depth: int) -> list[Hit]:
+        """Retrieval, then the reranker when one is set."""
+        hits = self.retriever.retrieve(question, depth)
+        return self.reranker.rerank(question, hits) if self.reranker else hits
+
+    def _check(self, question: str, draft: Draft, retrieved: list[Hit], name: str) -> Answer:
+        """The checked answer of a draft, with the check's time and the draft's usage."""
+        started = time.perf_counter()
+        answer = self.checker.check(question, draft, retrieved, name)
+        answer.timings_ms["check"] = (time.perf_counter() - started) * 1000
+        answer.usage = {**draft.usage, **answer.usage}
+        return answer
 
     def stats(self) -> dict[str, Any]:
         """Where the store is and what it holds."""
@@ -158,46 +209,3 @@ class Assistant:
             "openai_api_key": "set" if self.settings.openai_api_key else "not set",
             **self.corpus.stats(),
         }
-
-
-def local_backend(settings: Settings, embeddings: Any) -> Backend:
-    """The openai backend pointed at a llama.cpp server started here on demand."""
-    import os
-
-    from assistant.answer.llm import OpenAIBackend
-    from assistant.answer.local_server import MODEL_ALIAS, bundled_model, shared_server
-
-    model = settings.local_model or bundled_model()
-    threads = settings.local_threads or os.cpu_count() or 1
-    log = settings.store_dir / "logs" / "local-llm.log"
-    server = shared_server(model, settings.local_context, threads, log)
-    return OpenAIBackend(
-        settings, embeddings, base_url=server.base_url, api_key="local", model=MODEL_ALIAS,
-        window=settings.local_context, name="local", grammar=True,
-    )  # fmt: skip
-
-
-def make_backend(settings: Settings, embeddings: Any) -> Backend:
-    """The backend named by ``settings.backend``; ``auto`` is extractive until an LLM is set up."""
-    from assistant.answer.extractive import ExtractiveBackend
-
-    backend = settings.backend
-    if backend == "auto":
-        configured = settings.openai_api_key is not None or bool(settings.openai_base_url)
-        backend = "openai" if configured else "extractive"
-    match backend:
-        case "extractive":
-            return ExtractiveBackend(embeddings, settings.min_support)
-        case "openai":
-            from assistant.answer.llm import OpenAIBackend
-
-            return OpenAIBackend(settings, embeddings)
-        case "learned":
-            from assistant.answer.learned import LearnedBackend
-
-            return LearnedBackend(embeddings)
-        case "local":
-            return local_backend(settings, embeddings)
-    raise AssistantError(
-        f"Unknown backend '{settings.backend}': choose auto, extractive, learned, openai or local."
-    )

@@ -55,8 +55,8 @@ def fuse(
     return scores
 
 
-class Retriever:
-    """Dense + BM25 search over one collection."""
+class HybridRetriever:
+    """Dense + BM25 search over one corpus (the retrieve stage)."""
 
     def __init__(self, corpus: Corpus, embeddings: Embeddings) -> None:
         self.corpus = corpus

@@ -12,13 +12,21 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
+from assistant.answer.registry import make_answerer
 from assistant.config import Settings
 from assistant.errors import AssistantError, LLMError
-from assistant.pipeline import Assistant, make_backend
+from assistant.pipeline import Assistant
 from assistant.types import REFUSAL, Turn
 
 
 def test_streams_tokens_and_ends_with_a_checked_answer(llm_settings: Settings, embeddings) -> None:  # type: ignore[no-untyped-def]
+    """Whatever the model writes, the answer shown is the checked one.
+
+    The 135M model's text varies between requests even at temperature 0 (the same
+    question was seen answered once and refused once), and without a grammar it often
+    cites nothing, which the checks turn into the refusal. So this asserts what holds
+    for any output; the checks on a known text run in test_pipeline.py (fake chat model).
+    """
     assistant = Assistant(llm_settings, embeddings)
     stream = assistant.stream("What gifts did Putin and Kim exchange?")
     pieces = list(stream)
@@ -27,16 +35,16 @@ def test_streams_tokens_and_ends_with_a_checked_answer(llm_settings: Settings, e
     assert len(pieces) > 3, "the answer arrives in many pieces"
     assert answer.usage["completion_tokens"] > 0 and answer.usage["prompt_tokens"] > 0
     assert answer.timings_ms["first_token"] <= answer.timings_ms["total"]
-    if answer.refused:
-        assert answer.answer == REFUSAL and answer.sources == []
-        return
+    # Shown as an answer only when a sentence is backed by the source it cites.
+    assert answer.refused == (not any(s.supported for s in answer.sentences))
+    assert answer.refused == (answer.answer == REFUSAL) == (answer.sources == [])
     numbers = [int(n) for n in re.findall(r"\[(\d+)\]", answer.answer)]
     assert (
         sorted(set(numbers))
         == [s.n for s in answer.sources]
         == list(range(1, len(answer.sources) + 1))
     )
-    assert numbers[0] == 1, "sources are numbered in order of first citation"
+    assert numbers[:1] in ([], [1]), "sources are numbered in order of first citation"
     for sentence in answer.sentences:
         assert sentence.support is not None
         assert sentence.supported == bool(sentence.citations and sentence.support >= 0.6)
@@ -64,9 +72,9 @@ def test_follow_up_is_rewritten_before_retrieval(llm_settings: Settings, embeddi
 
 
 def test_auto_backend_picks_openai_only_when_configured(settings: Settings, embeddings) -> None:  # type: ignore[no-untyped-def]
-    assert make_backend(settings, embeddings).name == "extractive"
+    assert make_answerer(settings, embeddings).name == "extractive"
     keyed = settings.model_copy(update={"openai_api_key": SecretStr("sk-x")})
-    assert make_backend(keyed, embeddings).name == "openai"
+    assert make_answerer(keyed, embeddings).name == "openai"
 
 
 class _Failing(http.server.BaseHTTPRequestHandler):
@@ -207,17 +215,19 @@ def test_local_server_ends_when_its_parent_is_killed(tmp_path) -> None:  # type:
 def test_grammar_closes_every_sentence_with_a_shown_source(
     llm_settings: Settings, embeddings
 ) -> None:  # type: ignore[no-untyped-def]
+    """The grammar allows two forms only, whatever the model makes of the question."""
     from assistant.answer.llm import OpenAIBackend
 
     assistant = Assistant(llm_settings, embeddings)
-    backend = OpenAIBackend(llm_settings.model_copy(update={"max_answer_tokens": 300}), embeddings,
-                            grammar=True)  # fmt: skip
+    long = llm_settings.model_copy(update={"max_answer_tokens": 300})
+    assistant.backend = OpenAIBackend(long, embeddings, grammar=True)  # as the local backend
     for question in ["Where did Kim's armored train go?", "Who won the 2022 FIFA World Cup?"]:
-        hits = assistant.retriever.retrieve(question, 3)
-        items = list(backend.stream(question, hits, []))
-        streamed, answer = "".join(items[:-1]).strip(), items[-1]
-        if streamed == REFUSAL:
-            assert answer.refused
-            continue
+        stream = assistant.stream(question, k=3)
+        streamed = "".join(stream).strip()
+        assert stream.answer is not None
         sentences = re.split(r"(?<=\])\.?\s+", streamed)
-        assert all(re.search(r"\[[123]\]\.?$", s) for s in sentences), streamed
+        # The exact refusal, or one to three sentences each closed by a marker of a shown source.
+        assert streamed == REFUSAL or (
+            1 <= len(sentences) <= 3 and all(re.search(r"\[[123]\]\.?$", s) for s in sentences)
+        ), streamed
+        assert stream.answer.refused or streamed != REFUSAL

@@ -14,6 +14,7 @@ from assistant.types import REFUSAL, Answer, Quote, Sentence, Source
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
+    from assistant.stages import Draft
     from assistant.types import Hit
 
 # A sentence without a marker, or whose markers point at sources that do not back
@@ -146,3 +147,14 @@ class _Scorer:
         start, end = self.spans[chunk][self._best(sentence, chunk)[1]]
         base = int(hit.metadata.get("start", 0))
         return Quote(hit.text[start:end], base + start, base + end)
+
+
+class CitationChecker:
+    """The check stage: a draft's citations validated, renumbered and scored (``check_answer``)."""
+
+    def __init__(self, embeddings: Embeddings) -> None:
+        self.embeddings = embeddings
+
+    def check(self, question: str, draft: Draft, retrieved: list[Hit], answerer: str) -> Answer:
+        """The Answer for ``draft``: see ``check_answer``."""
+        return check_answer(question, draft.text, draft.shown, retrieved, self.embeddings, answerer)

@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.answer.base import words_of
 from assistant.answer.claims import VERDICT_OPENING, is_yes_no, verdict
 from assistant.answer.learned import short_span
 from assistant.answer.question_type import (
@@ -27,6 +26,7 @@ from assistant.answer.question_type import (
     who_verb,
 )
 from assistant.answer.rules import is_instruction
+from assistant.answer.stream import words_of
 from assistant.conversation import carry_forward
 from assistant.text import (
     clean_sentence,

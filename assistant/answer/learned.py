@@ -31,10 +31,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.answer import features as F
-from assistant.answer.base import words_of
 from assistant.answer.claims import VERDICT_OPENING, is_yes_no, question_parts, verdict
 from assistant.answer.model import LOOK, Models, load
 from assistant.answer.rules import is_instruction
+from assistant.answer.stream import words_of
 from assistant.conversation import carry_forward
 from assistant.text import clean_sentence, sentence_spans
 from assistant.types import Answer, Quote, Sentence, ShortAnswer, Source

@@ -6,17 +6,17 @@ The ``local`` backend is this same class pointed at a llama.cpp server on
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer.checks import MarkerStream, check_answer
+from assistant.answer.checks import MarkerStream
 from assistant.answer.grammar import cited_answer_grammar
 from assistant.budget import encoding_for, fit, window_for
 from assistant.conversation import carry_forward
 from assistant.errors import LLMError
 from assistant.prompts import render
-from assistant.types import REFUSAL, Answer, Turn
+from assistant.stages import Draft
+from assistant.types import REFUSAL, Turn
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
@@ -102,8 +102,8 @@ class OpenAIBackend:
         messages.append(HumanMessage(render("question", sources=sources, question=question)))
         return messages, budget
 
-    def stream(self, question: str, hits: list[Hit], history: list[Turn]) -> Iterator[str | Answer]:
-        """Tokens as the model writes them (markers renumbered on the fly), then the Answer."""
+    def stream(self, question: str, hits: list[Hit], history: list[Turn]) -> Iterator[str | Draft]:
+        """Tokens as the model writes them (markers renumbered on the fly), then the Draft."""
         messages, budget = self.messages(question, hits, history)
         shown = hits[: len(budget.sources)]
         markers = MarkerStream(len(shown))
@@ -118,18 +118,18 @@ class OpenAIBackend:
         tail = markers.flush()
         if tail:
             yield tail
-        started = time.perf_counter()
-        answer = check_answer(question, "".join(raw), shown, hits, self.embeddings, self.name)
-        answer.timings_ms["check"] = (time.perf_counter() - started) * 1000
-        answer.usage = {
-            "prompt_tokens_budgeted": budget.prompt_tokens,
-            "context_window": budget.window,
-            "sources_dropped": budget.dropped_sources,
-            "turns_dropped": budget.dropped_turns,
-            "prompt_tokens": int(usage.get("input_tokens", 0)),
-            "completion_tokens": int(usage.get("output_tokens", 0)),
-        }
-        yield answer
+        yield Draft(
+            "".join(raw),
+            shown,
+            {
+                "prompt_tokens_budgeted": budget.prompt_tokens,
+                "context_window": budget.window,
+                "sources_dropped": budget.dropped_sources,
+                "turns_dropped": budget.dropped_turns,
+                "prompt_tokens": int(usage.get("input_tokens", 0)),
+                "completion_tokens": int(usage.get("output_tokens", 0)),
+            },
+        )  # the check stage (answer/checks.py) makes it an Answer
 
     def _chat_for(self, n_sources: int) -> Any:
         """The chat model, constrained to cited sentences when the server takes a grammar."""

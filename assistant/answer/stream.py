@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 from assistant.types import Answer
@@ -24,3 +25,9 @@ class AnswerStream:
                 self.answer = item
             else:
                 yield item
+
+
+def words_of(text: str) -> Iterator[str]:
+    """Text in word-sized pieces (with their trailing space), for streaming a ready answer."""
+    for match in re.finditer(r"\S+\s*", text):
+        yield match.group()
