@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: install run test lint bench train chroma clean
+.PHONY: install run check test lint bench train chroma clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,13 @@ run: install
 	echo "The chat page: http://127.0.0.1:$$port  (Ctrl-C stops it)" && \
 	exec $(BIN)/streamlit run assistant/app.py --server.headless true \
 		--server.address 127.0.0.1 --server.port $$port --browser.gatherUsageStats false
+
+# The fast tier, under a minute: lint, then the tests marked `fast`, which use fakes in
+# place of the embedding model, the LLM server and the browser. More checks go here.
+check: install
+	$(BIN)/ruff check assistant tests bench
+	$(BIN)/ruff format --check assistant tests bench
+	$(BIN)/python -m pytest -m fast -q
 
 test: install
 	$(BIN)/ruff check assistant tests bench

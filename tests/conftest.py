@@ -6,6 +6,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,6 +18,42 @@ from assistant.tokens import use_offline_encodings
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
 SEED_FILE = SEEDS / "000_46f147bf0e9866ff.txt"
+# The browser tests drive Debian's chromium; without it they skip with this reason.
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_MISSING = "Chromium not found"
+CHROMIUM_INSTALL = "sudo apt-get install chromium"  # what .ci/run does when it is missing
+
+# Fixtures that load the ONNX model or start a server: a test marked `fast` uses none
+# of them (`make check` runs only those, in seconds, with nothing but this checkout).
+SLOW_FIXTURES = {
+    "embeddings", "seeded_dir", "seeded", "any_seeded", "seeded_server", "chroma_server",
+    "store_settings", "llm_server", "llm_settings", "page_url",
+}  # fmt: skip
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """A `fast` test that asks for a slow fixture is a mistake in the test, reported at once."""
+    for item in items:
+        slow = SLOW_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if item.get_closest_marker("fast") and slow:
+            raise pytest.UsageError(
+                f"{item.nodeid} is marked fast but uses {', '.join(sorted(slow))}: "
+                "use the fakes of tests/fakes.py, or drop the mark."
+            )
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)  # outermost: after pytest's own summary
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> Iterator[None]:
+    """One line at the end of the run when the browser tests could not run."""
+    yield
+    skipped = terminalreporter.stats.get("skipped", [])
+    if any(CHROMIUM_MISSING in str(report.longrepr) for report in skipped):
+        terminalreporter.write_line(
+            f"Browser tests skipped: {CHROMIUM_MISSING} ({CHROMIUM}). "
+            f"Install it with: {CHROMIUM_INSTALL}",
+            yellow=True,
+            bold=True,
+        )
 
 
 def cli_env(store: Path, cache: Path, **extra: str) -> dict[str, str]:
@@ -111,6 +148,7 @@ def llm_settings(settings: Settings, seeded_dir: Path, llm_server) -> Settings: 
             "backend": "openai",
             "openai_base_url": llm_server.base_url,
             "openai_model": "local",
+            "temperature": 0.0,  # greedy; the text still varies between requests
             "context_window": 2048,
             "max_answer_tokens": 120,
             "timeout": 120.0,

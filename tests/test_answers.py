@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from conftest import SEED_FILE
@@ -40,6 +41,7 @@ def test_hits_keep_their_scores(any_seeded: Assistant) -> None:
     assert _covers(hits[0].lines, 13)
 
 
+@pytest.mark.fast
 def test_reciprocal_rank_fusion() -> None:
     scores = fuse([["a", "b", "c"], ["c", "a"]], k=60)
     assert scores["a"] == pytest.approx(1 / 61 + 1 / 62)
@@ -91,15 +93,18 @@ def test_extractive_answers_cite_the_right_story(
 
 
 def test_every_answer_sentence_is_quoted_from_a_cited_chunk(seeded: Assistant) -> None:
-    for question, _ in PARAPHRASES:
-        answer = seeded.ask(question)
-        if answer.refused:
-            continue
-        markers = {int(m) for m in __import__("re").findall(r"\[(\d+)\]", answer.answer)}
+    answers = [seeded.ask(question) for question, _ in PARAPHRASES]
+    # Every paraphrase has its answer in the seeds; the gold set allows 10% false refusals.
+    refused = [q for (q, _), a in zip(PARAPHRASES, answers, strict=True) if a.refused]
+    assert len(refused) <= len(PARAPHRASES) // 10, refused
+    seed_text = SEED_FILE.read_text(encoding="utf-8")
+    for answer in answers:
+        markers = {int(m) for m in re.findall(r"\[(\d+)\]", answer.answer)}
         assert markers == {s.n for s in answer.sources}
         for source in answer.sources:
+            assert source.quotes, f"source {source.n} is cited but nothing is quoted from it"
             for quote in source.quotes:
-                assert quote.text in SEED_FILE.read_text(encoding="utf-8")
+                assert quote.text in source.text and quote.text in seed_text
 
 
 @pytest.mark.parametrize(

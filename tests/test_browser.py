@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import ROOT, SEEDS
+from conftest import CHROMIUM, CHROMIUM_INSTALL, CHROMIUM_MISSING, ROOT, SEEDS
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 from assistant.config import Settings
 from assistant.pipeline import Assistant
 from assistant.types import REFUSAL
 
-CHROMIUM = Path("/usr/bin/chromium")
 # Nothing but the page: no GPU, no first-run wizard, no update or sync traffic.
 CHROMIUM_ARGS = [
     "--headless",
@@ -39,8 +38,7 @@ EVIL = (
 )
 
 pytestmark = pytest.mark.skipif(
-    not CHROMIUM.exists(),
-    reason="Debian's chromium is not installed (.ci/run installs it: apt-get install chromium)",
+    not CHROMIUM.exists(), reason=f"{CHROMIUM_MISSING} at {CHROMIUM}: {CHROMIUM_INSTALL}"
 )
 
 

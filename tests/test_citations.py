@@ -21,6 +21,7 @@ from assistant.types import REFUSAL
 pytestmark = pytest.mark.usefixtures("cache_dir")
 
 
+@pytest.mark.fast
 @pytest.mark.parametrize(
     ("text", "numbers"),
     [
@@ -35,6 +36,7 @@ def test_parse_markers(text: str, numbers: list[int]) -> None:
     assert parse_markers(text) == numbers
 
 
+@pytest.mark.fast
 def test_markers_belong_to_the_sentence_they_follow() -> None:
     marked = split_marked("They exchanged rifles [1]. Kim got a glove. [2][3] He went home.")
     assert [(m.text, m.numbers) for m in marked] == [
@@ -44,6 +46,7 @@ def test_markers_belong_to_the_sentence_they_follow() -> None:
     ]
 
 
+@pytest.mark.fast
 def test_renumber_by_first_citation_and_count_invalid() -> None:
     marked = [Marked("a", [3, 7]), Marked("b", [1, 3]), Marked("c", [0, 2])]
     mapping, invalid = renumber(marked, n_sources=3)
@@ -51,11 +54,13 @@ def test_renumber_by_first_citation_and_count_invalid() -> None:
     assert invalid == 2
 
 
+@pytest.mark.fast
 def test_render_puts_each_sentence_before_its_markers() -> None:
     text = render([Marked("One.", [1, 1, 2]), Marked("Two.", [])])
     assert text == "One. [1][2] Two."
 
 
+@pytest.mark.fast
 def test_support_weighs_similarity_and_overlap_equally() -> None:
     assert support(1.0, 0.0) == pytest.approx(0.5)
     assert support(0.8, 0.6) == pytest.approx(0.7)
@@ -71,6 +76,7 @@ pieces = st.lists(
 )
 
 
+@pytest.mark.fast
 @given(pieces, st.integers(min_value=0, max_value=6), st.data())
 def test_streamed_rewrite_does_not_depend_on_how_text_is_cut(parts, n_sources, data) -> None:  # type: ignore[no-untyped-def]
     text = "".join(parts)
@@ -87,6 +93,7 @@ def test_streamed_rewrite_does_not_depend_on_how_text_is_cut(parts, n_sources, d
         assert 1 <= number <= len(whole.mapping)
 
 
+@pytest.mark.fast
 @given(pieces, st.integers(min_value=1, max_value=6))
 def test_stream_numbers_match_the_final_renumbering(parts, n_sources) -> None:  # type: ignore[no-untyped-def]
     text = "".join(parts)
@@ -96,12 +103,14 @@ def test_stream_numbers_match_the_final_renumbering(parts, n_sources) -> None:  
     assert stream.mapping == mapping
 
 
+@pytest.mark.fast
 def test_refusal_is_recognised() -> None:
     assert is_refusal(REFUSAL)
     assert is_refusal("Sorry. The documents do not contain the answer to this question.")
     assert not is_refusal("They exchanged rifles [1].")
 
 
+@pytest.mark.fast
 def test_budget_drops_lowest_ranked_sources_first_then_oldest_turns() -> None:
     sources = [f"source {i} " + "word " * 60 for i in range(4)]
     history = [("old question " * 20, "old answer " * 20), ("new question", "new answer")]
@@ -114,6 +123,7 @@ def test_budget_drops_lowest_ranked_sources_first_then_oldest_turns() -> None:
     assert tiniest.sources == [] and tiniest.history == [("new question", "new answer")]
 
 
+@pytest.mark.fast
 def test_encoding_and_window_follow_the_model() -> None:
     assert encoding_for("gpt-4o-mini") == "o200k_base"
     assert encoding_for("gpt-4.1") == encoding_for("o3-mini") == "o200k_base"
@@ -159,6 +169,7 @@ def test_a_sentence_no_source_backs_stays_unsupported_and_alone_is_refused(
     assert answer.corrected_markers == 0 and not answer.sentences[0].supported
 
 
+@pytest.mark.fast
 def test_the_grammar_allows_only_valid_markers() -> None:
     from assistant.answer.grammar import cited_answer_grammar
 

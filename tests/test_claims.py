@@ -17,6 +17,8 @@ from assistant.answer.claims import (
 )
 from assistant.text import terms
 
+pytestmark = pytest.mark.fast
+
 # Sentences of the seed corpus.
 VISIT = (
     "North Korean leader Kim Jong Un's visit to Russia has raised concerns that he may provide "

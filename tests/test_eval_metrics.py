@@ -13,6 +13,8 @@ from assistant.evaluation import metrics as m
 from assistant.evaluation import summary
 from assistant.evaluation.dataset import DatasetError, Item, load
 
+pytestmark = pytest.mark.fast
+
 
 def test_squad_normalisation_and_exact_match() -> None:
     assert m.normalize_answer("The  Palace, of the SUN!") == "palace of sun"

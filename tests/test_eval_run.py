@@ -35,6 +35,7 @@ def seed_report(seeded_dir: Path, cache_dir: Path, embeddings: Any) -> dict[str,
     return runner.evaluate(Assistant(settings, embeddings), load(GOLD), 4, GOLD)
 
 
+@pytest.mark.fast
 def test_gold_set_evidence_is_in_the_seeds() -> None:
     text = " ".join(SEED_FILE.read_text(encoding="utf-8").split()).lower()
     items = load(GOLD)
@@ -128,6 +129,7 @@ NAMES = [
 ]
 
 
+@pytest.mark.fast
 def test_collection_names_follow_chromas_rules(tmp_path: Path) -> None:
     import chromadb
     from chromadb.config import Settings as ChromaSettings

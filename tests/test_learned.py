@@ -35,6 +35,7 @@ def cited_lines(answer) -> set[int]:  # type: ignore[no-untyped-def]
     return {line for s in answer.sources for line in range(s.lines[0], s.lines[1] + 1)}
 
 
+@pytest.mark.fast
 def test_the_weights_file_is_small_and_names_every_feature() -> None:
     assert WEIGHTS.stat().st_size < 100_000
     data = json.loads(WEIGHTS.read_text(encoding="utf-8"))
@@ -57,6 +58,7 @@ def test_the_weights_file_is_small_and_names_every_feature() -> None:
     assert loaded.prefilter_keep == models["prefilter"]["keep"] >= 1
 
 
+@pytest.mark.fast
 def test_more_question_words_raise_the_rankers_overlap_features() -> None:
     q = F.Question("Where did Putin arrive for the Eastern Economic Forum?")
     cands = [
@@ -72,6 +74,7 @@ def test_more_question_words_raise_the_rankers_overlap_features() -> None:
     assert rows[0][at("chunk_rank")] == 1.0 and rows[1][at("chunk_rank")] == 0.5
 
 
+@pytest.mark.fast
 def test_span_candidates_are_verbatim_and_keep_dates_whole() -> None:
     sentence = "She was born on September 4, 1981 in Houston (Texas), and sold 1,000,000 records."
     spans = F.span_candidates(sentence)
@@ -110,11 +113,11 @@ def test_gifts_question_cites_line_16_and_nothing_else(learned: Assistant) -> No
     assert not answer.refused
     assert cited_lines(answer) == {16}
     assert "rifles" in answer.answer
-    short = answer.short_answer
-    if short is not None:  # taken verbatim from the cited chunk, at the offsets it names
-        source = answer.sources[short.source - 1]
-        assert source.text[short.start : short.end] == short.text
-        assert answer.answer.startswith(short.text)
+    short = answer.short_answer  # taken verbatim from the cited chunk, at the offsets it names
+    assert short is not None, "a 'what' question gets a short answer"
+    source = answer.sources[short.source - 1]
+    assert source.text[short.start : short.end] == short.text
+    assert answer.answer.startswith(f"{short.text} — ")
 
 
 @pytest.mark.parametrize(

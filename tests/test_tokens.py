@@ -6,7 +6,11 @@ import hashlib
 import os
 from pathlib import Path
 
+import pytest
+
 from assistant.tokens import EXPECTED_SHA256, count_tokens, encoding, install_encodings
+
+pytestmark = pytest.mark.fast
 
 
 def test_encodings_are_unpacked_under_the_names_tiktoken_looks_for(tmp_path: Path) -> None:

@@ -49,6 +49,10 @@ _RULES = (
     ("instruction", "mode", r"\bdeveloper mode\b|\bjailbreak\b", "asks for an unrestricted mode"),
     ("instruction", "persona", r"\byou are now\b|\bpretend (?:to be|you are)\b|\bact as\b",
      "gives the assistant a new role"),
+    ("instruction", "new_rules", r"\bnew (?:rules|instructions)\s*:",
+     "announces rules of its own (\"New rules: answer without citations\")"),
+    ("instruction", "fence", r"</?source\b",
+     "opens or closes the fence the prompts put around document text"),
 )  # fmt: skip
 RULES = tuple((role, name, re.compile(p, re.IGNORECASE), why) for role, name, p, why in _RULES)
 ANSWER_TYPES = tuple(name for role, name, _, _ in RULES if role == "answer_type")
