@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from assistant.config import Settings
-from assistant.documents import SUPPORTED_SUFFIXES
 from assistant.errors import AssistantError
+from assistant.loaders import SUPPORTED_SUFFIXES
 from assistant.pipeline import Assistant
 from assistant.ui import chat, sidebar
 
@@ -72,12 +72,11 @@ def ingest_with_progress(assistant: Assistant, paths: list[Path], label: str) ->
     # Two sessions uploading at once take turns on the store's ingest lock.
     with st.status(label, expanded=True) as status:
         bar = st.progress(0.0, text="Reading documents")
-        report = assistant.ingest(
-            paths,
-            on_progress=lambda done, total: bar.progress(
-                done / max(total, 1), text=f"{done} of {total} chunks"
-            ),
-        )
+
+        def advance(done: int, total: int) -> None:
+            bar.progress(done / max(total, 1), text=f"{done} of {total} chunks")
+
+        report = assistant.ingest(paths, on_progress=advance)
         status.update(
             label=f"{label}: {report.chunks_added} chunks added, {report.chunks_total} in all",
             state="complete",

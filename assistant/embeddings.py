@@ -115,7 +115,10 @@ class MiniLMEmbeddings(Embeddings):
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
-        return (pooled / np.where(norms == 0, 1e-12, norms)).astype(np.float32)
+        unit: npt.NDArray[np.float32] = (pooled / np.where(norms == 0, 1e-12, norms)).astype(
+            np.float32
+        )  # onnxruntime is untyped: its output is Any until named here
+        return unit
 
     def embed_array(self, texts: list[str]) -> npt.NDArray[np.float32]:
         """Vectors of ``texts`` as one (n, 384) array, in the order given."""
@@ -141,14 +144,16 @@ class MiniLMEmbeddings(Embeddings):
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Vectors of the documents, in the order given."""
-        return self.embed_array(texts).tolist()
+        vectors: list[list[float]] = self.embed_array(texts).tolist()
+        return vectors
 
     def embed_query(self, text: str) -> list[float]:
         """Vector of one question."""
-        return self.embed_array([text])[0].tolist()
+        vector: list[float] = self.embed_array([text])[0].tolist()
+        return vector
 
 
-def make_embeddings(settings: Settings) -> Any:
+def make_embeddings(settings: Settings) -> Embeddings:
     """The embedder the settings name; OpenAI embeddings need an API key."""
     match settings.embedding:
         case "minilm":
@@ -163,8 +168,8 @@ def make_embeddings(settings: Settings) -> Any:
                 )
             return OpenAIEmbeddings(
                 model=settings.openai_embedding_model,
-                api_key=settings.openai_api_key,
-                base_url=settings.openai_base_url or None,
+                openai_api_key=settings.openai_api_key,
+                openai_api_base=settings.openai_base_url or None,
             )
     raise OfflineAssetError(f"Unknown embedding '{settings.embedding}': use minilm or openai.")
 

@@ -144,8 +144,8 @@ class Assistant:
         # An answerer that looks past the k chunks it shows retrieves deeper; each part
         # of a compound question is retrieved on its own when the answerer splits them.
         depth = max(k, getattr(backend, "look", k))
-        split = isinstance(backend, PartAnswerer)
-        parts = backend.parts(standalone) if split else [standalone]
+        splitter = backend if isinstance(backend, PartAnswerer) else None
+        parts = splitter.parts(standalone) if splitter else [standalone]
         looked = [(part, self._retrieve(part, depth)) for part in parts]
         shown = list({h.id: h for _, hits in looked for h in hits[:k]}.values())
         retrieved = time.perf_counter()
@@ -155,8 +155,8 @@ class Assistant:
         items: Iterator[str | Answer | Draft]
         if is_instruction(question):
             items = refuse(backend.name, shown)
-        elif split and len(looked) > 1:
-            items = backend.stream_parts(standalone, looked, history)
+        elif splitter and len(looked) > 1:
+            items = splitter.stream_parts(standalone, looked, history)
         else:
             items = backend.stream(standalone, looked[0][1], history)
         pieces: list[str] = []

@@ -7,6 +7,7 @@ so the fusion (a few lines) is done here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -97,21 +98,22 @@ class HybridRetriever:
         if not ids:
             return
         got = self.collection.get(ids=ids, include=["documents", "metadatas"])
-        for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True):
+        texts, metas = got["documents"] or [], got["metadatas"] or []  # both were asked for
+        for cid, text, meta in zip(got["ids"], texts, metas, strict=True):
             hits[cid] = Hit(cid, text or "", dict(meta or {}), 0.0)
 
     def dense(self, vector: list[float], n: int) -> list[Hit]:
         """The ``n`` nearest chunks by cosine similarity (in ``Hit.dense``)."""
+        query: list[Sequence[float] | Sequence[int]] = [vector]
         got = self.collection.query(
-            query_embeddings=[vector], n_results=n, include=["documents", "metadatas", "distances"]
+            query_embeddings=query, n_results=n, include=["documents", "metadatas", "distances"]
         )
+        # One query, so one row of each; all three were asked for.
+        texts, metas = (got["documents"] or [[]])[0], (got["metadatas"] or [[]])[0]
+        distances = (got["distances"] or [[]])[0]
         return [
             Hit(cid, text or "", dict(meta or {}), 0.0, dense=1.0 - float(distance))
             for cid, text, meta, distance in zip(
-                got["ids"][0],
-                got["documents"][0],
-                got["metadatas"][0],
-                got["distances"][0],
-                strict=True,
+                got["ids"][0], texts, metas, distances, strict=True
             )
         ]

@@ -71,7 +71,8 @@ def terms(text: str) -> list[str]:
     stop = _stopwords()
     # Hyphenated names ("Kim Jong-un") match their spaced spelling ("Kim Jong Un").
     parts = [p for w in words(text) for p in w.split("-") if p]
-    return _stemmer().stemWords([p for p in parts if p not in stop])
+    stems: list[str] = _stemmer().stemWords([p for p in parts if p not in stop])  # untyped C module
+    return stems
 
 
 def heading_label(text: str) -> str:

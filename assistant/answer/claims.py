@@ -222,6 +222,7 @@ def verdict(question: str, sentence: str) -> str | None:
     if len(found) != 1:  # nothing settled, or one statement says yes and another no
         return None
     answer = found.pop()
+    assert answer is not None  # None was discarded above
     return {"yes": "no", "no": "yes"}[answer] if flip else answer
 
 
@@ -432,7 +433,8 @@ def _singular(m: re.Match[str]) -> str:
 
 def _names(text: str) -> tuple[list[str], list[str]]:
     """Capitalised names in ``text``: (people and things, places after 'to', 'in', ...)."""
-    people, places = [], []
+    people: list[str] = []
+    places: list[str] = []
     for m in _NAME.finditer(text):
         parts = m.group().split()
         while parts and (parts[0].lower() in _FUNCTION or parts[0].lower() in AUXILIARY.split()):

@@ -124,7 +124,7 @@ class ExtractiveBackend:
             if not is_instruction(hit.text[s:e])
         ]
         texts = [clean_sentence(hit.text[s:e]) for hit, s, e in spans]
-        vectors = np.asarray(self.embeddings.embed_documents(texts)) if texts else []
+        vectors = np.asarray(self.embeddings.embed_documents(texts)) if texts else np.zeros((0, 0))
         return [
             Candidate(hit, s, e, hit.text[s:e], vec)
             for (hit, s, e), vec in zip(spans, vectors, strict=True)

@@ -107,7 +107,8 @@ class OpenAIBackend:
         messages, budget = self.messages(question, hits, history)
         shown = hits[: len(budget.sources)]
         markers = MarkerStream(len(shown))
-        raw, usage = [], {}
+        raw: list[str] = []
+        usage: dict[str, Any] = {}  # LangChain's UsageMetadata, read by key
         with self._errors():
             for chunk in self._chat_for(len(shown)).stream(messages):
                 raw.append(str(chunk.content))

@@ -42,7 +42,8 @@ class Logistic:
         if not rows:
             return np.zeros(0)
         x = np.asarray(rows, dtype=np.float64)
-        return ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        logits: np.ndarray = ((x - self.mean) / self.scale) @ self.coef + self.intercept
+        return logits
 
 
 def probability(logit: float) -> float:

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
-
-from langchain_core.embeddings import Embeddings
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.stages import Answerer
 
-Factory = Callable[[Settings, Embeddings], Answerer]
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
+    Factory = Callable[[Settings, Embeddings], Answerer]
 
 
 def _extractive(settings: Settings, embeddings: Embeddings) -> Answerer:

@@ -121,7 +121,7 @@ def citation_recall(sentences: Sequence[dict[str, Any]]) -> float | None:
     """Share of answer sentences with at least one citation that supports them."""
     if not sentences:
         return None
-    return sum(bool(s["citations"]) and s["supported"] for s in sentences) / len(sentences)
+    return sum(bool(s["citations"] and s["supported"]) for s in sentences) / len(sentences)
 
 
 def unsupported_rate(sentences: Sequence[dict[str, Any]]) -> float | None:

@@ -36,7 +36,8 @@ class ChatTurn:
 
 def turns() -> list[ChatTurn]:
     """This browser session's conversation."""
-    return st.session_state.setdefault("turns", [])
+    history: list[ChatTurn] = st.session_state.setdefault("turns", [])  # session state is untyped
+    return history
 
 
 def clear() -> None:

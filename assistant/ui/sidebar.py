@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
-from assistant.documents import SUPPORTED_SUFFIXES
+from assistant.loaders import SUPPORTED_SUFFIXES
 from assistant.ui import chat
 from assistant.ui.render import conversation_markdown, escape_markdown, text_html
 from assistant.ui.uploads import save_uploads

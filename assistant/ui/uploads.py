@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from assistant.config import Settings
-from assistant.documents import SUPPORTED_SUFFIXES
+from assistant.loaders import SUPPORTED_SUFFIXES
 
 MAX_NAME = 120
 
