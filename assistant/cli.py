@@ -9,13 +9,19 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
+from assistant.config import Settings
+from assistant.embeddings import MiniLMEmbeddings, model_files
 from assistant.errors import AssistantError
+from assistant.evaluation import dataset as questions
+from assistant.evaluation import report, runner, summary
+from assistant.evaluation.judge import judge_for
 from assistant.loaders import SUPPORTED_SUFFIXES
+from assistant.pipeline import Assistant
+from assistant.tokens import count_tokens, install_encodings, use_offline_encodings
+from assistant.types import Turn
 
 if TYPE_CHECKING:
-    from assistant.config import Settings
-    from assistant.pipeline import Assistant
-    from assistant.types import Answer, Turn
+    from assistant.types import Answer
 
 app = typer.Typer(
     help="Ask questions of your own documents and get answers that cite the passages "
@@ -29,14 +35,10 @@ app = typer.Typer(
 
 
 def _settings() -> Settings:
-    from assistant.config import Settings
-
     return Settings.load()
 
 
 def _assistant(k: int | None = None) -> Assistant:
-    from assistant.pipeline import Assistant
-
     settings = _settings()
     if k is not None:
         settings = settings.model_copy(update={"k": k})
@@ -170,7 +172,6 @@ def chat(
 
     An empty line or Ctrl-D ends the chat.
     """
-    from assistant.types import Turn
 
     assistant = _assistant(k)
     history: list[Turn] = []
@@ -206,8 +207,6 @@ def stats(
 @app.command()
 def setup() -> None:
     """Check the offline model files and unpack tiktoken's encodings (run by `make install`)."""
-    from assistant.embeddings import MiniLMEmbeddings, model_files
-    from assistant.tokens import count_tokens, install_encodings, use_offline_encodings
 
     settings = _settings()
     folder = install_encodings(settings.cache_dir)
@@ -248,10 +247,6 @@ def evaluate(
     """Run the questions of DATASET and report retrieval, answers, refusals and citations."""
     from rich.console import Console
     from rich.progress import Progress
-
-    from assistant.evaluation import dataset as questions
-    from assistant.evaluation import report, runner, summary
-    from assistant.evaluation.judge import judge_for
 
     settings = _settings()
     if backend:

@@ -13,6 +13,8 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from assistant.errors import UsageError
+
 MINILM = "all-MiniLM-L6-v2"
 
 
@@ -80,8 +82,6 @@ class Settings(BaseSettings):
     def load(cls) -> Settings:
         """Settings from the environment; a bad value is a UsageError naming the variable."""
         from pydantic import ValidationError
-
-        from assistant.errors import UsageError
 
         try:
             return cls()

@@ -19,23 +19,7 @@ from langchain_core.documents import Document
 from assistant.errors import NoDocumentsError
 from assistant.formats import format_of
 from assistant.loaders import SUPPORTED_SUFFIXES, Unreadable, load
-
-
-@dataclass(frozen=True)
-class SourceFile:
-    """One readable file: its root-relative path, the id shared by its chunks, and its text.
-
-    ``root`` names the folder it was found in; ``whole_folder`` says whether that
-    whole folder was ingested (so files missing from it were deleted).
-    ``page_starts`` (PDFs only) holds the offset in ``text`` where each page begins.
-    """
-
-    source: str
-    doc_id: str
-    text: str
-    root: str
-    whole_folder: bool
-    page_starts: tuple[int, ...] = ()
+from assistant.types import SourceFile
 
 
 @dataclass

@@ -12,13 +12,17 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.answer.checks import CitationChecker
 from assistant.answer.registry import make_answerer
 from assistant.answer.rules import is_instruction
 from assistant.answer.stream import AnswerStream, words_of
 from assistant.config import Settings
 from assistant.conversation import CarryForward
 from assistant.corpus import Corpus
+from assistant.embeddings import make_embeddings
 from assistant.errors import UsageError
+from assistant.ingest import Chunking, IngestReport, Progress, ingest
+from assistant.retrieval import HybridRetriever
 from assistant.stages import (
     Answerer,
     Checker,
@@ -36,7 +40,6 @@ if TYPE_CHECKING:
 
     from langchain_core.embeddings import Embeddings
 
-    from assistant.ingest import IngestReport, Progress
 
 MAX_QUESTION_CHARS = 2000
 
@@ -80,15 +83,12 @@ class Assistant:
     def embeddings(self) -> Embeddings:
         """The embedder given, or else the one the settings name (loaded on first use)."""
         if self._embeddings is None:
-            from assistant.embeddings import make_embeddings
-
             self._embeddings = make_embeddings(self.settings)
         return self._embeddings
 
     @cached_property
     def retriever(self) -> Retriever:
         """Hybrid retriever over the corpus."""
-        from assistant.retrieval import HybridRetriever
 
         return HybridRetriever(self.corpus, self.embeddings)
 
@@ -105,7 +105,6 @@ class Assistant:
     @cached_property
     def checker(self) -> Checker:
         """The citation check of free-text answers."""
-        from assistant.answer.checks import CitationChecker
 
         return CitationChecker(self.embeddings)
 
@@ -113,7 +112,6 @@ class Assistant:
         self, paths: Sequence[Path], rebuild: bool = False, on_progress: Progress | None = None
     ) -> IngestReport:
         """Index the files under ``paths`` incrementally."""
-        from assistant.ingest import Chunking, ingest
 
         chunking = Chunking.of(self.settings)
         report = ingest(self.corpus, self.embeddings, paths, chunking, rebuild, on_progress)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
+from assistant import formats
+
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 # A sentence ends at . ! ? or ; followed by space, unless the dot ends an initial
 # or a common abbreviation ("U.S.", "Dr.", "No. 3").
@@ -75,17 +77,8 @@ def terms(text: str) -> list[str]:
     return stems
 
 
-def heading_label(text: str) -> str:
-    """The heading label ``text`` opens with ("Topic:"), or ""."""
-    from assistant import formats  # imported late: the formats' chunkers use this module
-
-    return next((h for h in formats.headings() if text.startswith(h)), "")
-
-
 def _layout() -> tuple[re.Pattern[str], frozenset[str]]:
     """The list prefix a shown sentence drops, and the label lines that are no sentence."""
-    from assistant import formats
-
     # Asked at each call, so that a format registered later counts; compiled once.
     return _compile_layout(formats.headings(), formats.labels())
 

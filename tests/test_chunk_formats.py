@@ -9,11 +9,10 @@ import pytest
 from conftest import ROOT, SEED_FILE
 
 from assistant.config import Settings
-from assistant.documents import SourceFile
 from assistant.formats import FORMATS, PLAIN, format_of, register
 from assistant.formats.base import chunks_at, trimmed
 from assistant.pipeline import Assistant
-from assistant.types import Chunk
+from assistant.types import Chunk, SourceFile
 
 RECIPES = """Recipe: Pancakes
 Whisk flour, milk and two eggs.

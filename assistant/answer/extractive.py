@@ -28,9 +28,9 @@ from assistant.answer.question_type import (
 from assistant.answer.rules import is_instruction
 from assistant.answer.stream import words_of
 from assistant.conversation import carry_forward
+from assistant.formats import heading_label
 from assistant.text import (
     clean_sentence,
-    heading_label,
     is_stopword,
     sentence_spans,
     terms,

@@ -1,8 +1,8 @@
 """Answerers by name: the ``backend`` setting picks one of ``ANSWERERS``.
 
-Each entry builds its answerer from the settings and the embedder. Their modules
-are imported when the answerer is built, not before: the LLM answerers import
-LangChain and OpenAI, which a cold `assistant ask` with the default should not pay for.
+Each entry builds its answerer from the settings and the embedder. The LLM
+answerers import LangChain and OpenAI only when built, so a cold `assistant ask`
+with the default does not pay for them.
 Adding an answerer is a module and one line here (or ``register`` from outside).
 """
 
@@ -12,6 +12,10 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from assistant.answer.extractive import ExtractiveBackend
+from assistant.answer.learned import LearnedBackend
+from assistant.answer.llm import OpenAIBackend
+from assistant.answer.local_server import MODEL_ALIAS, bundled_model, shared_server
 from assistant.config import Settings
 from assistant.errors import AssistantError
 from assistant.stages import Answerer
@@ -23,27 +27,19 @@ if TYPE_CHECKING:
 
 
 def _extractive(settings: Settings, embeddings: Embeddings) -> Answerer:
-    from assistant.answer.extractive import ExtractiveBackend
-
     return ExtractiveBackend(embeddings, settings.min_support)
 
 
 def _learned(settings: Settings, embeddings: Embeddings) -> Answerer:
-    from assistant.answer.learned import LearnedBackend
-
     return LearnedBackend(embeddings)
 
 
 def _openai(settings: Settings, embeddings: Embeddings) -> Answerer:
-    from assistant.answer.llm import OpenAIBackend
-
     return OpenAIBackend(settings, embeddings)
 
 
 def _local(settings: Settings, embeddings: Embeddings) -> Answerer:
     """The openai answerer pointed at a llama.cpp server started here on demand."""
-    from assistant.answer.llm import OpenAIBackend
-    from assistant.answer.local_server import MODEL_ALIAS, bundled_model, shared_server
 
     model = settings.local_model or bundled_model()
     threads = settings.local_threads or os.cpu_count() or 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from assistant.evaluation.report import TAG_COLUMNS, label
+from assistant.evaluation.summary import TAG_COLUMNS, label
 
 
 def series(report: dict[str, Any]) -> tuple[list[str], dict[str, list[float]]]:

@@ -8,21 +8,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.errors import UsageError
+from assistant.evaluation.chart import write_chart
 from assistant.evaluation.metrics import short_answer_text
-from assistant.evaluation.summary import LOWER_IS_BETTER, METRICS
+from assistant.evaluation.summary import LOWER_IS_BETTER, METRICS, TAG_COLUMNS, label
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-# The columns of the per-tag tables, and the bars of the chart.
-TAG_COLUMNS = (
-    "hit@k",
-    "contains_answer",
-    "must_recall",
-    "refusal_rate",
-    "false_refusal_rate",
-    "citation_precision",
-)
 # report.md has room for more columns than a terminal.
 MD_TAG_COLUMNS = (
     *TAG_COLUMNS,
@@ -55,12 +47,6 @@ CSV_SCORES = (
     "citation_recall",
     "unsupported_rate",
 )
-
-
-def label(name: str, k: int) -> str:
-    """How a metric is shown: ``hit@k`` as ``hit@4``, judged figures marked as such."""
-    name = name.replace("@k", f"@{k}")
-    return f"{name} (judged)" if name.startswith("judged_") else name
 
 
 def fmt(name: str, value: Any) -> str:
@@ -242,7 +228,6 @@ def _cell(value: Any) -> str:
 
 def write_all(report: dict[str, Any], out: Path) -> dict[str, Path]:
     """report.json, report.md, questions.csv and chart.png under ``out``."""
-    from assistant.evaluation.chart import write_chart
 
     out.mkdir(parents=True, exist_ok=True)
     paths = {

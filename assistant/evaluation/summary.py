@@ -162,3 +162,20 @@ def deltas(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, float
         and isinstance(previous.get(name), int | float)
         and not isinstance(current[name], bool)
     }
+
+
+# The columns of the per-tag tables, and the bars of the chart.
+TAG_COLUMNS = (
+    "hit@k",
+    "contains_answer",
+    "must_recall",
+    "refusal_rate",
+    "false_refusal_rate",
+    "citation_precision",
+)
+
+
+def label(name: str, k: int) -> str:
+    """How a metric is shown: ``hit@k`` as ``hit@4``, judged figures marked as such."""
+    name = name.replace("@k", f"@{k}")
+    return f"{name} (judged)" if name.startswith("judged_") else name

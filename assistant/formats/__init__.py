@@ -11,17 +11,19 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from assistant.formats.base import ChunkFormat
+from assistant.formats.base import FORMATS, ChunkFormat, heading_label, headings, labels
 from assistant.formats.plain import PlainFormat
 from assistant.formats.stories import StoryFormat
 
 if TYPE_CHECKING:
-    from assistant.documents import SourceFile
+    from assistant.types import SourceFile
 
-__all__ = ["FORMATS", "PLAIN", "ChunkFormat", "format_of", "headings", "labels", "register"]
+__all__ = [
+    "FORMATS", "PLAIN", "ChunkFormat", "format_of", "heading_label", "headings", "labels",
+    "register",
+]  # fmt: skip
 
-PLAIN = PlainFormat()
-FORMATS: dict[str, ChunkFormat] = {}
+PLAIN = PlainFormat()  # no headings or labels: the registry holds the others
 
 
 def register(fmt: ChunkFormat) -> None:
@@ -32,16 +34,6 @@ def register(fmt: ChunkFormat) -> None:
 def format_of(doc: SourceFile) -> ChunkFormat:
     """The first registered format that recognises ``doc``, else ``PLAIN``."""
     return next((fmt for fmt in FORMATS.values() if fmt.detect(doc)), PLAIN)
-
-
-def headings() -> tuple[str, ...]:
-    """The heading labels of every format ("Topic:"), whatever file a chunk came from."""
-    return tuple(h for fmt in (PLAIN, *FORMATS.values()) for h in fmt.headings)
-
-
-def labels() -> tuple[str, ...]:
-    """The label lines of every format ("Points:")."""
-    return tuple(label for fmt in (PLAIN, *FORMATS.values()) for label in fmt.labels)
 
 
 register(StoryFormat())

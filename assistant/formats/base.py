@@ -11,11 +11,11 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, Protocol
 
-from assistant.text import heading_label
+from assistant.tokens import count_tokens
 from assistant.types import Chunk
 
 if TYPE_CHECKING:
-    from assistant.documents import SourceFile
+    from assistant.types import SourceFile
 
 
 class ChunkFormat(Protocol):
@@ -37,6 +37,25 @@ class ChunkFormat(Protocol):
     def split(self, doc: SourceFile, chunk_tokens: int, overlap: int) -> list[Chunk]:
         """The chunks of ``doc``, in order, none over ``chunk_tokens`` tokens."""
         ...
+
+
+# Every registered format by name (``formats.register`` adds one); ``plain`` is not in it.
+FORMATS: dict[str, ChunkFormat] = {}
+
+
+def headings() -> tuple[str, ...]:
+    """The heading labels of every format ("Topic:"), whatever file a chunk came from."""
+    return tuple(h for fmt in FORMATS.values() for h in fmt.headings)
+
+
+def labels() -> tuple[str, ...]:
+    """The label lines of every format ("Points:")."""
+    return tuple(label for fmt in FORMATS.values() for label in fmt.labels)
+
+
+def heading_label(text: str) -> str:
+    """The heading label ``text`` opens with ("Topic:"), or ""."""
+    return next((h for h in headings() if text.startswith(h)), "")
 
 
 def chunks_at(text: str, spans: list[tuple[int, int]]) -> list[Chunk]:
@@ -69,7 +88,6 @@ def fit(
     text: str, spans: list[tuple[int, int]], chunk_tokens: int, overlap: int, markdown: bool
 ) -> list[tuple[int, int]]:
     """``spans``, each one over ``chunk_tokens`` split with the token-aware splitter."""
-    from assistant.tokens import count_tokens
 
     splitter = None
     out: list[tuple[int, int]] = []

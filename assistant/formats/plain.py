@@ -12,8 +12,7 @@ from typing import TYPE_CHECKING
 from assistant.formats.base import chunks_at, fit, is_markdown, trimmed
 
 if TYPE_CHECKING:
-    from assistant.documents import SourceFile
-    from assistant.types import Chunk
+    from assistant.types import Chunk, SourceFile
 
 
 class PlainFormat:

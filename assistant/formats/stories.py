@@ -16,8 +16,7 @@ from typing import TYPE_CHECKING
 from assistant.formats.base import chunks_at, fit, is_markdown
 
 if TYPE_CHECKING:
-    from assistant.documents import SourceFile
-    from assistant.types import Chunk
+    from assistant.types import Chunk, SourceFile
 
 MAIN_TOPIC = "Main Topic:"
 KEY_POINTS = "Key Points:"
