@@ -25,6 +25,16 @@ def template(name: str) -> PromptTemplate:
     return PromptTemplate.from_file(path, encoding="utf-8")
 
 
+def fence_source(n: int, file: str, text: str, location: str = "") -> str:
+    """Document text fenced as numbered source ``n``; a fence inside it cannot close it early.
+
+    Every prompt that quotes documents (the answer's and the judge's) fences them here.
+    """
+    where = f' location="{location}"' if location else ""
+    body = text.replace("</source>", "</ source>")
+    return f'<source n="{n}" file="{file}"{where}>\n{body}\n</source>'
+
+
 def render(name: str, **variables: str) -> str:
     """Fill template ``name``; every variable it names must be given, and no other."""
     prompt = template(name)

@@ -304,6 +304,15 @@ def test_answer_html_links_markers_and_marks_unsupported_sentences() -> None:
     assert "⚠ Cats" not in out
 
 
+def test_answer_html_reads_markers_as_the_checks_do() -> None:
+    cats = _answer().sources[0]
+    dogs = Source(2, "c2", "g.txt", (1, 1), "", "Dogs bark.", 0, [Quote("Dogs bark.", 0, 10)])
+    for text in ("Cats purr and dogs bark. [1][2]", "Cats purr and dogs bark. [1, 2]"):
+        out = answer_html(_answer(answer=text, sentences=[], sources=[cats, dogs]), "t")
+        assert out.count('href="#src-t-1"') == out.count('href="#src-t-2"') == 1, text
+        assert "[1, 2]" not in out
+
+
 def test_answer_html_escapes_the_answer() -> None:
     out = answer_html(_answer(answer="<script>x</script> [1]", sentences=[]), "t")
     assert "&lt;script&gt;x&lt;/script&gt;" in out and "<script" not in out

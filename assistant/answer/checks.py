@@ -1,13 +1,21 @@
-"""Checking a generated answer against the sources it cites, while and after it streams."""
+"""Checking a generated answer against the sources it cites, on the grammar of ``citations``."""
 
 from __future__ import annotations
 
-import re
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.citations import SUPPORTED, Marked, overlap, render, renumber, split_marked, support
+from assistant.citations import (
+    SUPPORTED,
+    Marked,
+    Renumbering,
+    overlap,
+    render,
+    renumber,
+    split_marked,
+    support,
+)
 from assistant.text import sentence_spans
 from assistant.types import REFUSAL, Answer, Quote, Sentence, Source
 
@@ -20,43 +28,6 @@ if TYPE_CHECKING:
 # A sentence without a marker, or whose markers point at sources that do not back
 # it, is given the best source only when that support is clear.
 UNMARKED_MARGIN = 0.05
-_OPEN_MARKER = re.compile(r"\[[\d,\s]*$")
-_MARKER = re.compile(r"\[(\d+(?:\s*,\s*\d+)*)\]")
-
-
-class MarkerStream:
-    """Renumbers citation markers in streamed text, so what is shown matches the final answer.
-
-    Text is passed through at once except a possible marker still being written
-    ("[1" waits for its "]"). Valid numbers are renumbered by first citation;
-    markers pointing at no source are dropped.
-    """
-
-    def __init__(self, n_sources: int) -> None:
-        self.n_sources = n_sources
-        self.mapping: dict[int, int] = {}
-        self._pending = ""
-
-    def feed(self, piece: str) -> str:
-        """Text that can be shown now."""
-        text = self._pending + piece
-        hold = _OPEN_MARKER.search(text)
-        self._pending = text[hold.start() :] if hold else ""
-        ready = text[: hold.start()] if hold else text
-        return _MARKER.sub(self._rewrite, ready)
-
-    def flush(self) -> str:
-        """Whatever was held back at the end."""
-        rest, self._pending = self._pending, ""
-        return rest
-
-    def _rewrite(self, match: re.Match[str]) -> str:
-        out = []
-        for number in (int(n) for n in match.group(1).split(",")):
-            if 1 <= number <= self.n_sources:
-                self.mapping.setdefault(number, len(self.mapping) + 1)
-                out.append(f"[{self.mapping[number]}]")
-        return "".join(out)
 
 
 def is_refusal(text: str) -> bool:
@@ -73,7 +44,7 @@ def check_answer(
     marked = split_marked(raw)
     if is_refusal(raw) or not marked or not shown:
         return Answer.refusal(question, backend, retrieved)
-    _, invalid = renumber(marked, len(shown))
+    invalid = renumber(marked, len(shown)).invalid
     scorer = _Scorer(marked, shown, embeddings)
     cited: list[list[int]] = []
     sentences = []
@@ -98,11 +69,15 @@ def check_answer(
         # Nothing the model wrote is backed by the sources: say so rather than show it.
         return Answer.refusal(question, backend, retrieved, sentences=sentences,
                              invalid_markers=invalid, corrected_markers=corrected)  # fmt: skip
-    order = {n: i for i, n in enumerate(dict.fromkeys(n for nums in cited for n in nums), 1)}
-    sources = {n: Source.from_hit(new, shown[n - 1]) for n, new in order.items()}
-    for index, (sentence, nums) in enumerate(zip(sentences, cited, strict=True)):
-        sentence.citations = [order[n] for n in nums]
-        for n in nums:
+    # Corrections may have moved markers, so the kept ones are renumbered as the
+    # stream numbered the model's: by first citation.
+    numbering = Renumbering(len(shown))
+    sources: dict[int, Source] = {}
+    for index, (kept, nums) in enumerate(zip(sentences, cited, strict=True)):
+        kept.citations = numbering.cite(nums)
+        for n, new in zip(nums, kept.citations, strict=True):
+            if n not in sources:
+                sources[n] = Source.from_hit(new, shown[n - 1])
             quote = scorer.quote(index, n - 1)
             if quote.text not in [q.text for q in sources[n].quotes]:
                 sources[n].quotes.append(quote)

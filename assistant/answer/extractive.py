@@ -1,7 +1,7 @@
 """The extractive answerer: quotes the retrieved sentences that best answer the question.
 
 Needs no LLM, so it never states anything that is not in a cited chunk. Each
-sentence of the retrieved chunks gets a support score (semantic similarity to
+sentence of the retrieved chunks gets an answer score (semantic similarity to
 the question plus keyword overlap); the best few form the answer, each followed
 by its citation marker. Below ``MIN_SUPPORT`` the documents are taken not to
 hold the answer and the fixed refusal sentence is returned.
@@ -27,6 +27,7 @@ from assistant.answer.question_type import (
 )
 from assistant.answer.rules import is_instruction
 from assistant.answer.stream import words_of
+from assistant.citations import marker
 from assistant.conversation import carry_forward
 from assistant.formats import heading_label
 from assistant.text import (
@@ -85,8 +86,11 @@ def keyword_overlap(question_terms: set[str], text: str) -> float:
     return len(question_terms & set(terms(text))) / len(question_terms)
 
 
-def support_score(similarity: float, overlap: float, context_overlap: float) -> float:
-    """How well a sentence answers: semantic similarity, its own and its chunk's keyword overlap."""
+def answer_score(similarity: float, overlap: float, context_overlap: float) -> float:
+    """How well a sentence answers the question: similarity, its own and its chunk's overlap.
+
+    Not ``citations.support``, which scores how well a passage backs an answer sentence.
+    """
     return 0.55 * similarity + 0.3 * overlap + 0.15 * context_overlap
 
 
@@ -147,7 +151,7 @@ class ExtractiveBackend:
         # such sign: questions say "Moscow" or "Brussels" for Russia or the EU.
         known = WRONG_KIND_PENALTY if unknown_full_names(question, passages) else 1.0
         for cand in cands:
-            score = support_score(
+            score = answer_score(
                 float(cand.vector @ query),
                 keyword_overlap(q_terms, cand.text),
                 chunk_overlap[cand.hit.id],
@@ -253,7 +257,7 @@ class ExtractiveBackend:
             offset = src.start
             src.quotes.append(Quote(cand.text, offset + cand.start, offset + cand.end))
             sentences.append(Sentence(clean_sentence(cand.text), [src.n], round(cand.support, 4)))
-        text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+        text = " ".join(f"{s.text} {marker(s.citations)}" for s in sentences)
         short = None
         if said is not None:
             text = f"{VERDICT_OPENING[said]} {text}"

@@ -35,6 +35,7 @@ from assistant.answer.claims import VERDICT_OPENING, is_yes_no, question_parts, 
 from assistant.answer.model import LOOK, Models, load
 from assistant.answer.rules import is_instruction
 from assistant.answer.stream import words_of
+from assistant.citations import marker
 from assistant.conversation import carry_forward
 from assistant.text import clean_sentence, sentence_spans
 from assistant.types import Answer, Quote, Sentence, ShortAnswer, Source
@@ -302,7 +303,7 @@ def _compose(
             n = cite(pick)
             text = clean_sentence(pick.cand.text)
             sentences.append(Sentence(text, [n], round(pick.score, 4)))
-            quoted.append(f"{text} [{n}]")
+            quoted.append(f"{text} {marker([n])}")
         pieces.append(" ".join([opening, *quoted]).strip())
     text = " ".join(pieces)
     if not compound and short_answer is not None and not text.startswith(short_answer.text):

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
-from assistant.answer.checks import MarkerStream
 from assistant.answer.grammar import cited_answer_grammar
 from assistant.budget import encoding_for, fit, window_for
+from assistant.citations import MarkerStream
 from assistant.conversation import carry_forward
 from assistant.errors import LLMError
-from assistant.prompts import render
+from assistant.prompts import fence_source, render
 from assistant.stages import Draft
 from assistant.types import REFUSAL, Turn
 
@@ -23,12 +23,6 @@ if TYPE_CHECKING:
 
     from assistant.config import Settings
     from assistant.types import Hit
-
-
-def source_block(n: int, hit: Hit) -> str:
-    """One numbered, fenced source; a fence inside the text cannot close it early."""
-    body = hit.text.replace("</source>", "</ source>")
-    return f'<source n="{n}" file="{hit.source}" location="{hit.location}">\n{body}\n</source>'
 
 
 class OpenAIBackend:
@@ -91,7 +85,9 @@ class OpenAIBackend:
 
         system = render("system", refusal=REFUSAL)
         frame = render("question", sources="", question=question)
-        blocks = [source_block(n, hit) for n, hit in enumerate(hits, 1)]
+        blocks = [
+            fence_source(n, hit.source, hit.text, hit.location) for n, hit in enumerate(hits, 1)
+        ]
         turns = [(t.question, t.answer) for t in history]
         budget = fit(system, blocks, turns, frame, self.window, self.settings.max_answer_tokens,
                      encoding_for(self.model))  # fmt: skip

@@ -28,12 +28,9 @@ class Judge(Protocol):
 
 def prompt(item: Item, answer: dict[str, Any]) -> str:
     """The judge prompt for one answer, with its cited sources fenced as untrusted text."""
-    from assistant.prompts import render
+    from assistant.prompts import fence_source, render
 
-    sources = "\n".join(
-        f'<source n="{s["n"]}" file="{s["source"]}">\n{s["text"]}\n</source>'
-        for s in answer["sources"]
-    )
+    sources = "\n".join(fence_source(s["n"], s["source"], s["text"]) for s in answer["sources"])
     return render(
         "judge",
         question=item.question,

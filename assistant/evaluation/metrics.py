@@ -12,7 +12,7 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
-from assistant.citations import MARKER, parse_markers
+from assistant.citations import parse_markers, strip_markers
 
 if TYPE_CHECKING:
     from assistant.evaluation.dataset import Item
@@ -26,11 +26,6 @@ def normalize_answer(text: str) -> str:
     """SQuAD's normalisation: lower case, no punctuation, no articles, single spaces."""
     text = "".join(ch for ch in text.lower() if ch not in _PUNCTUATION)
     return " ".join(_ARTICLES.sub(" ", text).split())
-
-
-def strip_markers(text: str) -> str:
-    """The answer text without its citation markers ([1], [1][3], [1, 3])."""
-    return " ".join(MARKER.sub(" ", text).split())
 
 
 def exact_match(prediction: str, references: Sequence[str]) -> float:

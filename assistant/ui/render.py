@@ -13,10 +13,11 @@ import html
 import re
 from typing import TYPE_CHECKING
 
+from assistant.citations import marker, segments
+
 if TYPE_CHECKING:
     from assistant.types import Answer, Hit, Source
 
-MARKER = re.compile(r"\[(\d+)\]")
 # Every ASCII character Markdown (or Streamlit's extensions: $math$, :emoji:,
 # :color[...]) gives a meaning; a backslash makes each a literal.
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+\-.!|~$:&=^])")
@@ -101,11 +102,11 @@ def anchor_id(turn_id: str, n: int) -> str:
 def _marker(n: int, answer: Answer, turn_id: str) -> str:
     source = next((s for s in answer.sources if s.n == n), None)
     if source is None:
-        return f"[{n}]"
+        return marker([n])
     tip = f"{source.source}, {source.location}: {source.quote}"
     return (
         f'<a href="#{anchor_id(turn_id, n)}" target="_self" style="{CITE}" '
-        f'title="{html.escape(tip)}">[{n}]</a>'
+        f'title="{html.escape(tip)}">{marker([n])}</a>'
     )
 
 
@@ -144,11 +145,11 @@ def answer_html(answer: Answer, turn_id: str) -> str:
         if sentence.text.strip():
             text = text.replace(sentence.text, _SUPPORT_ON + sentence.text + _SUPPORT_OFF, 1)
     text = embolden(text, short)
-    # split() with a group puts each marker's number at the odd positions
-    parts = MARKER.split(text)
     body = "".join(
-        _marker(int(part), answer, turn_id) if i % 2 else text_html(part)
-        for i, part in enumerate(parts)
+        text_html(part)
+        if isinstance(part, str)
+        else "".join(_marker(n, answer, turn_id) for n in part)
+        for part in segments(text)
     )
     body = body.replace(_SUPPORT_ON, UNSUPPORTED).replace(_SUPPORT_OFF, "</span>")
     body = body.replace(_BOLD_ON, "<b>").replace(_BOLD_OFF, "</b>")
