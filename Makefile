@@ -31,15 +31,20 @@ run: install
 	exec $(BIN)/streamlit run assistant/app.py --server.headless true \
 		--server.address 127.0.0.1 --server.port $$port --browser.gatherUsageStats false
 
-# The fast tier, under a minute: lint, then the tests marked `fast`, which use fakes in
-# place of the embedding model, the LLM server and the browser. More checks go here.
+# The fast tier, under a minute: lint, the import contracts and the type checker (both
+# configured in pyproject.toml), then the tests marked `fast`, which use fakes in place of
+# the embedding model, the LLM server and the browser.
 check: install
 	$(BIN)/ruff check assistant tests bench
 	$(BIN)/ruff format --check assistant tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest -m fast -q
 
 test: install
 	$(BIN)/ruff check assistant tests bench
+	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python -m pytest
 
 lint: install
