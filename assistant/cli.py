@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, NoReturn
 import typer
 
 from assistant.config import Settings
+from assistant.corpus import Corpus
 from assistant.embeddings import MiniLMEmbeddings, model_files
 from assistant.errors import AssistantError
 from assistant.evaluation import dataset as questions
@@ -34,15 +35,27 @@ app = typer.Typer(
 )
 
 
+# The option of every command that works on one collection: `--collection NAME`.
+CollectionOption = Annotated[
+    str | None,
+    typer.Option(
+        "--collection",
+        "-c",
+        metavar="NAME",
+        help="Collection to use (default: the ASSISTANT_COLLECTION setting, 'seeds').",
+    ),
+]
+
+
 def _settings() -> Settings:
     return Settings.load()
 
 
-def _assistant(k: int | None = None) -> Assistant:
+def _assistant(k: int | None = None, collection: str | None = None) -> Assistant:
     settings = _settings()
     if k is not None:
         settings = settings.model_copy(update={"k": k})
-    return Assistant(settings)
+    return Assistant(settings, corpus=Corpus.open(settings, collection))
 
 
 def main() -> None:
@@ -80,11 +93,12 @@ def ingest(
     rebuild: Annotated[
         bool, typer.Option("--rebuild", help="Drop the collection and index everything afresh.")
     ] = False,
+    collection: CollectionOption = None,
 ) -> None:
     """Add, update or remove the chunks of the documents under PATHS (incremental)."""
     from rich.progress import Progress
 
-    assistant = _assistant()
+    assistant = _assistant(collection=collection)
     with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task("Indexing", total=None)
         report = assistant.ingest(
@@ -116,9 +130,10 @@ def ask(
         bool, typer.Option("--json", help="Print the answer object as JSON.")
     ] = False,
     k: Annotated[int | None, typer.Option("-k", min=1, max=50, help="Chunks to retrieve.")] = None,
+    collection: CollectionOption = None,
 ) -> None:
     """Answer QUESTION from the ingested documents, citing the passages used."""
-    assistant = _assistant(k)
+    assistant = _assistant(k, collection)
     if as_json:
         answer = assistant.ask(question)
         typer.echo(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
@@ -167,13 +182,14 @@ def chat(
     verbose: Annotated[
         bool, typer.Option("--verbose", "-v", help="Show standalone questions and timings.")
     ] = False,
+    collection: CollectionOption = None,
 ) -> None:
     """Ask question after question; follow-ups like "where did they meet?" are understood.
 
     An empty line or Ctrl-D ends the chat.
     """
 
-    assistant = _assistant(k)
+    assistant = _assistant(k, collection)
     history: list[Turn] = []
     typer.echo("Ask about your documents. An empty line or Ctrl-D ends the chat.")
     while True:
@@ -194,9 +210,10 @@ def chat(
 @app.command()
 def stats(
     as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    collection: CollectionOption = None,
 ) -> None:
     """Show where the store is, what it holds and which models are in use."""
-    info = _assistant().stats()
+    info = _assistant(collection=collection).stats()
     if as_json:
         typer.echo(json.dumps(info, indent=2))
         return

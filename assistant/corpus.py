@@ -11,6 +11,7 @@ lock, recovery and ingest modules take a ``Corpus`` to write it.
 
 from __future__ import annotations
 
+import re
 import shutil
 import sqlite3
 from contextlib import closing
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.config import Settings
-from assistant.errors import EmbeddingMismatchError, NothingIndexedError, StoreError
+from assistant.errors import EmbeddingMismatchError, NothingIndexedError, StoreError, UsageError
 from assistant.keyword import KeywordIndex
 from assistant.store import embedding_metadata, open_client, sqlite_problem
 
@@ -30,6 +31,24 @@ if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
 PAGE = 5000  # chunks read per Chroma call when the whole collection is read
+
+# Chroma's rules for a collection name, checked here so that a bad name is refused
+# before anything is created, with one message for the CLI and the page alike.
+NAME_RULES = (
+    "3-63 characters of letters, digits, '.', '_' or '-', starting and ending with a "
+    "letter or digit, without '..', and not an IPv4 address"
+)
+_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,61}[A-Za-z0-9]")
+_IPV4 = re.compile(r"\d{1,3}(\.\d{1,3}){3}")
+
+
+def check_name(name: str) -> str:
+    """``name`` when Chroma accepts it as a collection name, else a UsageError saying why."""
+    if _NAME.fullmatch(name) and ".." not in name and not _IPV4.fullmatch(name):
+        return name
+    raise UsageError(
+        f"Invalid collection name {name!r}: use {NAME_RULES} (e.g. 'seeds' or 'my-docs')."
+    )
 
 
 @dataclass(frozen=True)
@@ -45,7 +64,7 @@ class Corpus:
     def open(cls, settings: Settings, name: str | None = None) -> Corpus:
         """The corpus ``name`` (default: the ``collection`` setting) in the configured store."""
         return cls(
-            name=name or settings.collection,
+            name=check_name(name or settings.collection),
             store_dir=settings.store_dir,
             chroma_url=settings.chroma_url,
             lock_timeout=settings.lock_timeout,
