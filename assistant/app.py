@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -23,6 +23,7 @@ from assistant.ui import chat, sidebar
 if TYPE_CHECKING:
     from assistant.corpus import Corpus
     from assistant.ingest import IngestReport
+    from assistant.types import JsonObject
 
 SEEDS_BLURB = (
     "The documents are short news summaries from September 2023 about Russia and "
@@ -61,7 +62,7 @@ def open_assistant(key: str, _settings: Settings) -> Assistant:
 
 
 @st.cache_data(show_spinner=False, ttl=30)
-def corpus_stats(key: str, _assistant: Assistant) -> dict[str, Any]:
+def corpus_stats(key: str, _assistant: Assistant) -> JsonObject:
     """Documents and chunks in the store; cleared after each ingest here, and every 30 s for
     ingests from elsewhere (the CLI), as counting reads every chunk's metadata."""
     return _assistant.stats()
@@ -86,7 +87,7 @@ def ingest_with_progress(assistant: Assistant, paths: list[Path], label: str) ->
     return report
 
 
-def seed_if_empty(assistant: Assistant, key: str) -> dict[str, Any]:
+def seed_if_empty(assistant: Assistant, key: str) -> JsonObject:
     """On first start with an empty store, ingest the seeds folder; the corpus stats."""
     stats = corpus_stats(key, assistant)
     seeds = assistant.settings.seeds_dir
@@ -96,7 +97,7 @@ def seed_if_empty(assistant: Assistant, key: str) -> dict[str, Any]:
     return corpus_stats(key, assistant)
 
 
-def show_empty_state(corpus: Corpus, stats: dict[str, Any]) -> None:
+def show_empty_state(corpus: Corpus, stats: JsonObject) -> None:
     """What the corpus is, and example questions that run when clicked."""
     if not stats["chunks"]:
         st.info(

@@ -17,7 +17,7 @@ import sqlite3
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.config import Settings
 from assistant.errors import EmbeddingMismatchError, NothingIndexedError, StoreError, UsageError
@@ -25,10 +25,15 @@ from assistant.keyword import KeywordIndex
 from assistant.store import embedding_metadata, open_client, sqlite_problem
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
     from langchain_chroma import Chroma
+    from langchain_classic.indexes import SQLRecordManager
     from langchain_core.embeddings import Embeddings
+
+    from assistant.types import JsonObject
 
 PAGE = 5000  # chunks read per Chroma call when the whole collection is read
 
@@ -159,7 +164,7 @@ class Corpus:
             collection_configuration={"hnsw": {"space": "cosine"}},
         )
 
-    def check_embedder(self, metadata: dict[str, Any] | None, embeddings: Embeddings) -> None:
+    def check_embedder(self, metadata: Mapping[str, object] | None, embeddings: Embeddings) -> None:
         """Refuse to mix vectors of two embedding models in one collection."""
         built_with = (metadata or {}).get("embedding_model")
         wanted = embedding_metadata(embeddings)["embedding_model"]
@@ -179,7 +184,7 @@ class Corpus:
         self.record_db.unlink(missing_ok=True)
         shutil.rmtree(self.bm25_dir, ignore_errors=True)
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> JsonObject:
         """How many documents and chunks the collection holds, and its embedding model."""
         if not self.exists():
             return {"documents": 0, "chunks": 0}
@@ -219,7 +224,7 @@ class Corpus:
 
     # -- the record manager ----------------------------------------------------------
 
-    def record_manager(self, namespace: str) -> Any:
+    def record_manager(self, namespace: str) -> SQLRecordManager:
         """LangChain's SQL record manager: which chunk ids each file produced, when."""
         from langchain_classic.indexes import SQLRecordManager
         from sqlalchemy.exc import DatabaseError

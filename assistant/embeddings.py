@@ -15,7 +15,7 @@ import importlib.util
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -25,6 +25,8 @@ from assistant.errors import OfflineAssetError
 
 if TYPE_CHECKING:
     import numpy.typing as npt
+    from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
+    from tokenizers import Encoding
 
 MAX_WORD_PIECES = 256  # all-MiniLM-L6-v2 was trained with this limit; longer input is cut.
 DIMENSION = 384
@@ -101,7 +103,7 @@ class MiniLMEmbeddings(Embeddings):
         if self._failure is not None:
             raise OfflineAssetError(f"The embedding model could not be loaded: {self._failure}")
 
-    def _run(self, encodings: list[Any]) -> npt.NDArray[np.float32]:
+    def _run(self, encodings: list[Encoding]) -> npt.NDArray[np.float32]:
         """Pooled, normalised vectors of one batch, padded to its longest text."""
         width = max(len(e.ids) for e in encodings)
         ids = np.zeros((len(encodings), width), dtype=np.int64)
@@ -174,7 +176,7 @@ def make_embeddings(settings: Settings) -> Embeddings:
     raise OfflineAssetError(f"Unknown embedding '{settings.embedding}': use minilm or openai.")
 
 
-def chroma_reference(folder: Path) -> Any:
+def chroma_reference(folder: Path) -> ONNXMiniLM_L6_V2:
     """Chroma's own ONNXMiniLM_L6_V2 reading these same model files (no download).
 
     The yardstick for this embedder: the tests check its vectors against it and

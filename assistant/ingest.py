@@ -15,7 +15,7 @@ import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant import recovery
 from assistant.corpus import Corpus
@@ -26,8 +26,10 @@ from assistant.lock import check_writable, ingest_lock
 if TYPE_CHECKING:
     from langchain_core.documents import Document
     from langchain_core.embeddings import Embeddings
+    from langchain_core.vectorstores import VectorStore
 
     from assistant.config import Settings
+    from assistant.types import JsonObject
 
 Progress = Callable[[int, int], None]
 
@@ -62,7 +64,7 @@ class IngestReport:
     orphans_removed: int = 0  # chunks in Chroma the record manager did not know
     records_dropped: int = 0  # record-manager keys whose chunk Chroma did not hold
 
-    def as_dict(self) -> dict[str, Any]:
+    def as_dict(self) -> JsonObject:
         """JSON-ready form."""
         return asdict(self)
 
@@ -97,7 +99,7 @@ def _tracked(docs: list[Document], on_progress: Progress | None) -> Iterator[Doc
 
 def _index_group(
     corpus: Corpus,
-    store: Any,
+    store: VectorStore,
     namespace: str,
     docs_by_file: dict[str, list[Document]],
     full: bool,
@@ -171,7 +173,9 @@ def ingest(
     return report
 
 
-def _open_for_ingest(corpus: Corpus, embeddings: Embeddings, rebuild: bool) -> tuple[Any, bool]:
+def _open_for_ingest(
+    corpus: Corpus, embeddings: Embeddings, rebuild: bool
+) -> tuple[VectorStore, bool]:
     """The store to index into, and whether the last ingest was interrupted.
 
     Every check (readable, not damaged, same embedder, writable) comes before the first

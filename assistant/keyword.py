@@ -8,8 +8,12 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from assistant.text import terms
+
+if TYPE_CHECKING:
+    from bm25s import BM25  # bm25s ships no types: mypy reads BM25 as Any
 
 
 @dataclass
@@ -17,7 +21,7 @@ class KeywordIndex:
     """A bm25s index and the chunk ids of its rows."""
 
     ids: list[str]
-    bm25: object
+    bm25: BM25
 
     @classmethod
     def build(cls, ids: list[str], texts: list[str]) -> KeywordIndex:
@@ -38,7 +42,7 @@ class KeywordIndex:
         """
         folder.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f"{folder.name}.", suffix=".tmp", dir=folder.parent))
-        self.bm25.save(str(tmp))  # type: ignore[attr-defined]
+        self.bm25.save(str(tmp))
         (tmp / "ids.json").write_text(json.dumps(self.ids))
         old = tmp.with_suffix(".old")
         with contextlib.suppress(FileNotFoundError):
@@ -75,7 +79,7 @@ class KeywordIndex:
         query = terms(question)
         if not query or not self.ids:
             return []
-        docs, scores = self.bm25.retrieve(  # type: ignore[attr-defined]
+        docs, scores = self.bm25.retrieve(
             [query], k=min(n, len(self.ids)), show_progress=False, n_threads=1
         )
         return [

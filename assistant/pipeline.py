@@ -10,7 +10,7 @@ import time
 from collections.abc import Sequence
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.answer.checks import CitationChecker
 from assistant.answer.registry import make_answerer
@@ -33,7 +33,7 @@ from assistant.stages import (
     Rewriter,
 )
 from assistant.tokens import use_offline_encodings
-from assistant.types import REFUSAL, Answer, Hit, Turn
+from assistant.types import REFUSAL, Answer, Hit, JsonObject, Turn
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -197,7 +197,7 @@ class Assistant:
         answer.usage = {**draft.usage, **answer.usage}
         return answer
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self) -> JsonObject:
         """Where the store is and what it holds."""
         return {
             "store": self.corpus.location,

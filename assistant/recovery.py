@@ -21,9 +21,12 @@ ingests a collection.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assistant.corpus import PAGE, Corpus
+
+if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
 
 
 @dataclass
@@ -48,7 +51,7 @@ def finish(corpus: Corpus) -> None:
     corpus.unfinished_marker.unlink(missing_ok=True)
 
 
-def chroma_ids(collection: Any) -> set[str]:
+def chroma_ids(collection: Collection) -> set[str]:
     """Every chunk id in the collection."""
     ids: set[str] = set()
     for offset in range(0, collection.count(), PAGE):

@@ -9,7 +9,7 @@ collection of it.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlparse
 
 from assistant.errors import StoreError
@@ -106,7 +106,7 @@ def _open_failure(folder: Path, database: Path, exc: Exception) -> StoreError:
     )
 
 
-def embedding_metadata(embeddings: Embeddings) -> dict[str, Any]:
+def embedding_metadata(embeddings: Embeddings) -> dict[str, str]:
     """What a collection records about the embedder it was built with."""
     name = getattr(embeddings, "model_name", None) or getattr(embeddings, "model", "unknown")
     return {"embedding_model": str(name)}

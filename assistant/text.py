@@ -9,8 +9,12 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
 from assistant import formats
+
+if TYPE_CHECKING:
+    import Stemmer  # PyStemmer ships no types: mypy reads Stemmer.Stemmer as Any
 
 _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 # A sentence ends at . ! ? or ; followed by space, unless the dot ends an initial
@@ -53,7 +57,7 @@ def is_stopword(word: str) -> bool:
 
 
 @cache
-def _stemmer():  # type: ignore[no-untyped-def]
+def _stemmer() -> Stemmer.Stemmer:
     import Stemmer
 
     return Stemmer.Stemmer("english")

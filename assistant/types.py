@@ -9,6 +9,14 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+# A JSON object as read or written (report.json, `Answer.to_dict()`, evaluation
+# records, dataset rows, feedback lines, stats): its values may be of any JSON type,
+# so each reader checks or converts the keys it uses.
+JsonObject = dict[str, Any]
+# A chunk's metadata as Chroma returns it (source, doc_id, lines, offsets, title, page):
+# str, int, float or bool values, converted where read.
+Metadata = dict[str, Any]
+
 
 def location(lines: tuple[int, int], page: int | None = None) -> str:
     """``page 3`` for a PDF chunk, else ``line 16`` or ``lines 1-5``."""
@@ -41,7 +49,7 @@ class Hit:
 
     id: str
     text: str
-    metadata: dict[str, Any]
+    metadata: Metadata
     score: float
     dense: float | None = None
     keyword: float | None = None
@@ -173,16 +181,27 @@ class Answer:
     verdict: str | None = None  # one of VERDICTS, for a yes/no question; else None
 
     @classmethod
-    def refusal(cls, question: str, backend: str, retrieved: list[Hit], **checks: Any) -> Answer:
-        """The answer saying the documents do not hold one (``checks``: the citation counts)."""
-        return cls(question, REFUSAL, True, backend, [], retrieved, **checks)
+    def refusal(
+        cls,
+        question: str,
+        backend: str,
+        retrieved: list[Hit],
+        sentences: list[Sentence] | None = None,
+        invalid_markers: int = 0,
+        corrected_markers: int = 0,
+    ) -> Answer:
+        """The answer saying the documents do not hold one, with the checks that found so."""
+        return cls(
+            question, REFUSAL, True, backend, [], retrieved, sentences=sentences or [],
+            invalid_markers=invalid_markers, corrected_markers=corrected_markers,
+        )  # fmt: skip
 
     @property
     def unsupported(self) -> list[Sentence]:
         """Sentences whose cited sources do not back them."""
         return [s for s in self.sentences if not s.supported]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> JsonObject:
         """JSON-ready form (the contract of `assistant ask --json`)."""
         return {
             "question": self.question,

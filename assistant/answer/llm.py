@@ -7,7 +7,7 @@ The ``local`` backend is this same class pointed at a llama.cpp server on
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.answer.grammar import cited_answer_grammar
 from assistant.budget import encoding_for, fit, window_for
@@ -19,8 +19,14 @@ from assistant.stages import Draft
 from assistant.types import REFUSAL, Turn
 
 if TYPE_CHECKING:
-    from langchain_core.embeddings import Embeddings
+    from types import TracebackType
 
+    from langchain_core.embeddings import Embeddings
+    from langchain_core.language_models import LanguageModelInput
+    from langchain_core.messages import AIMessage, BaseMessage, UsageMetadata
+    from langchain_core.runnables import Runnable
+
+    from assistant.budget import Budget
     from assistant.config import Settings
     from assistant.types import Hit
 
@@ -79,7 +85,7 @@ class OpenAIBackend:
 
     def messages(
         self, question: str, hits: list[Hit], history: list[Turn]
-    ) -> tuple[list[Any], Any]:
+    ) -> tuple[list[BaseMessage], Budget]:
         """The chat messages within the context budget, and the budget."""
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
@@ -91,7 +97,7 @@ class OpenAIBackend:
         turns = [(t.question, t.answer) for t in history]
         budget = fit(system, blocks, turns, frame, self.window, self.settings.max_answer_tokens,
                      encoding_for(self.model))  # fmt: skip
-        messages: list[Any] = [SystemMessage(system)]
+        messages: list[BaseMessage] = [SystemMessage(system)]
         for asked, answered in budget.history:
             messages += [HumanMessage(asked), AIMessage(answered)]
         sources = "\n\n".join(budget.sources) or "(no sources)"
@@ -104,7 +110,7 @@ class OpenAIBackend:
         shown = hits[: len(budget.sources)]
         markers = MarkerStream(len(shown))
         raw: list[str] = []
-        usage: dict[str, Any] = {}  # LangChain's UsageMetadata, read by key
+        usage: UsageMetadata | None = None
         with self._errors():
             for chunk in self._chat_for(len(shown)).stream(messages):
                 raw.append(str(chunk.content))
@@ -123,12 +129,12 @@ class OpenAIBackend:
                 "context_window": budget.window,
                 "sources_dropped": budget.dropped_sources,
                 "turns_dropped": budget.dropped_turns,
-                "prompt_tokens": int(usage.get("input_tokens", 0)),
-                "completion_tokens": int(usage.get("output_tokens", 0)),
+                "prompt_tokens": int(usage.get("input_tokens", 0)) if usage else 0,
+                "completion_tokens": int(usage.get("output_tokens", 0)) if usage else 0,
             },
         )  # the check stage (answer/checks.py) makes it an Answer
 
-    def _chat_for(self, n_sources: int) -> Any:
+    def _chat_for(self, n_sources: int) -> Runnable[LanguageModelInput, AIMessage]:
         """The chat model, constrained to cited sentences when the server takes a grammar."""
         if not self.grammar:
             return self.chat
@@ -148,7 +154,7 @@ class _ErrorTranslator:
         return None
 
     def __exit__(
-        self, kind: type[BaseException] | None, exc: BaseException | None, tb: Any
+        self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         import openai
 

@@ -15,6 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.types import JsonObject
+
 WEIGHTS = Path(__file__).with_name("weights.json")
 LOOK = 8  # chunks whose sentences are candidates (the answer may cite past the k shown)
 
@@ -31,7 +33,7 @@ class Logistic:
     threshold: float = 0.0  # decision threshold on the logit, where the model has one
 
     @classmethod
-    def from_dict(cls, data: dict) -> Logistic:  # type: ignore[type-arg]
+    def from_dict(cls, data: JsonObject) -> Logistic:
         return cls(
             tuple(data["features"]), np.asarray(data["mean"]), np.asarray(data["scale"]),
             np.asarray(data["coef"]), float(data["intercept"]), float(data.get("threshold", 0.0)),

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assistant.evaluation.summary import TAG_COLUMNS, label
 
+if TYPE_CHECKING:
+    from assistant.types import JsonObject
 
-def series(report: dict[str, Any]) -> tuple[list[str], dict[str, list[float]]]:
+
+def series(report: JsonObject) -> tuple[list[str], dict[str, list[float]]]:
     """Group names (all questions, then each tag) and each metric's value per group (NaN: none)."""
     groups = {"all": report["metrics"], **report["by_tag"]}
     values = {
@@ -18,7 +21,7 @@ def series(report: dict[str, Any]) -> tuple[list[str], dict[str, list[float]]]:
     return list(groups), values
 
 
-def write_chart(report: dict[str, Any], path: Path) -> None:
+def write_chart(report: JsonObject, path: Path) -> None:
     """Grouped bars: one group per tag, one bar per main metric, on a 0-1 scale."""
     # Figure + the Agg canvas directly: no pyplot state, no GUI backend looked for.
     from matplotlib.backends.backend_agg import FigureCanvasAgg

@@ -5,10 +5,9 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from assistant.errors import UsageError
-from assistant.types import Turn
+from assistant.types import JsonObject, Turn
 
 KNOWN = ("id", "question", "answer", "must", "evidence", "sources", "history", "tags")
 
@@ -29,7 +28,7 @@ class Item:
     sources: list[str] = field(default_factory=list)
     history: list[Turn] = field(default_factory=list)
     tags: list[str] = field(default_factory=list)
-    extra: dict[str, Any] = field(default_factory=dict)  # unknown fields, kept as they were
+    extra: JsonObject = field(default_factory=dict)  # unknown fields, kept as they were
     line: int = 0
 
     @property
@@ -87,19 +86,19 @@ def parse_row(line: str, where: str) -> Item:
     )
 
 
-def _id(value: Any, where: str) -> str:
+def _id(value: object, where: str) -> str:
     if isinstance(value, int) and not isinstance(value, bool):
         return str(value)
     return _text(value, "id", where)
 
 
-def _text(value: Any, name: str, where: str) -> str:
+def _text(value: object, name: str, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise DatasetError(f"{where}: '{name}' must be a non-empty string, got {value!r}.")
     return value.strip()
 
 
-def _answers(value: Any, where: str) -> list[str]:
+def _answers(value: object, where: str) -> list[str]:
     # A list holds alternatives that are all correct (SQuAD gives several spans).
     if value is None:
         return []
@@ -112,7 +111,7 @@ def _answers(value: Any, where: str) -> list[str]:
     )
 
 
-def _strings(row: dict[str, Any], name: str, where: str) -> list[str]:
+def _strings(row: JsonObject, name: str, where: str) -> list[str]:
     value = row.get(name)
     if value is None:
         return []
@@ -121,7 +120,7 @@ def _strings(row: dict[str, Any], name: str, where: str) -> list[str]:
     return [v for v in value if v.strip()]
 
 
-def _history(value: Any, where: str) -> list[Turn]:
+def _history(value: object, where: str) -> list[Turn]:
     if value is None:
         return []
     turns = []

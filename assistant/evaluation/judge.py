@@ -9,24 +9,35 @@ from __future__ import annotations
 
 import json
 import re
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol, TypedDict
 
 if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
     from assistant.evaluation.dataset import Item
+    from assistant.types import JsonObject
 
 NO_ANSWER = "(none: the documents do not answer this question)"
 _OBJECT = re.compile(r"\{.*?\}", re.DOTALL)
 
 
+class Verdict(TypedDict):
+    """A judge's grade of one answer: scores in 0..1 (None when unreadable) and its reason."""
+
+    correct: float | None
+    faithful: float | None
+    reason: str
+
+
 class Judge(Protocol):
     """Grades one answer: correctness against the reference, faithfulness to its sources."""
 
-    def grade(self, item: Item, answer: dict[str, Any]) -> dict[str, Any]:
-        """``{"correct": 0..1, "faithful": 0..1, "reason": str}`` for ``Answer.to_dict()``."""
+    def grade(self, item: Item, answer: JsonObject) -> Verdict:
+        """The verdict on ``answer`` (``Answer.to_dict()``)."""
         ...
 
 
-def prompt(item: Item, answer: dict[str, Any]) -> str:
+def prompt(item: Item, answer: JsonObject) -> str:
     """The judge prompt for one answer, with its cited sources fenced as untrusted text."""
     from assistant.prompts import fence_source, render
 
@@ -40,7 +51,7 @@ def prompt(item: Item, answer: dict[str, Any]) -> str:
     )
 
 
-def verdict(reply: str) -> dict[str, Any]:
+def verdict(reply: str) -> Verdict:
     """The judge's JSON reply as a verdict; scores clamped to 0..1, unreadable ones None."""
     for match in _OBJECT.finditer(reply):
         try:
@@ -56,7 +67,7 @@ def verdict(reply: str) -> dict[str, Any]:
     return {"correct": None, "faithful": None, "reason": f"unreadable verdict: {reply[:200]}"}
 
 
-def _score(value: Any) -> float | None:
+def _score(value: object) -> float | None:
     if isinstance(value, bool) or not isinstance(value, int | float):
         return None
     return min(1.0, max(0.0, float(value)))
@@ -65,16 +76,16 @@ def _score(value: Any) -> float | None:
 class LLMJudge:
     """Grades with the chat model of an LLM answer backend."""
 
-    def __init__(self, chat: Any) -> None:
+    def __init__(self, chat: BaseChatModel) -> None:
         self.chat = chat
 
-    def grade(self, item: Item, answer: dict[str, Any]) -> dict[str, Any]:
+    def grade(self, item: Item, answer: JsonObject) -> Verdict:
         """Ask the model, read its JSON verdict."""
         reply = self.chat.invoke(prompt(item, answer))
         return verdict(str(reply.content))
 
 
-def judge_for(backend: Any) -> LLMJudge:
+def judge_for(backend: object) -> LLMJudge:
     """The judge of an LLM backend; the extractive backend has no model to judge with."""
     from assistant.errors import UsageError
 

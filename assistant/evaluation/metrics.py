@@ -10,12 +10,13 @@ import re
 import string
 from collections import Counter
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.citations import parse_markers, strip_markers
 
 if TYPE_CHECKING:
     from assistant.evaluation.dataset import Item
+    from assistant.types import JsonObject
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _PUNCTUATION = frozenset(string.punctuation)
@@ -112,14 +113,14 @@ def citation_precision(cited: Sequence[tuple[bool, bool]]) -> float | None:
     return sum(rel or sup for rel, sup in cited) / len(cited)
 
 
-def citation_recall(sentences: Sequence[dict[str, Any]]) -> float | None:
+def citation_recall(sentences: Sequence[JsonObject]) -> float | None:
     """Share of answer sentences with at least one citation that supports them."""
     if not sentences:
         return None
     return sum(bool(s["citations"] and s["supported"]) for s in sentences) / len(sentences)
 
 
-def unsupported_rate(sentences: Sequence[dict[str, Any]]) -> float | None:
+def unsupported_rate(sentences: Sequence[JsonObject]) -> float | None:
     """Share of answer sentences that their citations do not back (or that cite nothing)."""
     if not sentences:
         return None
@@ -137,13 +138,13 @@ def percentile(values: Sequence[float], q: float) -> float | None:
     return ordered[low] + (ordered[high] - ordered[low]) * (pos - low)
 
 
-def short_answer_text(answer: dict[str, Any]) -> str:
+def short_answer_text(answer: JsonObject) -> str:
     """The answer's short answer span; empty when it has none (or predates short answers)."""
     short = answer.get("short_answer")
     return str(short.get("text") or "") if isinstance(short, dict) else ""
 
 
-def predicted_span(answer: dict[str, Any]) -> str:
+def predicted_span(answer: JsonObject) -> str:
     """What exact match and F1 score: the short answer, else the answer without markers."""
     return strip_markers(short_answer_text(answer) or answer["answer"])
 
@@ -160,11 +161,11 @@ def verdict_figures(expected: str, verdict: str | None) -> dict[str, bool | None
     return {"verdict_given": given, "verdict_correct": verdict == expected if given else None}
 
 
-def score(item: Item, answer: dict[str, Any]) -> dict[str, Any]:
+def score(item: Item, answer: JsonObject) -> JsonObject:
     """Every per-question figure for ``answer`` (``Answer.to_dict()``), and what failed."""
     retrieved = answer.get("retrieved", [])
     flags = [relevant(h["text"], h["source"], item.evidence, item.sources) for h in retrieved]
-    figures: dict[str, Any] = {"refused": bool(answer["refused"])}
+    figures: JsonObject = {"refused": bool(answer["refused"])}
     if item.evidence or item.sources:
         chunks = [(h["text"], h["source"]) for h in retrieved]
         figures |= {
@@ -184,11 +185,11 @@ def score(item: Item, answer: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
-def _answer_figures(item: Item, answer: dict[str, Any]) -> dict[str, Any]:
+def _answer_figures(item: Item, answer: JsonObject) -> JsonObject:
     refused = answer["refused"]
     text = "" if refused else strip_markers(answer["answer"])
     span = "" if refused else predicted_span(answer)
-    figures: dict[str, Any] = {
+    figures: JsonObject = {
         "exact_match": exact_match(span, item.answers),
         "f1": token_f1(span, item.answers),
         "contains_answer": float(any(contains_term(text, ref) for ref in item.answers)),
@@ -199,7 +200,7 @@ def _answer_figures(item: Item, answer: dict[str, Any]) -> dict[str, Any]:
     return figures
 
 
-def _citation_figures(item: Item, answer: dict[str, Any]) -> dict[str, Any]:
+def _citation_figures(item: Item, answer: JsonObject) -> JsonObject:
     sentences = answer.get("sentences", [])
     backs = {n for s in sentences if s["supported"] for n in s["citations"]}
     cited = [
@@ -217,7 +218,7 @@ def _citation_figures(item: Item, answer: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def failures(item: Item, answer: dict[str, Any], figures: dict[str, Any]) -> list[str]:
+def failures(item: Item, answer: JsonObject, figures: JsonObject) -> list[str]:
     """What went wrong with this answer, in words for the per-question CSV."""
     out = []
     if answer.get("error"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.errors import UsageError
 from assistant.evaluation.chart import write_chart
@@ -14,6 +14,8 @@ from assistant.evaluation.summary import LOWER_IS_BETTER, METRICS, TAG_COLUMNS, 
 
 if TYPE_CHECKING:
     from rich.console import Console
+
+    from assistant.types import JsonObject
 
 # report.md has room for more columns than a terminal.
 MD_TAG_COLUMNS = (
@@ -49,7 +51,7 @@ CSV_SCORES = (
 )
 
 
-def fmt(name: str, value: Any) -> str:
+def fmt(name: str, value: object) -> str:
     """A figure for people: rates to three decimals, milliseconds whole, missing as a dash."""
     if value is None:
         return "-"
@@ -69,7 +71,7 @@ def fmt_delta(name: str, delta: float | None) -> str:
     return f"{number} {'better' if better else 'worse'}"
 
 
-def load_previous(path: Path) -> dict[str, Any]:
+def load_previous(path: Path) -> JsonObject:
     """The figures of an earlier report.json, for --compare."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -80,7 +82,7 @@ def load_previous(path: Path) -> dict[str, Any]:
         ) from None
 
 
-def rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
+def rows(report: JsonObject) -> list[tuple[str, str, str]]:
     """(label, value, delta) for every headline metric that has a value."""
     k = report["meta"]["k"]
     figures = report["metrics"]
@@ -92,7 +94,7 @@ def rows(report: dict[str, Any]) -> list[tuple[str, str, str]]:
     ]
 
 
-def headline(report: dict[str, Any]) -> str:
+def headline(report: JsonObject) -> str:
     """One line saying what was run."""
     meta, figures = report["meta"], report["metrics"]
     return (
@@ -103,13 +105,13 @@ def headline(report: dict[str, Any]) -> str:
     )
 
 
-def tokens(report: dict[str, Any]) -> str:
+def tokens(report: JsonObject) -> str:
     """The token counts summed over the answers, when an LLM answered; else empty."""
     used = report.get("usage") or {}
     return ("tokens: " + ", ".join(f"{k} {v:,}" for k, v in used.items())) if used else ""
 
 
-def show(report: dict[str, Any], console: Console) -> None:
+def show(report: JsonObject, console: Console) -> None:
     """The metrics and the per-tag breakdown as rich tables."""
     from rich.table import Table
 
@@ -135,12 +137,12 @@ def show(report: dict[str, Any], console: Console) -> None:
         console.print(tokens(report))
 
 
-def write_json(report: dict[str, Any], path: Path) -> None:
+def write_json(report: JsonObject, path: Path) -> None:
     """Everything, machine-readable (the input of a later --compare)."""
     path.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
 
 
-def write_markdown(report: dict[str, Any], path: Path, chart: str | None = None) -> None:
+def write_markdown(report: JsonObject, path: Path, chart: str | None = None) -> None:
     """The figures, per-tag table, latency and failed questions as Markdown."""
     k = report["meta"]["k"]
     compare = "compare" in report
@@ -187,14 +189,14 @@ def _short(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
-def citations(answer: dict[str, Any]) -> str:
+def citations(answer: JsonObject) -> str:
     """The cited sources as ``[n] file:first-last``."""
     return "; ".join(
         f"[{s['n']}] {s['source']}:{s['lines'][0]}-{s['lines'][1]}" for s in answer["sources"]
     )
 
 
-def write_csv(report: dict[str, Any], path: Path) -> None:
+def write_csv(report: JsonObject, path: Path) -> None:
     """One row per question: its answer, citations, scores and what failed."""
     head = ["id", "tags", "question", "reference", "refused", "answer", "short_answer", "verdict"]
     with path.open("w", newline="", encoding="utf-8") as file:
@@ -220,13 +222,13 @@ def write_csv(report: dict[str, Any], path: Path) -> None:
             )
 
 
-def _cell(value: Any) -> str:
+def _cell(value: object) -> str:
     if value is None:
         return ""
     return f"{value:.4g}" if isinstance(value, float) else str(value)
 
 
-def write_all(report: dict[str, Any], out: Path) -> dict[str, Path]:
+def write_all(report: JsonObject, out: Path) -> dict[str, Path]:
     """report.json, report.md, questions.csv and chart.png under ``out``."""
 
     out.mkdir(parents=True, exist_ok=True)

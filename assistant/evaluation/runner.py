@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from assistant.corpus import Corpus
 from assistant.errors import AssistantError
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from assistant.evaluation.dataset import Item
     from assistant.evaluation.judge import Judge
     from assistant.ingest import IngestReport
+    from assistant.types import JsonObject
 
 _IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 
@@ -54,7 +55,7 @@ def run(
     k: int,
     on_progress: Callable[[int, int], None] | None = None,
     judge: Judge | None = None,
-) -> list[dict[str, Any]]:
+) -> list[JsonObject]:
     """Ask every question; one record per question with its answer and scores."""
     # Fail before the first question on a store or backend that cannot work at all.
     _ = assistant.retriever, assistant.backend
@@ -81,14 +82,14 @@ def run(
     return records
 
 
-def _ask(assistant: Assistant, item: Item, k: int) -> dict[str, Any]:
+def _ask(assistant: Assistant, item: Item, k: int) -> JsonObject:
     try:
         return assistant.ask(item.question, item.history, k).to_dict()
     except AssistantError as exc:  # one failed call (a timeout, a 5xx) should not end the run
         return {"answer": "", "refused": False, "sources": [], "retrieved": [], "error": str(exc)}
 
 
-def _slim(answer: dict[str, Any]) -> dict[str, Any]:
+def _slim(answer: JsonObject) -> JsonObject:
     """The answer for the report: chunk texts left out (the store has them)."""
     keep = (
         "answer",
@@ -117,7 +118,7 @@ def evaluate(
     dataset: Path | None = None,
     on_progress: Callable[[int, int], None] | None = None,
     judge: Judge | None = None,
-) -> dict[str, Any]:
+) -> JsonObject:
     """The whole report: what was run, the figures overall and per tag, every question."""
     started = datetime.now(UTC)
     clock = time.perf_counter()

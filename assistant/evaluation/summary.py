@@ -4,10 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from statistics import fmean
-from typing import Any
+from typing import TYPE_CHECKING
 
 from assistant.errors import UsageError
 from assistant.evaluation.metrics import percentile
+
+if TYPE_CHECKING:
+    from assistant.types import JsonObject
 
 STAGES = ("condense", "retrieve", "first_token", "answer", "total")
 # The figures --min and --max accept, in the order reports show them.
@@ -46,14 +49,14 @@ def mean(values: Sequence[float | bool | None]) -> float | None:
     return fmean(present) if present else None
 
 
-def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
+def summarise(records: Sequence[JsonObject]) -> JsonObject:
     """The headline figures of ``records`` (each with ``answerable`` and its ``scores``)."""
     answerable = [r["scores"] for r in records if r["answerable"]]
     unanswerable = [r["scores"] for r in records if not r["answerable"]]
     scores = [r["scores"] for r in records]
     must = [s["must_recall"] for s in answerable if s.get("must_recall") is not None]
     totals = [r["timings_ms"]["total"] for r in records if "total" in r["timings_ms"]]
-    figures: dict[str, Any] = {
+    figures: JsonObject = {
         "questions": len(records),
         "answerable": len(answerable),
         "unanswerable": len(unanswerable),
@@ -87,7 +90,7 @@ def summarise(records: Sequence[dict[str, Any]]) -> dict[str, Any]:
     return figures
 
 
-def latency(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, float | None]]:
+def latency(records: Sequence[JsonObject]) -> dict[str, dict[str, float | None]]:
     """p50 and p95 in milliseconds of each stage of answering."""
     out = {}
     for stage in STAGES:
@@ -97,7 +100,7 @@ def latency(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, float | No
     return out
 
 
-def usage(records: Sequence[dict[str, Any]]) -> dict[str, int]:
+def usage(records: Sequence[JsonObject]) -> dict[str, int]:
     """Token counts summed over the answers (empty unless an LLM answered)."""
     total: dict[str, int] = {}
     for record in records:
@@ -106,7 +109,7 @@ def usage(records: Sequence[dict[str, Any]]) -> dict[str, int]:
     return total
 
 
-def by_tag(records: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+def by_tag(records: Sequence[JsonObject]) -> dict[str, JsonObject]:
     """The headline figures for the questions of each tag ("untagged" for the rest)."""
     tags = dict.fromkeys(t for r in records for t in (r["tags"] or ["untagged"]))
     return {
@@ -139,7 +142,7 @@ def thresholds(texts: Sequence[str] | None, k: int) -> dict[str, float]:
 
 
 def missed(
-    figures: dict[str, Any], minimum: dict[str, float], maximum: dict[str, float], k: int
+    figures: JsonObject, minimum: dict[str, float], maximum: dict[str, float], k: int
 ) -> list[str]:
     """A message for every threshold the figures miss (a metric with no value misses)."""
     out = []
@@ -153,7 +156,7 @@ def missed(
     return out
 
 
-def deltas(current: dict[str, Any], previous: dict[str, Any]) -> dict[str, float]:
+def deltas(current: JsonObject, previous: JsonObject) -> dict[str, float]:
     """Current minus previous for every figure both reports have a number for."""
     return {
         name: current[name] - previous[name]

@@ -15,6 +15,8 @@ from assistant.tokens import count_tokens
 from assistant.types import Chunk
 
 if TYPE_CHECKING:
+    from langchain_text_splitters import RecursiveCharacterTextSplitter
+
     from assistant.types import SourceFile
 
 
@@ -100,7 +102,7 @@ def fit(
     return out
 
 
-def _splitter(chunk_tokens: int, overlap: int, markdown: bool):  # type: ignore[no-untyped-def]
+def _splitter(chunk_tokens: int, overlap: int, markdown: bool) -> RecursiveCharacterTextSplitter:
     from langchain_text_splitters import Language, RecursiveCharacterTextSplitter
 
     separators = (

@@ -6,16 +6,16 @@ import json
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from assistant.types import Answer
+    from assistant.types import Answer, JsonObject
 
 RATINGS = {0: "down", 1: "up"}  # the values of st.feedback("thumbs")
 _write_lock = threading.Lock()  # every browser session runs in a thread of one process
 
 
-def feedback_record(answer: Answer, rating: int) -> dict[str, Any]:
+def feedback_record(answer: Answer, rating: int) -> JsonObject:
     """One line of the feedback file: what was asked, what was answered, from which chunks."""
     return {
         "timestamp": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -30,7 +30,7 @@ def feedback_record(answer: Answer, rating: int) -> dict[str, Any]:
     }
 
 
-def append_feedback(path: Path, record: dict[str, Any]) -> None:
+def append_feedback(path: Path, record: JsonObject) -> None:
     """Append ``record`` as one JSON line (a later line for the same answer supersedes)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     line = json.dumps(record, ensure_ascii=False) + "\n"

@@ -6,7 +6,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -16,14 +16,17 @@ from assistant.ui.render import conversation_markdown, escape_markdown, text_htm
 from assistant.ui.uploads import save_uploads
 
 if TYPE_CHECKING:
+    from streamlit.delta_generator import DeltaGenerator
+
     from assistant.ingest import IngestReport
     from assistant.pipeline import Assistant
+    from assistant.types import JsonObject
 
 # Ingests files with progress shown (``app.ingest_with_progress``): (paths, label) -> report.
 Ingest = Callable[[list[Path], str], "IngestReport"]
 
 
-def show(assistant: Assistant, stats: Callable[[], dict[str, Any]], ingest: Ingest) -> Sidebar:
+def show(assistant: Assistant, stats: Callable[[], JsonObject], ingest: Ingest) -> Sidebar:
     """Draw the sidebar's controls; what depends on this run's work is filled in by ``finish``."""
     settings = assistant.settings
     with st.sidebar:
@@ -45,7 +48,7 @@ class Sidebar:
     """The ``k`` chosen, and the slot for the download (filled once this run's answer is in)."""
 
     k: int
-    download: Any
+    download: DeltaGenerator
 
     def finish(self) -> None:
         """The conversation download, including the answer given on this run."""
@@ -60,7 +63,7 @@ class Sidebar:
             )
 
 
-def _show_models(assistant: Assistant, stats: dict[str, Any]) -> None:
+def _show_models(assistant: Assistant, stats: JsonObject) -> None:
     backend = assistant.backend
     model = getattr(backend, "model", None) or "no LLM: answers quote the documents"
     rows = [
