@@ -12,10 +12,11 @@ import typer
 from assistant.config import Settings
 from assistant.corpus import Corpus
 from assistant.embeddings import MiniLMEmbeddings, model_files
-from assistant.errors import AssistantError
+from assistant.errors import AssistantError, NoCollectionError
 from assistant.evaluation import dataset as questions
 from assistant.evaluation import report, runner, summary
 from assistant.evaluation.judge import judge_for
+from assistant.ingest import drop
 from assistant.loaders import SUPPORTED_SUFFIXES
 from assistant.pipeline import Assistant
 from assistant.tokens import count_tokens, install_encodings, use_offline_encodings
@@ -222,6 +223,58 @@ def stats(
 
 
 @app.command()
+def collections(
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+    delete: Annotated[
+        str | None,
+        typer.Option(metavar="NAME", help="Delete collection NAME, after asking to confirm."),
+    ] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Delete without asking.")] = False,
+) -> None:
+    """List the store's collections with their documents, chunks and embedding model."""
+    settings = _settings()
+    if delete is not None:
+        _delete_collection(Corpus.open(settings, delete), yes)
+        return
+    rows = [{"name": c.name, **c.stats()} for c in Corpus.every(settings)]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        typer.echo("No collections yet: `assistant ingest PATH --collection NAME` makes one.")
+    for row in rows:
+        mark = " (default)" if row["name"] == settings.collection else ""
+        typer.echo(
+            f"{row['name']}{mark}: {_count(row['documents'], 'document')}, "
+            f"{_count(row['chunks'], 'chunk')}, {row['embedding_model']}"
+        )
+
+
+def _delete_collection(corpus: Corpus, yes: bool) -> None:
+    """Delete ``corpus`` once the user agrees (or said ``--yes``); a "no" keeps it (exit 1)."""
+    if not corpus.exists():
+        raise NoCollectionError(corpus.name, corpus.location)
+    stats = corpus.stats()
+    question = (
+        f"Delete collection '{corpus.name}' ({_count(stats['documents'], 'document')}, "
+        f"{_count(stats['chunks'], 'chunk')}) from {corpus.location}? This cannot be undone."
+    )
+    try:
+        agreed = yes or typer.confirm(question, default=False)
+    except typer.Abort:  # end of input: no answer is a "no"
+        agreed = False
+    if not agreed:
+        typer.echo(f"Kept collection '{corpus.name}'.")
+        raise typer.Exit(1)
+    drop(corpus)
+    typer.echo(f"Deleted collection '{corpus.name}' with its record manager and BM25 index.")
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+@app.command()
 def setup() -> None:
     """Check the offline model files and unpack tiktoken's encodings (run by `make install`)."""
 
@@ -239,7 +292,9 @@ def evaluate(
     dataset: Annotated[Path, typer.Argument(help="Question set, JSON Lines (see the README).")],
     docs: Annotated[
         Path | None,
-        typer.Option(help="Ingest this folder into a collection of its own and ask it."),
+        typer.Option(
+            help="Ingest this folder into a collection of its own (named from its path) and ask it."
+        ),
     ] = None,
     backend: Annotated[
         str | None, typer.Option(help="Answer backend: auto, extractive, openai or local.")
@@ -260,6 +315,7 @@ def evaluate(
     judge: Annotated[
         bool, typer.Option("--judge", help="Also grade answers with the LLM backend (judged).")
     ] = False,
+    collection: CollectionOption = None,
 ) -> None:
     """Run the questions of DATASET and report retrieval, answers, refusals and citations."""
     from rich.console import Console
@@ -272,7 +328,7 @@ def evaluate(
     floors, ceilings = summary.thresholds(minimum, k), summary.thresholds(maximum, k)
     previous = report.load_previous(compare) if compare else None
     items = questions.load(dataset)
-    assistant, ingested = runner.prepare(settings, docs)
+    assistant, ingested = runner.prepare(settings, docs, collection=collection)
     if ingested:
         typer.echo(
             f"{docs}: collection '{assistant.corpus.name}', chunks "

@@ -75,6 +75,12 @@ class Corpus:
             lock_timeout=settings.lock_timeout,
         )
 
+    @classmethod
+    def every(cls, settings: Settings) -> list[Corpus]:
+        """Every collection in the configured store, by name."""
+        store = cls.open(settings)
+        return [cls.open(settings, name) for name in sorted(store._names(store.client()))]
+
     # -- where its files are ---------------------------------------------------------
 
     @property

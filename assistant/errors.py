@@ -23,6 +23,16 @@ class NothingIndexedError(AssistantError):
         )
 
 
+class NoCollectionError(AssistantError):
+    """A command names a collection the store does not hold."""
+
+    def __init__(self, collection: str, location: str) -> None:
+        super().__init__(
+            f"No collection '{collection}' in {location}: `assistant collections` lists "
+            "the collections there."
+        )
+
+
 class NoDocumentsError(AssistantError):
     """A path holds no file the assistant can read."""
 

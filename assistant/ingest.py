@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from assistant import recovery
 from assistant.corpus import Corpus
 from assistant.documents import chunk_file, load_paths
+from assistant.errors import NoCollectionError
 from assistant.keyword import KeywordIndex
 from assistant.lock import check_writable, ingest_lock
 
@@ -201,3 +202,13 @@ def _repair(corpus: Corpus, unfinished: bool, report: IngestReport) -> None:
     if repair:
         report.orphans_removed = repair.orphans_removed
         report.records_dropped = repair.records_dropped
+
+
+def drop(corpus: Corpus) -> None:
+    """Delete the collection with its record manager and BM25 index, holding its ingest lock."""
+    with ingest_lock(corpus):
+        if not corpus.exists():
+            raise NoCollectionError(corpus.name, corpus.location)
+        check_writable(corpus)
+        corpus.delete()
+        recovery.finish(corpus)

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+import json
+import subprocess
+import sys
+import uuid
 from pathlib import Path
 
 import pytest
-from conftest import run_cli
+from conftest import cli_env, run_cli
 
 from assistant.config import Settings
 from assistant.corpus import Corpus, check_name
@@ -48,3 +53,103 @@ def test_a_bad_collection_name_is_one_line_and_creates_nothing(
     assert out.stderr.startswith("error: Invalid collection name 'my..docs'")
     assert len(out.stderr.strip().splitlines()) == 1 and "Traceback" not in out.stderr
     assert not store.exists()
+
+
+# --- the commands, on the embedded store and on a real `chroma run` server --------------
+
+ZORBLAX = "The Zorblax rocket engine was designed by engineers at Acme Propulsion in Tallinn.\n"
+QUUXO = "The Quuxo suspension bridge over the Douro was built by Ferreira Steel in Porto.\n"
+
+
+@pytest.fixture(params=["embedded", "server"])
+def where(request: pytest.FixtureRequest) -> dict[str, str]:
+    """The environment of a store of the test's own, embedded or on the Chroma server."""
+    if request.param == "embedded":
+        return {}
+    return {"ASSISTANT_CHROMA_URL": request.getfixturevalue("chroma_server")}
+
+
+def _folder(tmp_path: Path, name: str, text: str) -> Path:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / f"{name}.md").write_text(text, encoding="utf-8")
+    return folder
+
+
+def cli(*args: str, tmp_path: Path, cache: Path, env: dict[str, str], answer: str | None = None):  # type: ignore[no-untyped-def]
+    """Run the command on the test's store; ``answer`` is typed at its prompt."""
+    return subprocess.run(
+        [sys.executable, "-m", "assistant", *args], input=answer, capture_output=True,
+        text=True, env=cli_env(tmp_path / "store", cache, **env), timeout=600, check=False,
+    )  # fmt: skip
+
+
+def test_each_command_works_on_the_collection_it_names(
+    tmp_path: Path, cache_dir: Path, where: dict[str, str]
+) -> None:
+    alpha, beta = (f"alpha-{uuid.uuid4().hex[:8]}", f"beta-{uuid.uuid4().hex[:8]}")
+    run = functools.partial(cli, tmp_path=tmp_path, cache=cache_dir, env=where)
+    zorblax, quuxo = _folder(tmp_path, "zorblax", ZORBLAX), _folder(tmp_path, "quuxo", QUUXO)
+    made = run("ingest", str(zorblax), "--collection", alpha)
+    assert made.returncode == 0, made.stderr
+    assert f"1 in collection '{alpha}'" in made.stdout
+    assert run("ingest", str(quuxo), "-c", beta).returncode == 0
+
+    question = "Who designed the Zorblax rocket engine?"
+    asked = run("ask", question, "--json", "--collection", alpha)
+    assert "Acme Propulsion" in json.loads(asked.stdout)["answer"]
+    refused = run("ask", question, "--json", "--collection", beta)
+    assert json.loads(refused.stdout)["refused"] is True
+    missing = run("ask", question, "--collection", "gamma-none")
+    assert missing.returncode == 1 and "collection 'gamma-none'" in missing.stderr
+
+    stats = json.loads(run("stats", "--json", "--collection", beta).stdout)
+    assert (stats["collection"], stats["documents"], stats["chunks"]) == (beta, 1, 1)
+    listed = {c["name"]: c for c in json.loads(run("collections", "--json").stdout)}
+    assert listed[alpha] == {
+        "name": alpha, "documents": 1, "chunks": 1, "embedding_model": "all-MiniLM-L6-v2"
+    }  # fmt: skip
+    assert beta in listed
+    text = run("collections").stdout
+    assert f"{alpha}: 1 document, 1 chunk, all-MiniLM-L6-v2" in text
+
+    chat = run("chat", "-c", beta, answer="Who built the Quuxo bridge?\n")
+    assert chat.returncode == 0 and "Ferreira Steel" in chat.stdout
+
+
+def test_collections_delete_asks_first(
+    tmp_path: Path, cache_dir: Path, where: dict[str, str]
+) -> None:
+    name = f"gone-{uuid.uuid4().hex[:8]}"
+    run = functools.partial(cli, tmp_path=tmp_path, cache=cache_dir, env=where)
+    assert run("ingest", str(_folder(tmp_path, "z", ZORBLAX)), "-c", name).returncode == 0
+    records, bm25 = tmp_path / "store" / "records", tmp_path / "store" / "bm25"
+    assert (records / f"{name}.sqlite3").exists() and (bm25 / name).is_dir()
+
+    kept = run("collections", "--delete", name, answer="n\n")
+    assert kept.returncode == 1
+    assert f"Delete collection '{name}' (1 document, 1 chunk)" in kept.stdout
+    assert f"Kept collection '{name}'" in kept.stdout
+    unanswered = run("collections", "--delete", name, answer="")
+    assert unanswered.returncode == 1
+    assert name in {c["name"] for c in json.loads(run("collections", "--json").stdout)}
+
+    gone = run("collections", "--delete", name, answer="y\n")
+    assert gone.returncode == 0, gone.stderr
+    assert f"Deleted collection '{name}'" in gone.stdout
+    assert name not in {c["name"] for c in json.loads(run("collections", "--json").stdout)}
+    assert not (records / f"{name}.sqlite3").exists() and not (bm25 / name).exists()
+    again = run("collections", "--delete", name, "--yes")
+    assert again.returncode == 1 and f"No collection '{name}'" in again.stderr
+
+
+def test_collections_delete_yes_skips_the_question(
+    tmp_path: Path, cache_dir: Path, where: dict[str, str]
+) -> None:
+    name = f"gone-{uuid.uuid4().hex[:8]}"
+    run = functools.partial(cli, tmp_path=tmp_path, cache=cache_dir, env=where)
+    assert run("ingest", str(_folder(tmp_path, "z", ZORBLAX)), "-c", name).returncode == 0
+    gone = run("collections", "--delete", name, "--yes")
+    assert gone.returncode == 0 and "Delete collection" not in gone.stdout
+    asked = run("ask", "Who designed the Zorblax rocket engine?", "-c", name)
+    assert asked.returncode == 1 and "No documents indexed" in asked.stderr

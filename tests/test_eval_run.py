@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -119,13 +120,13 @@ def test_a_judge_plugs_into_the_run(seeded: Assistant) -> None:
 
 
 NAMES = [
-    ("seeds", "seeds"),
-    ("My Docs (2024)!", "My-Docs-2024"),
-    ("a", "docs-a"),
-    ("...", "docs"),
-    ("1.2.3.4", "docs-1.2.3.4"),
-    ("x..y", "x.y"),
-    ("b" * 80, "b" * 63),
+    ("seeds", "docs-seeds-"),
+    ("My Docs (2024)!", "docs-My-Docs-2024-"),
+    ("a", "docs-a-"),
+    ("...", "docs-"),
+    ("1.2.3.4", "docs-1.2.3.4-"),
+    ("x..y", "docs-x.y-"),
+    ("b" * 80, "docs-" + "b" * 49 + "-"),
 ]
 
 
@@ -137,9 +138,22 @@ def test_collection_names_follow_chromas_rules(tmp_path: Path) -> None:
     client = chromadb.PersistentClient(
         str(tmp_path / "chroma"), settings=ChromaSettings(anonymized_telemetry=False)
     )
-    for folder, name in NAMES:
-        assert runner.collection_name(tmp_path / folder) == name
+    for folder, prefix in NAMES:
+        name = runner.collection_name(tmp_path / folder)
+        assert name.startswith(prefix) and re.fullmatch(r"[0-9a-f]{8}", name[len(prefix) :])
         client.create_collection(name, embedding_function=None)  # Chroma accepts the name
+
+
+@pytest.mark.fast
+def test_a_collection_name_is_the_paths_identity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    one, two = tmp_path / "one" / "docs", tmp_path / "two" / "docs"
+    assert runner.collection_name(one) != runner.collection_name(two)
+    one.mkdir(parents=True)
+    monkeypatch.chdir(one.parent)
+    assert runner.collection_name(Path("docs")) == runner.collection_name(one)
+    assert runner.collection_name(Path("../one/docs")) == runner.collection_name(one)
 
 
 def run(*args: str, store: Path, cache: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
@@ -157,7 +171,8 @@ def test_eval_command(tmp_path: Path, cache_dir: Path) -> None:
         cwd=tmp_path,
     )
     assert first.returncode == 0, first.stderr
-    assert "collection 'seeds', chunks 11 added" in first.stdout
+    seeds = runner.collection_name(SEEDS)
+    assert f"collection '{seeds}', chunks 11 added" in first.stdout
     written = {p.name for p in (tmp_path / "eval-out").iterdir()}
     assert written == {"report.json", "report.md", "questions.csv", "chart.png"}
     again = run(

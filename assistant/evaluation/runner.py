@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -23,24 +24,35 @@ if TYPE_CHECKING:
     from assistant.ingest import IngestReport
     from assistant.types import JsonObject
 
-_IPV4 = re.compile(r"^\d{1,3}(\.\d{1,3}){3}$")
 
+def collection_name(docs: Path) -> str:
+    """The collection of ``docs``: ``docs-<name>-<8 hex of sha256 of its absolute path>``.
 
-def collection_name(folder: Path) -> str:
-    """A Chroma collection name for ``folder``: 3-63 of [A-Za-z0-9._-], alphanumeric ends."""
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", folder.resolve().name)
-    name = re.sub(r"\.{2,}", ".", name).strip("._-")[:63].rstrip("._-")
-    if len(name) < 3 or _IPV4.match(name):
-        name = f"docs-{name}".rstrip("-")  # "docs" alone when the name had nothing usable
-    return name
+    The hash keeps two folders of one name (``a/docs``, ``b/docs``) in collections of
+    their own; the name is reduced to what Chroma accepts and cut so the whole stays
+    within 63 characters.
+    """
+    path = docs.resolve()
+    digest = hashlib.sha256(str(path).encode()).hexdigest()[:8]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", path.name)
+    name = re.sub(r"\.{2,}", ".", name).strip("._-")[:49].rstrip("._-")
+    return f"docs-{name}-{digest}" if name else f"docs-{digest}"
 
 
 def prepare(
-    settings: Settings, docs: Path | None = None, embeddings: Embeddings | None = None
+    settings: Settings,
+    docs: Path | None = None,
+    embeddings: Embeddings | None = None,
+    collection: str | None = None,
 ) -> tuple[Assistant, IngestReport | None]:
-    """An assistant over ``docs`` (ingested into a collection of their own), else the store."""
+    """An assistant over ``docs`` (ingested into a collection of their own), else the store.
+
+    ``collection`` names the collection instead (of the docs, or to ask).
+    """
     report = None
-    corpus = Corpus.open(settings, collection_name(docs) if docs is not None else None)
+    if collection is None and docs is not None:
+        collection = collection_name(docs)
+    corpus = Corpus.open(settings, collection)
     assistant = Assistant(settings, embeddings, corpus)
     _ = assistant.backend  # an unknown or broken backend fails before a long ingest
     if docs is not None:
