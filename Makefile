@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: install run check test lint bench train chroma clean
+.PHONY: install run serve check test lint bench train chroma clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ run: install
 	echo "The chat page: http://127.0.0.1:$$port  (Ctrl-C stops it)" && \
 	exec $(BIN)/streamlit run assistant/app.py --server.headless true \
 		--server.address 127.0.0.1 --server.port $$port --browser.gatherUsageStats false
+
+# The OpenAI-compatible HTTP API (README "HTTP API"); on 127.0.0.1:8400 unless
+# ASSISTANT_API_HOST / ASSISTANT_API_PORT say otherwise (off loopback it wants ASSISTANT_API_KEY).
+serve: install
+	$(BIN)/assistant serve
 
 # The fast tier, under a minute: lint, the import contracts and the type checker (both
 # configured in pyproject.toml), then the tests marked `fast`, which use fakes in place of

@@ -275,6 +275,23 @@ def _count(n: int, noun: str) -> str:
 
 
 @app.command()
+def serve(
+    host: Annotated[
+        str | None, typer.Option(help="Address to bind (default: ASSISTANT_API_HOST, 127.0.0.1).")
+    ] = None,
+    port: Annotated[
+        int | None, typer.Option(help="Port (default: ASSISTANT_API_PORT, 8400).")
+    ] = None,
+) -> None:
+    """Serve the OpenAI-compatible HTTP API (chat with citations, documents); see /docs."""
+    from assistant.api.server import serve as run  # FastAPI and uvicorn load only here
+
+    settings = _settings()
+    changes = {"api_host": host, "api_port": port}
+    run(settings.model_copy(update={k: v for k, v in changes.items() if v is not None}))
+
+
+@app.command()
 def setup() -> None:
     """Check the offline model files and unpack tiktoken's encodings (run by `make install`)."""
 

@@ -76,6 +76,12 @@ class Settings(BaseSettings):
     lock_timeout: float = Field(
         60.0, ge=0, description="Seconds an ingest waits for another ingest of the store."
     )
+    api_host: str = Field("127.0.0.1", description="Address `assistant serve` binds.")
+    api_port: int = Field(8400, ge=1, le=65535, description="Port of `assistant serve`.")
+    api_key: SecretStr | None = Field(
+        None, description="Bearer token the HTTP API requires; required off loopback."
+    )
+    api_cors: str = Field("", description="Origins the HTTP API allows, comma-separated.")
     cache_dir: Path = Field(default_factory=_default_cache_dir)
 
     @classmethod
@@ -98,6 +104,11 @@ class Settings(BaseSettings):
         if self.embedding == "openai":
             return f"openai/{self.openai_embedding_model}"
         return MINILM
+
+    @property
+    def api_cors_origins(self) -> list[str]:
+        """The origins of ``api_cors``; empty means CORS is off."""
+        return [o.strip() for o in self.api_cors.split(",") if o.strip()]
 
     @property
     def feedback_path(self) -> Path:

@@ -1,0 +1,153 @@
+"""``/v1/chat/completions`` and ``/v1/models``: OpenAI's chat, answered from a collection.
+
+A streamed answer sends its text as it is written, then any change the citation
+check made, the Sources footer, and, in the last chunk before ``[DONE]``, the
+grounding fields (``citations``, ``refused``, ``unsupported``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import StreamingResponse
+from starlette.concurrency import run_in_threadpool
+
+from assistant.api import openai_format as fmt
+from assistant.api.errors import ERRORS, of_assistant
+from assistant.api.schema import (
+    ChatRequest,
+    ChatResponse,
+    Choice,
+    Model,
+    ModelList,
+    ResponseMessage,
+)
+from assistant.api.service import Service
+from assistant.errors import AssistantError
+from assistant.types import Answer
+
+router = APIRouter(prefix="/v1", tags=["chat"])
+log = logging.getLogger("assistant.api")
+
+
+def service(request: Request) -> Service:
+    """The app's one Service."""
+    found: Service = request.app.state.service
+    return found
+
+
+Shared = Annotated[Service, Depends(service)]
+
+
+@router.get("/models", response_model=ModelList, responses=ERRORS)
+async def models(svc: Shared) -> ModelList:
+    """The collections, one model each: the ``model`` of a chat request picks one."""
+    names = await run_in_threadpool(svc.names)
+    return ModelList(data=[Model(id=name) for name in names])
+
+
+@router.post(
+    "/chat/completions",
+    response_model=ChatResponse,
+    responses={
+        **ERRORS,
+        200: {
+            "description": "The answer; with `stream: true`, server-sent events "
+            "(`data: {chunk}` lines, the grounding fields in the last, then `data: [DONE]`).",
+            "content": {"text/event-stream": {}},
+        },
+    },
+)
+async def chat_completions(body: ChatRequest, svc: Shared) -> ChatResponse | StreamingResponse:
+    """Answer the last user message from collection ``model``, citing its sources."""
+    talk = fmt.conversation_of(body.messages)
+    assistant = await run_in_threadpool(svc.assistant, body.model)
+    ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
+    if not body.stream:
+        async with svc.turn():
+            answer = await run_in_threadpool(assistant.ask, talk.question, talk.history)
+        text = answer.answer + fmt.footer(answer, talk)
+        return ChatResponse(
+            id=ident, created=created, model=body.model,
+            choices=[Choice(message=ResponseMessage(content=text))],
+            usage=fmt.usage(answer, talk.prompt_text, text),
+            **fmt.grounding(answer, talk.system_ignored).model_dump(),
+        )  # fmt: skip
+    stream = assistant.stream(talk.question, talk.history)  # a bad question fails here: 400
+    pieces = iter(stream)
+    turn = svc.turn()
+    await turn.__aenter__()
+    try:  # retrieval runs before the first piece: its errors are still a status code
+        first = await run_in_threadpool(next, pieces, None)
+    except BaseException:
+        await turn.__aexit__(None, None, None)
+        raise
+    include_usage = bool(body.stream_options and body.stream_options.include_usage)
+    head = Head(ident, created, body.model, talk, include_usage)
+
+    async def events() -> AsyncIterator[str]:
+        try:
+            async for event in head.events(first, pieces, lambda: stream.answer):
+                yield event
+        finally:
+            await turn.__aexit__(None, None, None)
+
+    return StreamingResponse(events(), media_type="text/event-stream")
+
+
+class Head:
+    """The fixed parts of a streamed answer's chunks, and the events of one answer."""
+
+    def __init__(
+        self, ident: str, created: int, model: str, talk: fmt.Conversation, include_usage: bool
+    ) -> None:
+        self.ident, self.created, self.model = ident, created, model
+        self.talk, self.include_usage = talk, include_usage
+
+    def chunk(self, delta: dict[str, str], finish: str | None = None) -> dict[str, object]:
+        return fmt.chunk(self.ident, self.created, self.model, delta, finish)
+
+    async def events(
+        self, first: str | None, pieces: Iterator[str], answer_of: Callable[[], Answer | None]
+    ) -> AsyncIterator[str]:
+        """The answer's events: role, text pieces, corrections and footer, grounding, [DONE]."""
+        yield fmt.sse(self.chunk({"role": "assistant", "content": ""}))
+        shown: list[str] = []
+        piece = first
+        try:
+            while piece is not None:
+                shown.append(piece)
+                yield fmt.sse(self.chunk({"content": piece}))
+                piece = await run_in_threadpool(next, pieces, None)
+        except AssistantError as exc:  # the headers are sent: the error is the last event
+            status, code = of_assistant(exc)
+            yield fmt.sse({"error": {"message": str(exc), "type": "api_error", "param": None,
+                                     "code": code, "status": status}})  # fmt: skip
+            yield fmt.sse("[DONE]")
+            return
+        answer = answer_of()
+        assert answer is not None  # set once the stream is exhausted
+        for event in self.closing(answer, "".join(shown)):
+            yield event
+
+    def closing(self, answer: Answer, streamed: str) -> Iterator[str]:
+        """After the streamed text: the check's changes, the footer, the grounding, [DONE]."""
+        tail = ""
+        if answer.answer != streamed.strip():  # the check changed it (as `assistant ask` shows)
+            tail = ("\n\n" if streamed.strip() else "") + answer.answer
+        tail += fmt.footer(answer, self.talk)
+        if tail:
+            yield fmt.sse(self.chunk({"content": tail}))
+        last = self.chunk({}, "stop")
+        usage = fmt.usage(answer, self.talk.prompt_text, streamed + tail)
+        if self.include_usage:  # OpenAI's usage chunk: no choices, after the finish chunk
+            yield fmt.sse(last)
+            last = {**last, "choices": [], "usage": usage.model_dump()}
+        last.update(fmt.grounding(answer, self.talk.system_ignored).model_dump())
+        yield fmt.sse(last)
+        yield fmt.sse("[DONE]")

@@ -1,0 +1,256 @@
+"""The HTTP API (`assistant serve`), driven by clients nobody here wrote.
+
+One real server process over the seeded store for the module, on a free loopback
+port with an API key; the `openai` package (whole and streamed), LangChain's
+ChatOpenAI and the assistant's own `openai` backend ask it the same two questions.
+The pure parts (messages to a question, the footer, the bind check) are fast tests.
+"""
+
+from __future__ import annotations
+
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from assistant.api.openai_format import conversation_of, footer, question_of
+from assistant.api.schema import ChatMessage
+from assistant.api.server import check_bind
+from assistant.config import Settings
+from assistant.errors import UsageError
+from assistant.pipeline import Assistant
+from assistant.prompts import fence_source, render
+from assistant.types import REFUSAL, Quote, Source
+from tests.conftest import SEED_FILE, cli_env, run_cli
+
+KEY = "sk-test-4f7d1c0e9b2a"
+PUTIN = "What gifts did Putin and Kim exchange?"
+FIFA = "Who won the 2022 FIFA World Cup?"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+@pytest.fixture(scope="module")
+def server(
+    tmp_path_factory: pytest.TempPathFactory, seeded_dir: Path, cache_dir: Path
+) -> Iterator[str]:
+    """A real `assistant serve` over the seeded store; its base URL (…/v1)."""
+    port = free_port()
+    folder = tmp_path_factory.mktemp("api")
+    env = cli_env(seeded_dir, cache_dir, ASSISTANT_API_PORT=str(port), ASSISTANT_API_KEY=KEY)
+    with (folder / "server.log").open("wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "assistant", "serve"], stdout=log, stderr=subprocess.STDOUT,
+            env=env, cwd=folder, start_new_session=True,
+        )  # fmt: skip
+    url = f"http://127.0.0.1:{port}/v1"
+    deadline = time.monotonic() + 120
+    while True:
+        try:
+            httpx.get(f"{url}/models", headers={"Authorization": f"Bearer {KEY}"}, timeout=2)
+            break
+        except httpx.TransportError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise RuntimeError((folder / "server.log").read_text()) from None
+            time.sleep(0.3)
+    yield url
+    process.terminate()
+    process.wait(10)
+    assert KEY not in (folder / "server.log").read_text()  # the key is never logged
+
+
+def seed_cited(text: str, citations: list[dict[str, object]]) -> None:
+    """The cited answer to PUTIN: rifles, marker [1], and the seed file among the citations."""
+    assert "rifle" in text.lower() and "[1]" in text
+    assert SEED_FILE.name in text  # the Sources footer a plain client shows
+    assert citations[0]["n"] == 1 and citations[0]["source"] == SEED_FILE.name
+
+
+def test_openai_package_whole_answers(server: str) -> None:
+    from openai import OpenAI
+
+    client = OpenAI(base_url=server, api_key=KEY)
+    cited = client.chat.completions.create(
+        model="seeds", messages=[{"role": "system", "content": "Be brief."},
+                                 {"role": "user", "content": PUTIN}],
+    )  # fmt: skip
+    extra = cited.model_extra or {}
+    seed_cited(cited.choices[0].message.content or "", extra["citations"])
+    assert extra["refused"] is False and extra["system_messages_ignored"] == 1
+    assert cited.usage and cited.usage.prompt_tokens > 0 and cited.usage.completion_tokens > 20
+    refused = client.chat.completions.create(
+        model="seeds", messages=[{"role": "user", "content": FIFA}]
+    )
+    assert refused.choices[0].message.content == REFUSAL
+    assert (refused.model_extra or {})["refused"] is True
+
+
+def test_openai_package_streams_with_citations_last(server: str) -> None:
+    from openai import OpenAI
+
+    client = OpenAI(base_url=server, api_key=KEY)
+    for question in (PUTIN, FIFA):
+        chunks = list(
+            client.chat.completions.create(
+                model="seeds",
+                messages=[{"role": "user", "content": question}],
+                stream=True,
+                stream_options={"include_usage": True},
+            )
+        )
+        text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+        assert len(chunks) > 5  # word by word, not all at once
+        last = chunks[-1].model_extra or {}
+        assert chunks[-1].usage and chunks[-1].usage.total_tokens > 0
+        if question == PUTIN:
+            seed_cited(text, last["citations"])
+        else:
+            assert text == REFUSAL and last["refused"] is True and last["citations"] == []
+
+
+def test_langchain_chat_openai(server: str) -> None:
+    from langchain_openai import ChatOpenAI
+
+    chat = ChatOpenAI(model="seeds", base_url=server, api_key=KEY)  # type: ignore[arg-type]
+    seed_cited(str(chat.invoke(PUTIN).content), [{"n": 1, "source": SEED_FILE.name}])
+    assert str(chat.invoke(FIFA).content) == REFUSAL
+
+
+def test_the_assistants_own_openai_backend(  # type: ignore[no-untyped-def]
+    server: str, seeded_dir: Path, cache_dir: Path, embeddings
+) -> None:
+    """A second assistant whose `openai` backend is this server: its checks pass our answer."""
+    settings = Settings(
+        store_dir=seeded_dir, cache_dir=cache_dir, backend="openai", openai_base_url=server,
+        openai_api_key=KEY, openai_model="seeds", max_retries=0,
+    )  # fmt: skip
+    second = Assistant(settings, embeddings)
+    cited = second.ask(PUTIN)
+    assert not cited.refused and "rifle" in cited.answer.lower() and "[1]" in cited.answer
+    assert cited.sources[0].source == SEED_FILE.name
+    assert "Sources:" not in cited.answer  # it lists its sources itself: no footer for it
+    assert cited.usage["completion_tokens"] > 0
+    assert second.ask(FIFA).refused
+
+
+def test_a_key_is_required_and_never_echoed(server: str) -> None:
+    for headers in ({}, {"Authorization": "Bearer wrong"}, {"Authorization": KEY}):
+        reply = httpx.get(f"{server}/models", headers=headers)
+        assert reply.status_code == 401 and KEY not in reply.text
+        assert reply.json()["error"]["code"] == "invalid_api_key"
+    reply = httpx.post(
+        f"{server}/chat/completions", headers={"Authorization": f"Bearer {KEY}"},
+        json={"model": "seeds", "messages": [{"role": "user", "content": KEY}]},
+    )  # fmt: skip
+    assert reply.status_code == 200  # a question that is the key is answered, not echoed
+    assert KEY not in reply.text
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code"),
+    [
+        (b"{not json", 400, "invalid_json"),
+        (b'{"model": "seeds"}', 422, "invalid_value"),
+        (b'{"model": "nope", "messages": [{"role": "user", "content": "hi"}]}', 404,
+         "model_not_found"),
+        (b'{"model": "seeds", "messages": [{"role": "user", "content": "   "}]}', 400,
+         "invalid_request"),
+        (b'{"model": "seeds", "messages": [{"role": "user", "content": "' + b"a" * 2_100_000
+         + b'"}]}', 413, "request_too_large"),
+    ],
+)  # fmt: skip
+def test_errors_in_openais_shape(server: str, body: bytes, status: int, code: str) -> None:
+    reply = httpx.post(
+        f"{server}/chat/completions", content=body,
+        headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    assert reply.status_code == status
+    error = reply.json()["error"]
+    assert error["code"] == code and error["message"] and "type" in error and "param" in error
+    assert "Traceback" not in reply.text
+
+
+def test_a_body_without_length_is_cut_at_the_limit(server: str) -> None:
+    def chunks() -> Iterator[bytes]:  # sent chunked: no Content-Length to refuse it by
+        yield b'{"model": "seeds", "messages": [{"role": "user", "content": "'
+        for _ in range(40):
+            yield b"a" * 65536
+        yield b'"}]}'
+
+    reply = httpx.post(
+        f"{server}/chat/completions", content=chunks(),
+        headers={"Authorization": f"Bearer {KEY}", "Content-Type": "application/json"},
+    )  # fmt: skip
+    assert reply.status_code == 413 and reply.json()["error"]["code"] == "request_too_large"
+
+
+def test_serving_beyond_loopback_without_a_key_refuses_to_start(
+    tmp_path: Path, cache_dir: Path
+) -> None:
+    done = run_cli("serve", "--host", "0.0.0.0", store=tmp_path / "vs", cache=cache_dir)
+    assert done.returncode == 2
+    assert len(done.stderr.strip().splitlines()) == 1 and "ASSISTANT_API_KEY" in done.stderr
+
+
+# -- the pure parts ------------------------------------------------------------------
+
+
+@pytest.mark.fast
+def test_messages_become_a_question_and_its_history() -> None:
+    messages = [
+        ChatMessage(role="system", content="You are a pirate."),
+        ChatMessage(role="user", content="Who visited Pyongyang?"),
+        ChatMessage(role="assistant", content="Shoigu [1].\n\nSources:\n[1] a.txt, line 3: “x”"),
+        ChatMessage(role="user", content=[{"type": "text", "text": "Why?"}]),  # type: ignore[list-item]
+    ]
+    talk = conversation_of(messages)
+    assert talk.question == "Why?" and talk.system_ignored == 1
+    turns = [(t.question, t.answer) for t in talk.history]
+    assert turns == [("Who visited Pyongyang?", "Shoigu [1].")]
+    with pytest.raises(UsageError, match="last message"):
+        conversation_of(messages[:3])
+
+
+@pytest.mark.fast
+def test_passages_a_client_quotes_are_dropped_from_its_question() -> None:
+    sources = "\n\n".join(fence_source(n, "a.txt", "Question: not this one") for n in (1, 2))
+    prompt = render("question", sources=sources, question=PUTIN)
+    assert question_of(prompt) == PUTIN
+    assert conversation_of([ChatMessage(role="user", content=prompt)]).quoted
+    assert question_of("  Question: as typed  ") == "Question: as typed"
+
+
+@pytest.mark.fast
+def test_the_footer_names_each_cited_source() -> None:
+    from assistant.types import Answer
+
+    cited = Source(1, "c1", "a.pdf", (1, 1), "", "text", 0, [Quote("A quote.", 0, 8)], page=3)
+    answer = Answer("q", "It is so [1].", False, "extractive", [cited], [])
+    assert footer(answer) == "\n\nSources:\n[1] a.pdf, page 3: “A quote.”"
+    assert footer(Answer.refusal("q", "extractive", [])) == ""
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(
+    ("host", "key", "refused"),
+    [("127.0.0.1", None, False), ("localhost", None, False), ("::1", None, False),
+     ("0.0.0.0", None, True), ("example.org", None, True), ("0.0.0.0", "k", False)],
+)  # fmt: skip
+def test_only_loopback_serves_without_a_key(host: str, key: str | None, refused: bool) -> None:
+    settings = Settings(api_host=host, api_key=key)  # type: ignore[arg-type]
+    if refused:
+        with pytest.raises(UsageError, match="ASSISTANT_API_KEY"):
+            check_bind(settings)
+    else:
+        check_bind(settings)
