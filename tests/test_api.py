@@ -8,6 +8,7 @@ The pure parts (messages to a question, the footer, the bind check) are fast tes
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
@@ -44,10 +45,14 @@ def free_port() -> int:
 def server(
     tmp_path_factory: pytest.TempPathFactory, seeded_dir: Path, cache_dir: Path
 ) -> Iterator[str]:
-    """A real `assistant serve` over the seeded store; its base URL (…/v1)."""
+    """A real `assistant serve` over a copy of the seeded store (uploads change it); …/v1."""
     port = free_port()
     folder = tmp_path_factory.mktemp("api")
-    env = cli_env(seeded_dir, cache_dir, ASSISTANT_API_PORT=str(port), ASSISTANT_API_KEY=KEY)
+    store = shutil.copytree(seeded_dir, folder / "vectorstore")
+    env = cli_env(
+        store, cache_dir, ASSISTANT_API_PORT=str(port), ASSISTANT_API_KEY=KEY,
+        ASSISTANT_MAX_FILE_MB="0.05",
+    )  # fmt: skip
     with (folder / "server.log").open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "assistant", "serve"], stdout=log, stderr=subprocess.STDOUT,
@@ -164,6 +169,10 @@ def test_a_key_is_required_and_never_echoed(server: str) -> None:
         (b'{"model": "seeds"}', 422, "invalid_value"),
         (b'{"model": "nope", "messages": [{"role": "user", "content": "hi"}]}', 404,
          "model_not_found"),
+        (b'{"model": "seeds", "messages": [{"role": "user", "content": "' + b"a" * 2001
+         + b'"}]}', 400, "invalid_request"),
+        (b'{"model": "seeds", "messages": [{"role": "assistant", "content": "' + b"a" * 16_001
+         + b'"}, {"role": "user", "content": "Why?"}]}', 422, "invalid_value"),
         (b'{"model": "seeds", "messages": [{"role": "user", "content": "   "}]}', 400,
          "invalid_request"),
         (b'{"model": "seeds", "messages": [{"role": "user", "content": "' + b"a" * 2_100_000
@@ -201,6 +210,15 @@ def test_serving_beyond_loopback_without_a_key_refuses_to_start(
     done = run_cli("serve", "--host", "0.0.0.0", store=tmp_path / "vs", cache=cache_dir)
     assert done.returncode == 2
     assert len(done.stderr.strip().splitlines()) == 1 and "ASSISTANT_API_KEY" in done.stderr
+
+
+def test_docs_show_every_route_with_examples(server: str) -> None:
+    schema = httpx.get(server.removesuffix("/v1") + "/openapi.json").json()
+    routes = {(path, verb) for path, verbs in schema["paths"].items() for verb in verbs}
+    assert routes >= {("/v1/chat/completions", "post"), ("/v1/models", "get")}
+    models = schema["components"]["schemas"]
+    for name in ("ChatRequest", "ChatResponse", "ModelList", "ErrorResponse"):
+        assert models[name].get("examples"), name
 
 
 # -- the pure parts ------------------------------------------------------------------
@@ -254,3 +272,54 @@ def test_only_loopback_serves_without_a_key(host: str, key: str | None, refused:
             check_bind(settings)
     else:
         check_bind(settings)
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize("origins", ["", "https://chat.example.org"])
+def test_cors_only_for_the_origins_listed(origins: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from assistant.api.app import create_app
+
+    client = TestClient(create_app(Settings(api_cors=origins, api_key="k")))  # type: ignore[arg-type]
+    preflight = client.options(
+        "/v1/models",
+        headers={"Origin": "https://chat.example.org", "Access-Control-Request-Method": "GET"},
+    )
+    allowed = preflight.headers.get("access-control-allow-origin")
+    assert allowed == (origins or None)
+    assert client.get("/v1/models").status_code == 401  # the key is checked before the store
+
+
+@pytest.mark.fast
+def test_answers_take_turns_and_a_long_queue_is_told_to_come_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import asyncio
+
+    from assistant.api import service
+    from assistant.api.errors import ApiError
+
+    monkeypatch.setattr(service, "MAX_WAITING", 1)
+    shared = service.Service(Settings())
+
+    async def answer(done: list[int]) -> None:
+        async with shared.turn():
+            done.append(1)
+
+    async def scenario() -> None:
+        running = [shared.turn() for _ in range(service.ANSWERS_AT_ONCE)]
+        for slot in running:
+            await slot.__aenter__()
+        done: list[int] = []
+        queued = asyncio.create_task(answer(done))
+        await asyncio.sleep(0.01)
+        assert done == []  # both slots are taken: it waits
+        with pytest.raises(ApiError) as busy:
+            await answer(done)
+        assert busy.value.status_code == 429
+        await running[0].__aexit__(None, None, None)
+        await queued
+        assert done == [1]
+
+    asyncio.run(scenario())

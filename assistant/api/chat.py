@@ -11,9 +11,8 @@ import logging
 import time
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -27,21 +26,12 @@ from assistant.api.schema import (
     ModelList,
     ResponseMessage,
 )
-from assistant.api.service import Service
+from assistant.api.service import Shared
 from assistant.errors import AssistantError
 from assistant.types import Answer
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 log = logging.getLogger("assistant.api")
-
-
-def service(request: Request) -> Service:
-    """The app's one Service."""
-    found: Service = request.app.state.service
-    return found
-
-
-Shared = Annotated[Service, Depends(service)]
 
 
 @router.get("/models", response_model=ModelList, responses=ERRORS)
@@ -124,10 +114,8 @@ class Head:
                 shown.append(piece)
                 yield fmt.sse(self.chunk({"content": piece}))
                 piece = await run_in_threadpool(next, pieces, None)
-        except AssistantError as exc:  # the headers are sent: the error is the last event
-            status, code = of_assistant(exc)
-            yield fmt.sse({"error": {"message": str(exc), "type": "api_error", "param": None,
-                                     "code": code, "status": status}})  # fmt: skip
+        except Exception as exc:  # the headers are sent: the error is the last event
+            yield fmt.sse(stream_error(exc))
             yield fmt.sse("[DONE]")
             return
         answer = answer_of()
@@ -151,3 +139,16 @@ class Head:
         last.update(fmt.grounding(answer, self.talk.system_ignored).model_dump())
         yield fmt.sse(last)
         yield fmt.sse("[DONE]")
+
+
+def stream_error(exc: Exception) -> dict[str, object]:
+    """The event that ends a stream that failed after its headers were sent."""
+    if isinstance(exc, AssistantError):
+        status, code = of_assistant(exc)
+        message = str(exc)
+    else:
+        log.error("%s while streaming: %s", type(exc).__name__, exc)
+        status, code = 500, None
+        message = f"Internal error ({type(exc).__name__}); the server log says more."
+    kind = "server_error" if status >= 500 else "invalid_request_error"
+    return {"error": {"message": message, "type": kind, "param": None, "code": code}}

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from assistant.pipeline import MAX_QUESTION_CHARS
 
@@ -41,6 +41,15 @@ class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
     role: Literal["system", "developer", "user", "assistant", "tool", "function"]
     content: str | list[TextPart] | None = None
+
+    @model_validator(mode="after")
+    def _not_too_long(self) -> ChatMessage:
+        if len(self.text) > MAX_MESSAGE_CHARS:
+            raise ValueError(
+                f"a message is {len(self.text):,} characters long; keep each under "
+                f"{MAX_MESSAGE_CHARS:,} (a question under {MAX_QUESTION_CHARS:,})"
+            )
+        return self
 
     @property
     def text(self) -> str:

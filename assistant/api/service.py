@@ -11,7 +11,9 @@ import asyncio
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
 
 from assistant.api.errors import ApiError
 from assistant.corpus import Corpus
@@ -85,3 +87,12 @@ class Service:
             yield
         finally:
             self._slots.release()
+
+
+def service(request: Request) -> Service:
+    """The app's one Service (a route's dependency)."""
+    found: Service = request.app.state.service
+    return found
+
+
+Shared = Annotated[Service, Depends(service)]
