@@ -19,6 +19,7 @@ from assistant.errors import AssistantError
 from assistant.loaders import SUPPORTED_SUFFIXES
 from assistant.pipeline import Assistant
 from assistant.ui import chat, sidebar
+from assistant.ui.history import SavedConversations
 
 if TYPE_CHECKING:
     from assistant.corpus import Corpus
@@ -121,6 +122,7 @@ def main(settings: Settings) -> None:
     assistant = open_assistant(key, settings)
     if seed_if_empty(assistant, key)["chunks"]:
         _ = assistant.retriever  # opened while the page loads, not after the first question
+    saved = SavedConversations(settings.store_dir)
     bar = sidebar.show(
         assistant,
         lambda: corpus_stats(key, assistant),
@@ -129,10 +131,11 @@ def main(settings: Settings) -> None:
     chat.show_history(settings.feedback_path)
     question = chat.next_question()
     if question:
-        chat.answer_now(assistant, question, bar.k)
+        saved.record(chat.answer_now(assistant, question, bar.k), assistant.corpus.name)
     elif not chat.turns():
         show_empty_state(assistant.corpus, corpus_stats(key, assistant))
     bar.finish()
+    saved.show(chat.turns())
 
 
 def run() -> None:

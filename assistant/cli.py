@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -16,6 +17,7 @@ from assistant.errors import AssistantError, NoCollectionError
 from assistant.evaluation import dataset as questions
 from assistant.evaluation import report, runner, summary
 from assistant.evaluation.judge import judge_for
+from assistant.history import History, history_of, new_id
 from assistant.ingest import drop
 from assistant.loaders import SUPPORTED_SUFFIXES
 from assistant.pipeline import Assistant
@@ -184,14 +186,25 @@ def chat(
         bool, typer.Option("--verbose", "-v", help="Show standalone questions and timings.")
     ] = False,
     collection: CollectionOption = None,
+    resume: Annotated[
+        str | None,
+        typer.Option("--resume", metavar="ID", help="Continue saved conversation ID."),
+    ] = None,
+    list_saved: Annotated[
+        bool, typer.Option("--list", help="List the saved conversations, newest first.")
+    ] = False,
 ) -> None:
     """Ask question after question; follow-ups like "where did they meet?" are understood.
 
-    An empty line or Ctrl-D ends the chat.
+    An empty line or Ctrl-D ends the chat. Every turn is saved in the store folder, as
+    on the chat page: the chat starts by naming its ID, `--resume ID` continues it (or
+    one begun on the page) and `--list` shows the saved ones.
     """
-
+    if list_saved:
+        _list_conversations(History.open(_settings().store_dir))
+        return
     assistant = _assistant(k, collection)
-    history: list[Turn] = []
+    saved, conversation, history = _conversation(assistant.settings.store_dir, resume)
     typer.echo("Ask about your documents. An empty line or Ctrl-D ends the chat.")
     while True:
         try:
@@ -206,6 +219,48 @@ def chat(
             typer.secho(f"error: {exc}", err=True, fg="red")
             continue
         history.append(Turn(question, answer.answer))
+        if saved is not None:
+            saved = _save(saved, conversation, answer, assistant.corpus.name)
+
+
+def _conversation(store_dir: Path, resume: str | None) -> tuple[History | None, str, list[Turn]]:
+    """The store, the conversation's id and its earlier turns (shown again when resumed).
+
+    A store that cannot be used stops `--resume`; a new chat goes on without saving.
+    """
+    try:
+        saved = History.open(store_dir)
+    except AssistantError as exc:
+        if resume:
+            raise
+        typer.secho(f"warning: {exc} This chat is not saved.", err=True, fg="yellow")
+        return None, "", []
+    conversation = resume or new_id()
+    earlier = saved.resume(resume) if resume else []
+    for turn in earlier:
+        typer.echo(f"> {turn.answer.question}\n{turn.answer.answer}\n")
+    again = f"assistant chat --resume {conversation}"
+    typer.echo(f"Conversation {conversation} (`{again}` continues it).")
+    return saved, conversation, history_of(earlier)
+
+
+def _save(saved: History, conversation: str, answer: Answer, collection: str) -> History | None:
+    """Save a turn; after a failure (said once) the chat goes on without saving."""
+    try:
+        saved.save(conversation, new_id(), answer, collection)
+    except AssistantError as exc:
+        typer.secho(f"warning: {exc} This chat is no longer saved.", err=True, fg="yellow")
+        return None
+    return saved
+
+
+def _list_conversations(saved: History) -> None:
+    listed = saved.conversations()
+    if not listed:
+        typer.echo("No saved conversations yet: `assistant chat` saves one as you ask.")
+    for c in listed:
+        when = time.strftime("%Y-%m-%d %H:%M", time.localtime(c.updated))
+        typer.echo(f"{c.id}  {when}  {c.turns} turn{'s' if c.turns > 1 else ''}  {c.title}")
 
 
 @app.command()

@@ -10,6 +10,7 @@ import sys
 import time
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,6 +73,13 @@ def page_url(
     shutil.copytree(seeded_dir, store)
     (work / "evil.md").write_text(EVIL, encoding="utf-8")
     Assistant(Settings(store_dir=store, cache_dir=cache_dir), embeddings).ingest([work / "evil.md"])
+    with _streamlit(store, cache_dir, work) as url:
+        yield url
+
+
+@contextmanager
+def _streamlit(store: Path, cache_dir: Path, work: Path) -> Iterator[str]:
+    """A real `streamlit run` of the page over ``store`` on a free port; stopped on exit."""
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
     env |= {
@@ -85,7 +93,7 @@ def page_url(
         *("--server.port", str(port), "--browser.gatherUsageStats", "false"),
         *("--server.fileWatcherType", "none"),
     ]
-    log = (work / "server.log").open("wb")
+    log = (work / "server.log").open("ab")
     server = subprocess.Popen(command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -125,7 +133,8 @@ def ask(page: Page, question: str) -> Locator:
     box = page.get_by_placeholder("Ask about the documents")
     box.fill(question)
     box.press("Enter")
-    expander = page.get_by_test_id("stExpander").last
+    # The answer's sources (the sidebar's document list is an expander too).
+    expander = page.get_by_test_id("stChatMessage").get_by_test_id("stExpander").last
     expander.wait_for(timeout=120_000)
     return expander
 
@@ -180,3 +189,33 @@ def test_document_markup_shows_as_text(page: Page) -> None:
     literal = question.inner_text().replace("\u2060", "")  # the invisible word joiner
     assert "<b>bold</b> [link](https://evil.example/q) **stars**" in literal
     assert page.locator("a[href*='evil.example']").count() == 0
+
+
+def test_a_conversation_is_reopened_after_the_server_restarts(
+    browser: Browser, tmp_path: Path, seeded_dir: Path, cache_dir: Path
+) -> None:
+    store = tmp_path / "store"
+    shutil.copytree(seeded_dir, store)
+    with _streamlit(store, cache_dir, tmp_path) as url:
+        tab = browser.new_page(viewport={"width": 1280, "height": 1000})
+        tab.goto(url)
+        ask(tab, GIFTS)
+        saved = tab.get_by_test_id("stSidebar").get_by_role("button", name=GIFTS)
+        saved.wait_for(timeout=60_000)  # listed once the answer is in
+        tab.close()
+    with _streamlit(store, cache_dir, tmp_path) as url:
+        tab = browser.new_page(viewport={"width": 1280, "height": 1000})
+        tab.goto(url)
+        tab.get_by_placeholder("Ask about the documents").wait_for(timeout=60_000)
+        assert tab.get_by_test_id("stChatMessage").count() == 0
+        tab.get_by_test_id("stSidebar").get_by_role("button", name=GIFTS).click()
+        answer = tab.get_by_test_id("stChatMessage").nth(1)
+        answer.wait_for(timeout=60_000)
+        assert "exchanged rifles as gifts" in answer.inner_text()
+        assert answer.get_by_role("link", name="[1]").is_visible()
+        sources = tab.get_by_test_id("stExpander").last
+        sources.get_by_text("Sources").click()
+        cited = sources.locator("mark").first
+        cited.wait_for(state="visible")
+        assert "exchanged rifles as gifts" in cited.inner_text()
+        tab.close()

@@ -29,6 +29,7 @@ from conftest import SEEDS, cli_env
 
 from assistant.config import Settings
 from assistant.corpus import Corpus
+from assistant.history import HISTORY_FILE, History
 from assistant.keyword import KeywordIndex
 from assistant.pipeline import Assistant
 from assistant.store import CHROMA_FILE
@@ -409,3 +410,38 @@ def _is_chroma(name: str) -> bool:
 
 def _without(files: dict[str, str], names: set[str]) -> dict[str, str]:
     return {name: digest for name, digest in files.items() if name not in names}
+
+
+# --- the conversation store -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("mode", "needles"),
+    [
+        (0o444, ("The conversation store file", "is read-only", "chmod -R u+w")),
+        (0, ("Cannot read the conversation store file", "permission denied", "chmod -R u+rw")),
+    ],
+    ids=["read-only", "unreadable"],
+)
+def test_a_broken_conversation_store_is_one_line_and_the_chat_goes_on(
+    mode: int, needles: tuple[str, ...], seeded_dir: Path, tmp_path: Path, cache_dir: Path
+) -> None:
+    hook = _as_ordinary_user()
+    store = tmp_path / "store"
+    shutil.copytree(seeded_dir, store)
+    History.open(store)  # an empty conversation store
+    before = _fingerprint(store)
+    (store / HISTORY_FILE).chmod(mode)
+    env = cli_env(store, cache_dir)
+    try:
+        chat = _start("chat", env=env, stdin=subprocess.PIPE, preexec_fn=hook)
+        out, err = chat.communicate(f"{QUESTION}\n", timeout=300)
+        resume = _finish(_start("chat", "--resume", "abc", env=env, preexec_fn=hook))
+    finally:
+        _writable_again(store)
+    assert chat.returncode == 0 and "rifles" in out, err
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert all(n.lower() in err.lower() for n in needles) and "not saved" in err
+    assert resume.returncode == 1
+    _assert_one_clear_line(resume, *needles)
+    assert _fingerprint(store)[HISTORY_FILE] == before[HISTORY_FILE]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
+from assistant.history import new_id
 from assistant.types import Turn
 from assistant.ui.feedback import append_feedback, feedback_record
 from assistant.ui.render import (
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from assistant.types import Answer
 
 PENDING = "pending_question"  # an example question clicked, asked on the next run
+CONVERSATION = "conversation"  # the id this conversation is saved under
 
 
 @dataclass
@@ -32,6 +34,7 @@ class ChatTurn:
 
     id: str
     answer: Answer
+    rating: int | None = None  # the thumbs, as st.feedback gives them
 
 
 def turns() -> list[ChatTurn]:
@@ -44,6 +47,22 @@ def clear() -> None:
     """Start a new conversation."""
     st.session_state["turns"] = []
     st.session_state.pop(PENDING, None)
+    st.session_state.pop(CONVERSATION, None)
+
+
+def conversation_id() -> str:
+    """The id this conversation is saved under (a new one after ``clear``)."""
+    saved_as: str = st.session_state.setdefault(CONVERSATION, new_id())
+    return saved_as
+
+
+def resume(conversation: str, earlier: list[ChatTurn]) -> None:
+    """Continue a saved conversation: its turns shown as they were, thumbs included."""
+    clear()
+    st.session_state["turns"] = earlier
+    st.session_state[CONVERSATION] = conversation
+    for turn in earlier:
+        st.session_state[f"feedback-{turn.id}"] = turn.rating
 
 
 def ask_later(question: str) -> None:
@@ -66,7 +85,7 @@ def show_history(feedback_path: Path) -> None:
             show_answer(turn, feedback_path)
 
 
-def answer_now(assistant: Assistant, question: str, k: int) -> None:
+def answer_now(assistant: Assistant, question: str, k: int) -> ChatTurn:
     """Stream the answer to ``question`` into the page, then show it with its sources."""
     history = [Turn(t.answer.question, t.answer.answer) for t in turns()]
     with st.chat_message("user"):
@@ -81,6 +100,7 @@ def answer_now(assistant: Assistant, question: str, k: int) -> None:
         turn = ChatTurn(uuid.uuid4().hex[:12], stream.answer)
         turns().append(turn)
         show_answer(turn, assistant.settings.feedback_path)
+    return turn
 
 
 def show_answer(turn: ChatTurn, feedback_path: Path) -> None:
@@ -126,5 +146,6 @@ def show_sources(answer: Answer, turn_id: str) -> None:
 
 def _record_feedback(turn: ChatTurn, path: Path) -> None:
     rating = st.session_state.get(f"feedback-{turn.id}")
+    turn.rating = rating
     if rating is not None:  # None: the thumb was taken back
         append_feedback(path, feedback_record(turn.answer, rating))
