@@ -133,8 +133,7 @@ def ask(page: Page, question: str) -> Locator:
     box = page.get_by_placeholder("Ask about the documents")
     box.fill(question)
     box.press("Enter")
-    # The answer's sources (the sidebar's document list is an expander too).
-    expander = page.get_by_test_id("stChatMessage").get_by_test_id("stExpander").last
+    expander = page.get_by_test_id("stExpander").last
     expander.wait_for(timeout=120_000)
     return expander
 
@@ -213,7 +212,7 @@ def test_a_conversation_is_reopened_after_the_server_restarts(
         answer.wait_for(timeout=60_000)
         assert "exchanged rifles as gifts" in answer.inner_text()
         assert answer.get_by_role("link", name="[1]").is_visible()
-        sources = tab.get_by_test_id("stExpander").last
+        sources = answer.get_by_test_id("stExpander")
         sources.get_by_text("Sources").click()
         cited = sources.locator("mark").first
         cited.wait_for(state="visible")
