@@ -11,6 +11,7 @@ lock, recovery and ingest modules take a ``Corpus`` to write it.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import shutil
 import sqlite3
@@ -23,6 +24,7 @@ from assistant.config import Settings
 from assistant.errors import EmbeddingMismatchError, NothingIndexedError, StoreError, UsageError
 from assistant.keyword import KeywordIndex
 from assistant.store import embedding_metadata, open_client, sqlite_problem
+from assistant.types import StoredDocument
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -33,9 +35,35 @@ if TYPE_CHECKING:
     from langchain_classic.indexes import SQLRecordManager
     from langchain_core.embeddings import Embeddings
 
-    from assistant.types import JsonObject
+    from assistant.types import JsonObject, Metadata
 
 PAGE = 5000  # chunks read per Chroma call when the whole collection is read
+
+# The record-manager namespace of every file, each a group keyed by its absolute path.
+# Stores written before held one namespace per folder *name* ("notes"), which
+# ``migrate.py`` moves here; a folder name never holds "/", so the two never meet.
+FILES = "/"
+
+
+def chunk_id(doc_id: str, occurrence: int, text: str) -> str:
+    """A chunk's id: its file, its text and which repeat of that text in the file it is."""
+    raw = f"{doc_id}\0{occurrence}\0{text}"
+    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+
+
+def is_legacy(doc_id: str) -> bool:
+    """Whether ``doc_id`` was written before files were known by their absolute path."""
+    return not Path(doc_id).is_absolute()
+
+
+@dataclass(frozen=True)
+class Record:
+    """One row of the record manager: a chunk id, its namespace and its file's ``doc_id``."""
+
+    namespace: str
+    key: str
+    doc_id: str
+
 
 # Chroma's rules for a collection name, checked here so that a bad name is refused
 # before anything is created, with one message for the CLI and the page alike.
@@ -267,22 +295,73 @@ class Corpus:
             "restore it from a backup."
         )
 
-    def record_keys(self) -> dict[str, set[str]]:
-        """Every chunk id the record manager holds for the collection, by namespace (folder)."""
+    def records(self) -> list[Record]:
+        """Every row the record manager holds for the collection."""
         if not self.record_db.exists():
-            return {}
+            return []
         self.check_records()
         prefix = f"{self.name}/"
-        keys: dict[str, set[str]] = {}
         try:
             with closing(sqlite3.connect(self.record_db)) as db:
                 # LangChain's SQLRecordManager keeps one row per (namespace, key) here.
-                rows = db.execute("SELECT namespace, key FROM upsertion_record").fetchall()
+                rows = db.execute(
+                    "SELECT namespace, key, group_id FROM upsertion_record"
+                ).fetchall()
         except sqlite3.DatabaseError as exc:
             if "no such table" in str(exc):
-                return {}
+                return []
             raise self.damaged_records(str(exc)) from exc
-        for namespace, key in rows:
-            if namespace.startswith(prefix):
-                keys.setdefault(namespace.removeprefix(prefix), set()).add(key)
+        return [
+            Record(namespace.removeprefix(prefix), key, group or "")
+            for namespace, key, group in rows
+            if namespace.startswith(prefix)
+        ]
+
+    def record_keys(self) -> dict[str, set[str]]:
+        """Every chunk id the record manager holds for the collection, by namespace."""
+        keys: dict[str, set[str]] = {}
+        for record in self.records():
+            keys.setdefault(record.namespace, set()).add(record.key)
         return keys
+
+    def file_keys(self) -> dict[str, set[str]]:
+        """The chunk ids of every file known by its absolute path, by ``doc_id``."""
+        keys: dict[str, set[str]] = {}
+        for record in self.records():
+            if record.namespace == FILES:
+                keys.setdefault(record.doc_id, set()).add(record.key)
+        return keys
+
+    # -- the documents ---------------------------------------------------------------
+
+    def sources(self) -> list[StoredDocument]:
+        """Every document the collection holds, by path, with what its chunks record."""
+        if not self.exists():
+            return []
+        collection = self.collection()
+        by_doc: dict[str, list[Metadata]] = {}
+        for offset in range(0, collection.count(), PAGE):
+            got = collection.get(include=["metadatas"], limit=PAGE, offset=offset)
+            for meta in got["metadatas"] or []:
+                by_doc.setdefault(str(meta.get("doc_id", "")), []).append(dict(meta))
+        return [_stored(doc_id, metas) for doc_id, metas in sorted(by_doc.items())]
+
+
+def _stored(doc_id: str, metas: list[Metadata]) -> StoredDocument:
+    """The listing of one file from its chunks' metadata (every chunk records the same facts)."""
+    first, legacy = metas[0], is_legacy(doc_id)
+    times = [str(m["ingested_at"]) for m in metas if m.get("ingested_at")]
+    return StoredDocument(
+        path=doc_id,
+        format=str(first.get("format") or "unknown"),
+        chunks=len(metas),
+        pages=_number(first.get("page_count")),
+        size_bytes=_number(first.get("size_bytes")),
+        ingested_at=max(times) if times else None,
+        present=not legacy and Path(doc_id).is_file(),
+        legacy=legacy,
+    )
+
+
+def _number(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) else None

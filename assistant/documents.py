@@ -40,6 +40,12 @@ def _candidates(path: Path) -> Iterator[tuple[Path, Path]]:
             yield path, file
 
 
+def identity(path: Path) -> str:
+    """The doc_id of the file ``path``, or what the doc_ids under the folder ``path`` start with."""
+    resolved = path.resolve() if path.is_dir() else path.parent.resolve() / path.name
+    return resolved.as_posix()
+
+
 def load_paths(paths: Iterable[Path], max_file_mb: float) -> LoadReport:
     """Read every supported file under ``paths``; each file that cannot be used is reported."""
     report = LoadReport()
@@ -53,15 +59,18 @@ def load_paths(paths: Iterable[Path], max_file_mb: float) -> LoadReport:
                 report.skipped.append((str(file), str(exc)))
                 continue
             rel = file.relative_to(root).as_posix()
-            name = root.resolve().name
+            # A file is known by its resolved absolute path: two folders that share a
+            # name are two sets of files, and a folder moved elsewhere is a new one.
+            folder = root.resolve().as_posix()
             report.files.append(
                 SourceFile(
                     rel,
-                    f"{name}/{rel}",
+                    f"{folder.rstrip('/')}/{rel}",
                     loaded.text,
-                    root=name,
+                    root=folder,
                     whole_folder=path.is_dir(),
                     page_starts=loaded.page_starts,
+                    size_bytes=file.stat().st_size,
                 )
             )
     if not report.files:
@@ -107,6 +116,12 @@ def chunk_file(file: SourceFile, chunk_tokens: int = 200, overlap: int = 20) -> 
         page = (
             {"page": bisect.bisect_right(file.page_starts, chunk.start)} if file.page_starts else {}
         )
+        # What `assistant sources` lists about the file; Chroma takes no None values.
+        facts = {
+            "format": Path(file.source).suffix.lstrip(".").lower(),
+            **({"size_bytes": file.size_bytes} if file.size_bytes is not None else {}),
+            **({"page_count": len(file.page_starts)} if file.page_starts else {}),
+        }
         docs.append(
             Document(
                 page_content=body,
@@ -121,6 +136,7 @@ def chunk_file(file: SourceFile, chunk_tokens: int = 200, overlap: int = 20) -> 
                     "title": chunk.title,
                     "content_hash": content_hash(body),
                     **page,
+                    **facts,
                 },
             )
         )

@@ -1,9 +1,20 @@
 """Incremental ingest: load -> chunk -> LangChain's indexing API with a record manager -> BM25.
 
-Each ingested folder is one record-manager namespace, indexed with ``cleanup="full"``:
-new chunks are embedded and added, chunks of changed files replaced, chunks of
-deleted files removed, and unchanged chunks skipped without embedding. A single
-file is indexed with ``cleanup="incremental"`` so its folder's other files stay.
+A file is known by its resolved absolute path, its ``doc_id``: two folders that share a
+name are two sets of files, and a folder moved or renamed is a new one (its old entry
+stays, listed as missing, until it is removed). Every file's chunks are one group of
+the record-manager namespace ``corpus.FILES``. An ingest of PATHS:
+
+- indexes the files found with ``cleanup="scoped_full"``: new chunks are embedded and
+  added, unchanged ones skipped without embedding, and the chunks a changed file no
+  longer has deleted;
+- deletes the chunks of the files PATHS cover that are gone (or empty, or no longer
+  readable): any file under a folder of PATHS, or a file PATHS name.
+
+Chunks of every other file and folder are never touched. ``plan`` works all of this
+out before any change, and is all that ``--dry-run`` does. ``remove`` deletes the
+chunks of files or folders. Stores written when folders were known by their name are
+moved to this on the first ingest or removal that names the folder (``migrate.py``).
 
 An ingest holds the store's lock (``lock.py``) from its first change to its last,
 and starts by repairing whatever an interrupted one left (``recovery.py``).
@@ -11,18 +22,20 @@ and starts by repairing whatever an interrupted one left (``recovery.py``).
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant import recovery
-from assistant.corpus import Corpus
-from assistant.documents import chunk_file, load_paths
+from assistant import migrate, recovery
+from assistant.changes import Plan, chunk_key, plan, within
+from assistant.corpus import FILES, PAGE, Corpus, Record
+from assistant.documents import LoadReport, chunk_file, identity, load_paths
 from assistant.errors import NoCollectionError
 from assistant.keyword import KeywordIndex
 from assistant.lock import check_writable, ingest_lock
+from assistant.store import CHROMA_FILE
 
 if TYPE_CHECKING:
     from langchain_core.documents import Document
@@ -30,9 +43,10 @@ if TYPE_CHECKING:
     from langchain_core.vectorstores import VectorStore
 
     from assistant.config import Settings
-    from assistant.types import JsonObject
+    from assistant.types import JsonObject, Metadata
 
 Progress = Callable[[int, int], None]
+BATCH = 64  # chunks embedded, or deleted, per step
 
 
 @dataclass(frozen=True)
@@ -51,11 +65,12 @@ class Chunking:
 
 @dataclass
 class IngestReport:
-    """What an ingest did, in files and in chunks."""
+    """What an ingest did (or, with ``dry_run``, would do), in files and in chunks."""
 
     files_new: int = 0
     files_changed: int = 0
     files_unchanged: int = 0
+    files_deleted: int = 0
     chunks_added: int = 0
     chunks_unchanged: int = 0
     chunks_deleted: int = 0
@@ -64,22 +79,30 @@ class IngestReport:
     interrupted: bool = False  # the previous ingest never finished
     orphans_removed: int = 0  # chunks in Chroma the record manager did not know
     records_dropped: int = 0  # record-manager keys whose chunk Chroma did not hold
+    migrated: int = 0  # chunks of a folder stored under its name, moved to path ids
+    dry_run: bool = False
+    new: list[str] = field(default_factory=list)  # the files, by path
+    changed: list[str] = field(default_factory=list)
+    deleted: list[str] = field(default_factory=list)
 
     def as_dict(self) -> JsonObject:
         """JSON-ready form."""
         return asdict(self)
 
 
-def chunk_key(doc: Document) -> str:
-    """Chunk id: its file, its text and which repeat of that text it is.
+@dataclass
+class RemoveReport:
+    """What a removal did: files and chunks deleted, and the paths the collection lacks."""
 
-    Offsets are left out on purpose: a chunk that only moved (because a story
-    above it changed) keeps its id, is not embedded again, and has its offsets
-    refreshed in place.
-    """
-    meta = doc.metadata
-    raw = f"{meta['doc_id']}\0{meta['occurrence']}\0{doc.page_content}"
-    return hashlib.sha256(raw.encode()).hexdigest()[:32]
+    files_removed: int = 0
+    chunks_removed: int = 0
+    not_found: list[str] = field(default_factory=list)  # when any, nothing was removed
+    removed: list[str] = field(default_factory=list)  # the files, by path
+    migrated: int = 0
+
+    def as_dict(self) -> JsonObject:
+        """JSON-ready form."""
+        return asdict(self)
 
 
 def _with_occurrence(docs: list[Document]) -> list[Document]:
@@ -98,50 +121,26 @@ def _tracked(docs: list[Document], on_progress: Progress | None) -> Iterator[Doc
             on_progress(done, len(docs))
 
 
-def _index_group(
-    corpus: Corpus,
-    store: VectorStore,
-    namespace: str,
-    docs_by_file: dict[str, list[Document]],
-    full: bool,
-    report: IngestReport,
-    on_progress: Progress | None,
-    refresh: bool = False,
-) -> None:
-    from langchain_core.indexing import index
+def _fill(report: IngestReport, todo: Plan) -> None:
+    """The plan's files and counts, in the report."""
+    report.files_new, report.files_changed = len(todo.new), len(todo.changed)
+    report.files_unchanged, report.files_deleted = len(todo.unchanged), len(todo.gone)
+    report.chunks_added, report.chunks_unchanged = todo.chunks_added, todo.chunks_unchanged
+    report.chunks_deleted = todo.chunks_deleted
+    report.new, report.changed, report.deleted = todo.new, todo.changed, todo.gone
 
-    manager = corpus.record_manager(namespace)
-    moved: list[Document] = []
-    for doc_id, docs in docs_by_file.items():
-        old = set(manager.list_keys(group_ids=[doc_id]))
-        new = {chunk_key(d) for d in docs}
-        if not old:
-            report.files_new += 1
-        elif old == new:
-            report.files_unchanged += 1
-        else:
-            report.files_changed += 1
-        if old and (old != new or refresh):
-            moved += [d for d in docs if chunk_key(d) in old]
-    all_docs = [d for docs in docs_by_file.values() for d in docs]
-    result = index(
-        _tracked(all_docs, on_progress),
-        manager,
-        store,
-        cleanup="full" if full else "incremental",
-        source_id_key="doc_id",
-        key_encoder=chunk_key,
-        batch_size=64,
-    )
-    report.chunks_added += result["num_added"]
-    report.chunks_unchanged += result["num_skipped"]
-    report.chunks_deleted += result["num_deleted"]
-    if moved:
-        # Kept chunks of a changed file may have moved: refresh offsets, no re-embedding.
-        # After an interrupted ingest every kept chunk is refreshed: it may have died
-        # between index() and this update.
-        collection = corpus.collection()
-        collection.update(ids=[chunk_key(d) for d in moved], metadatas=[d.metadata for d in moved])
+
+def _chunked(loaded: LoadReport, chunking: Chunking) -> dict[str, list[Document]]:
+    """The chunks of every file found, by doc_id (a file under two of the paths, once)."""
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    docs: dict[str, list[Document]] = {}
+    for file in loaded.files:
+        if file.doc_id not in docs:
+            chunks = _with_occurrence(chunk_file(file, chunking.tokens, chunking.overlap))
+            for doc in chunks:
+                doc.metadata["ingested_at"] = stamp
+            docs[file.doc_id] = chunks
+    return {doc_id: chunks for doc_id, chunks in docs.items() if chunks}
 
 
 def ingest(
@@ -151,27 +150,187 @@ def ingest(
     chunking: Chunking,
     rebuild: bool = False,
     on_progress: Progress | None = None,
+    dry_run: bool = False,
 ) -> IngestReport:
-    """Bring the collection in line with the files under ``paths``; see the module doc."""
+    """Bring the collection in line with the files under ``paths``; see the module doc.
+
+    With ``dry_run``, say what would change and change nothing (no lock, no embedding).
+    """
     loaded = load_paths(paths, chunking.max_file_mb)  # raises before the store is touched
-    report = IngestReport(skipped=loaded.skipped)
+    docs = _chunked(loaded, chunking)
+    scopes = [identity(path) for path in paths]
+    report = IngestReport(skipped=loaded.skipped, dry_run=dry_run)
+    if dry_run:
+        return _preview(corpus, embeddings, paths, plan({}, docs, scopes), rebuild, report)
     with ingest_lock(corpus):
         store, unfinished = _open_for_ingest(corpus, embeddings, rebuild)
         _repair(corpus, unfinished, report)
-        groups: dict[tuple[str, bool], dict[str, list[Document]]] = {}
-        for file in loaded.files:
-            docs = chunk_file(file, chunking.tokens, chunking.overlap)
-            group = groups.setdefault((file.root, file.whole_folder), {})
-            group[file.doc_id] = _with_occurrence(docs)
-        for (root, full), group in groups.items():
-            _index_group(corpus, store, root, group, full, report, on_progress, unfinished)
-        changed = unfinished or report.chunks_added or report.chunks_deleted
+        report.migrated = migrate.run(corpus, migrate.folders_of(paths))
+        todo = plan(corpus.file_keys(), docs, scopes)
+        _fill(report, todo)
+        _index(corpus, store, todo, report, on_progress)
+        # After an interrupted ingest every kept chunk is refreshed: it may have died
+        # between index() and the refresh. Migrated chunks gain the facts they lacked.
+        _refresh(corpus, todo, everything=unfinished or bool(report.migrated))
+        changed = unfinished or report.migrated or report.chunks_added or report.chunks_deleted
         if changed or KeywordIndex.load(corpus.bm25_dir) is None:
             report.chunks_total = corpus.rebuild_keyword_index()
         else:
             report.chunks_total = corpus.collection().count()
         recovery.finish(corpus)
     return report
+
+
+def _index(
+    corpus: Corpus,
+    store: VectorStore,
+    todo: Plan,
+    report: IngestReport,
+    on_progress: Progress | None,
+) -> None:
+    """Index the files found, then delete the chunks of the files gone."""
+    from langchain_core.indexing import index
+
+    manager = corpus.record_manager(FILES)
+    chunks = [doc for docs in todo.docs.values() for doc in docs]
+    # scoped_full: a file's stale chunks are deleted once all of its chunks are indexed
+    # (incremental cleanup would delete those of a later batch, then embed them again).
+    result = index(
+        _tracked(chunks, on_progress),
+        manager,
+        store,
+        cleanup="scoped_full",
+        source_id_key="doc_id",
+        key_encoder=chunk_key,
+        batch_size=BATCH,
+    )
+    gone = sorted(key for doc_id in todo.gone for key in todo.known[doc_id])
+    for start in range(0, len(gone), BATCH):
+        batch = gone[start : start + BATCH]
+        store.delete(ids=batch)  # Chroma first, then the record manager, as index() does
+        manager.delete_keys(batch)
+    report.chunks_added, report.chunks_unchanged = result["num_added"], result["num_skipped"]
+    report.chunks_deleted = result["num_deleted"] + len(gone)
+
+
+def _refresh(corpus: Corpus, todo: Plan, everything: bool) -> None:
+    """Rewrite the metadata of kept chunks whose offsets may have moved; nothing is embedded.
+
+    Kept chunks of a changed file are re-ingested now; those of an unchanged file keep
+    the time they were ingested at.
+    """
+    ids: list[str] = []
+    metas: list[Metadata] = []
+    for doc_id in todo.changed + (todo.unchanged if everything else []):
+        for doc in todo.docs[doc_id]:
+            if (key := chunk_key(doc)) in todo.known[doc_id]:
+                meta = dict(doc.metadata)
+                if doc_id in todo.unchanged:
+                    meta.pop("ingested_at")
+                ids.append(key)
+                metas.append(meta)
+    collection = corpus.collection() if ids else None
+    for start in range(0, len(ids), PAGE):
+        assert collection is not None
+        batch = metas[start : start + PAGE]
+        collection.update(ids=ids[start : start + PAGE], metadatas=[meta for meta in batch])
+
+
+def _preview(
+    corpus: Corpus,
+    embeddings: Embeddings,
+    paths: Sequence[Path],
+    empty: Plan,
+    rebuild: bool,
+    report: IngestReport,
+) -> IngestReport:
+    """What the ingest would do, read from the store without changing it."""
+    todo, stored = empty, 0
+    if _has_collection(corpus):
+        corpus.check_embedder(corpus.collection().metadata, embeddings)
+        corpus.check_records()
+        stored = corpus.collection().count()
+        if not rebuild:
+            known = corpus.file_keys()
+            moves = migrate.plan(corpus, migrate.folders_of(paths))
+            for move in moves:  # as the migration would leave them
+                known.setdefault(move.doc_id, set()).add(move.new)
+            report.migrated = len(moves)
+            todo = plan(known, empty.docs, [identity(path) for path in paths])
+    _fill(report, todo)
+    if rebuild:  # every chunk goes, and every file comes back as new
+        report.chunks_deleted, report.chunks_total = stored, report.chunks_added
+    else:
+        report.chunks_total = stored + report.chunks_added - report.chunks_deleted
+    return report
+
+
+def _has_collection(corpus: Corpus) -> bool:
+    """Whether the collection exists, found without creating an embedded store."""
+    if not corpus.chroma_url and not (corpus.store_dir / CHROMA_FILE).is_file():
+        return False
+    return corpus.exists()
+
+
+def remove(corpus: Corpus, paths: Sequence[Path]) -> RemoveReport:
+    """Delete every chunk of the files at ``paths`` (of a folder: every file under it).
+
+    A path may also be a legacy id as `assistant sources` lists it. When the collection
+    holds nothing under one of the paths, that path is in ``not_found`` and nothing is
+    removed. Crash-safe like an ingest: the next ingest or removal finishes the job.
+    """
+    report = RemoveReport()
+    with ingest_lock(corpus):
+        if not _has_collection(corpus):
+            report.not_found = [str(path) for path in paths]
+            return report
+        corpus.check_records()
+        check_writable(corpus)
+        owed = recovery.pending(corpus)  # an interrupted ingest still owes its refresh
+        # Read before reconciling: the files an interrupted removal had begun to delete
+        # are still found, and this run finishes their removal.
+        before = corpus.records()
+        unfinished = recovery.begin(corpus, "remove")
+        repaired = recovery.reconcile(corpus, unfinished)
+        report.migrated = migrate.run(corpus, migrate.folders_of(paths))
+        targets = _targets(corpus.records() + before, paths)
+        report.not_found = [str(path) for path, found in targets if not found]
+        if not report.not_found:
+            _delete(corpus, [record for _, found in targets for record in found], report)
+        if unfinished or repaired or report.migrated or report.chunks_removed:
+            corpus.rebuild_keyword_index()
+        if owed == "ingest":
+            recovery.begin(corpus, "ingest")
+        else:
+            recovery.finish(corpus)
+    return report
+
+
+def _targets(records: list[Record], paths: Sequence[Path]) -> list[tuple[Path, list[Record]]]:
+    """The records of the files under each path (a relative path may name a legacy id)."""
+    targets = []
+    for path in paths:
+        scope = identity(path)
+        found = [r for r in records if r.namespace == FILES and within(r.doc_id, scope)]
+        if not found and not path.is_absolute():
+            typed = path.as_posix()
+            found = [r for r in records if r.namespace != FILES and within(r.doc_id, typed)]
+        targets.append((path, found))
+    return targets
+
+
+def _delete(corpus: Corpus, records: list[Record], report: RemoveReport) -> None:
+    """Delete the chunks from Chroma, then from the record manager, batch by batch."""
+    unique = {(r.namespace, r.key): r for r in records}  # a file under two paths, once
+    collection = corpus.collection()
+    for namespace in sorted({namespace for namespace, _ in unique}):
+        manager = corpus.record_manager(namespace)
+        keys = sorted(key for ns, key in unique if ns == namespace)
+        for start in range(0, len(keys), BATCH):
+            collection.delete(ids=keys[start : start + BATCH])
+            manager.delete_keys(keys[start : start + BATCH])
+    report.removed = sorted({r.doc_id for r in unique.values()})
+    report.files_removed, report.chunks_removed = len(report.removed), len(unique)
 
 
 def _open_for_ingest(

@@ -21,7 +21,7 @@ from assistant.conversation import CarryForward
 from assistant.corpus import Corpus
 from assistant.embeddings import make_embeddings
 from assistant.errors import UsageError
-from assistant.ingest import Chunking, IngestReport, Progress, ingest
+from assistant.ingest import Chunking, IngestReport, Progress, RemoveReport, ingest, remove
 from assistant.retrieval import HybridRetriever
 from assistant.stages import (
     Answerer,
@@ -33,7 +33,7 @@ from assistant.stages import (
     Rewriter,
 )
 from assistant.tokens import use_offline_encodings
-from assistant.types import REFUSAL, Answer, Hit, JsonObject, Turn
+from assistant.types import REFUSAL, Answer, Hit, JsonObject, StoredDocument, Turn
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -109,13 +109,29 @@ class Assistant:
         return CitationChecker(self.embeddings)
 
     def ingest(
-        self, paths: Sequence[Path], rebuild: bool = False, on_progress: Progress | None = None
+        self,
+        paths: Sequence[Path],
+        rebuild: bool = False,
+        on_progress: Progress | None = None,
+        dry_run: bool = False,
     ) -> IngestReport:
-        """Index the files under ``paths`` incrementally."""
+        """Index the files under ``paths`` incrementally (``dry_run``: say what would change)."""
 
         chunking = Chunking.of(self.settings)
-        report = ingest(self.corpus, self.embeddings, paths, chunking, rebuild, on_progress)
+        report = ingest(
+            self.corpus, self.embeddings, paths, chunking, rebuild, on_progress, dry_run
+        )
         self.__dict__.pop("retriever", None)  # the next question sees the new chunks
+        return report
+
+    def sources(self) -> list[StoredDocument]:
+        """Every document the collection holds, with its format, size, chunks and presence."""
+        return self.corpus.sources()
+
+    def remove(self, paths: Sequence[Path]) -> RemoveReport:
+        """Delete the chunks of the files (or of every file in the folders) at ``paths``."""
+        report = remove(self.corpus, paths)
+        self.__dict__.pop("retriever", None)  # the next question no longer sees them
         return report
 
     def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None) -> Answer:

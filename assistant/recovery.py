@@ -37,13 +37,25 @@ class Repair:
     records_dropped: int = 0
 
 
-def begin(corpus: Corpus) -> bool:
-    """Mark an ingest as started; True when the previous one never finished."""
+def begin(corpus: Corpus, task: str = "ingest") -> bool:
+    """Mark an ingest (or a removal: ``task``) as started; True when the previous never finished."""
     path = corpus.unfinished_marker
     unfinished = path.exists()
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.touch()
+    path.write_text(task, encoding="utf-8")
     return unfinished
+
+
+def pending(corpus: Corpus) -> str | None:
+    """What never finished ("ingest" or "remove"), or None.
+
+    A removal that finds an ingest unfinished leaves its mark: only an ingest refreshes
+    the chunks that ingest may have left with stale offsets.
+    """
+    try:
+        return corpus.unfinished_marker.read_text(encoding="utf-8").strip() or "ingest"
+    except FileNotFoundError:
+        return None
 
 
 def finish(corpus: Corpus) -> None:

@@ -244,9 +244,10 @@ class Answer:
 class SourceFile:
     """One readable file: its root-relative path, the id shared by its chunks, and its text.
 
-    ``root`` names the folder it was found in; ``whole_folder`` says whether that
-    whole folder was ingested (so files missing from it were deleted).
-    ``page_starts`` (PDFs only) holds the offset in ``text`` where each page begins.
+    ``doc_id`` is the file's resolved absolute path, its identity in the store; ``root``
+    is the resolved folder it was found in; ``whole_folder`` says whether that whole
+    folder was ingested. ``page_starts`` (PDFs only) holds the offset in ``text`` where
+    each page begins; ``size_bytes`` is the file's size on disk.
     """
 
     source: str
@@ -255,3 +256,28 @@ class SourceFile:
     root: str
     whole_folder: bool
     page_starts: tuple[int, ...] = ()
+    size_bytes: int | None = None
+
+
+@dataclass(frozen=True)
+class StoredDocument:
+    """One document the collection holds, as `assistant sources` and the page list it.
+
+    ``path`` is the file's absolute path, or, for a store written before paths were a
+    document's identity (``legacy``), the folder name and relative path it was stored
+    under. A fact the chunks do not record (they were ingested before it was) is None.
+    ``present`` says whether the file is still there.
+    """
+
+    path: str
+    format: str  # "pdf", "md", "txt", ... or "unknown"
+    chunks: int
+    pages: int | None
+    size_bytes: int | None
+    ingested_at: str | None  # ISO 8601, UTC
+    present: bool
+    legacy: bool = False
+
+    def to_dict(self) -> JsonObject:
+        """JSON-ready form (the contract of `assistant sources --json`)."""
+        return asdict(self)

@@ -116,11 +116,14 @@ def test_load_reads_folders_recursively_and_reports_bad_files(tmp_path: Path) ->
     assert [(Path(name).name, why) for name, why in report.skipped] == [
         ("image.png", "unsupported file type (.png)")
     ]
+    # A file is known by its absolute path, not by its folder's name.
+    root = tmp_path.resolve().as_posix()
     assert {f.doc_id for f in report.files} == {
-        f"{tmp_path.name}/a.txt",
-        f"{tmp_path.name}/latin1.txt",
-        f"{tmp_path.name}/sub/b.md",
+        f"{root}/a.txt",
+        f"{root}/latin1.txt",
+        f"{root}/sub/b.md",
     }
+    assert {f.size_bytes for f in report.files if f.source == "a.txt"} == {len("Alpha story.")}
 
 
 def test_missing_path_and_empty_folder_are_clear_errors(tmp_path: Path) -> None:
@@ -138,4 +141,5 @@ def test_missing_path_and_empty_folder_are_clear_errors(tmp_path: Path) -> None:
 def test_single_file_keeps_its_folder_as_root() -> None:
     report = load_paths([SEED_FILE], max_file_mb=20)
     (only,) = report.files
-    assert only.doc_id == f"{SEEDS.name}/{SEED_FILE.name}" and not only.whole_folder
+    assert only.doc_id == SEED_FILE.resolve().as_posix() and not only.whole_folder
+    assert only.root == SEEDS.resolve().as_posix()

@@ -26,6 +26,8 @@ from pathlib import Path
 
 import pytest
 from conftest import SEEDS, cli_env
+from fakes import HashEmbeddings
+from legacy_store import write_legacy
 
 from assistant.config import Settings
 from assistant.corpus import Corpus
@@ -79,10 +81,11 @@ def _write_corpus(folder: Path) -> None:
 
 
 def _snapshot(settings: Settings) -> dict[str, tuple[str, dict]]:
-    """Every chunk in the collection: id -> (text, metadata)."""
+    """Every chunk in the collection: id -> (text, metadata but the time it was ingested)."""
     got = Corpus.open(settings).collection().get(include=["metadatas", "documents"])
     return {
-        i: (d, m) for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        i: (d, {k: v for k, v in m.items() if k != "ingested_at"})
+        for i, d, m in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
     }
 
 
@@ -219,6 +222,105 @@ def test_keyword_indexes_saved_at_once_leave_one_whole_index(tmp_path: Path) -> 
     index = KeywordIndex.load(folder)
     assert index is not None and len({i.split("-")[0] for i in index.ids}) == 1
     assert [p.name for p in folder.parent.iterdir()] == ["seeds"]
+
+
+# --- a migration or a removal killed midway -----------------------------------------------
+
+MANY = 2000  # one-line files: a migration or a removal of many batches, long enough to kill
+
+
+class FakeMiniLM(HashEmbeddings):
+    """Hashed vectors under MiniLM's name: a store of thousands of chunks built in seconds,
+    which the `assistant` command (the real MiniLM) opens, moves and prunes, never asks."""
+
+    model_name = "all-MiniLM-L6-v2"
+
+
+@pytest.fixture(scope="module")
+def many(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A second folder called ``reports``, elsewhere, of MANY files."""
+    folder = tmp_path_factory.mktemp("many") / "reports"
+    folder.mkdir()
+    for i in range(MANY):
+        text = f"{_name(i % 1000)} filed report {i} on the harbor.\n"
+        (folder / f"r{i:05d}.txt").write_text(text, encoding="utf-8")
+    return folder
+
+
+def _rows(settings: Settings, namespace: str) -> int:
+    """Record-manager keys of one namespace (``/`` holds every file known by its path)."""
+    corpus = Corpus.open(settings)
+    try:
+        with sqlite3.connect(f"file:{corpus.record_db}?mode=ro", uri=True) as conn:
+            query = "SELECT count(*) FROM upsertion_record WHERE namespace = ?"
+            return conn.execute(query, (f"{corpus.name}/{namespace}",)).fetchone()[0]
+    except sqlite3.Error:  # not created yet
+        return 0
+
+
+def _kill_when(process: subprocess.Popen[str], ready: Callable[[], bool]) -> None:
+    deadline = time.monotonic() + 240
+    while not ready():
+        assert process.poll() is None, "the command ended before it could be killed"
+        assert time.monotonic() < deadline, "the command never got there"
+        time.sleep(0.005)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+
+
+def _texts(settings: Settings) -> dict[str, str]:
+    return {i: text for i, (text, _) in _snapshot(settings).items()}
+
+
+def _assert_agree(settings: Settings) -> None:
+    """Chroma, the record manager and BM25 hold the same ids, and no run is unfinished."""
+    ids = set(_texts(settings))
+    assert set().union(*Corpus.open(settings).record_keys().values()) == ids
+    bm25 = KeywordIndex.load(Corpus.open(settings).bm25_dir)
+    assert bm25 is not None and set(bm25.ids) == ids
+    assert not Corpus.open(settings).unfinished_marker.exists()
+
+
+def test_a_migration_killed_midway_ends_with_the_ids_of_a_clean_ingest(
+    many: Path, tmp_path: Path, cache_dir: Path
+) -> None:
+    settings = Settings(store_dir=tmp_path / "store", cache_dir=cache_dir)
+    write_legacy(Corpus.open(settings), many, FakeMiniLM())
+    clean = Settings(store_dir=tmp_path / "clean", cache_dir=cache_dir)
+    Assistant(clean, FakeMiniLM()).ingest([many])
+    env = cli_env(settings.store_dir, cache_dir)
+    first = _start("ingest", str(many), env=env)
+    _kill_when(first, lambda: _rows(settings, "/") > 0)  # a batch moved to its path ids
+    assert _rows(settings, "reports") > 0, "killed after the migration had finished"
+
+    again = _finish(_start("ingest", str(many), env=env))
+    assert again.returncode == 0, again.stderr
+    assert "repaired the store after an interrupted ingest" in again.stderr
+    assert f"chunks: 0 added, {MANY} unchanged, 0 deleted" in again.stdout  # nothing embedded
+    assert _texts(settings) == _texts(clean)
+    assert _rows(settings, "reports") == 0
+    _assert_agree(settings)
+
+
+def test_a_removal_killed_midway_is_finished_by_the_next(
+    many: Path, corpus: Path, tmp_path: Path, cache_dir: Path
+) -> None:
+    settings = Settings(store_dir=tmp_path / "store", cache_dir=cache_dir)
+    Assistant(settings, FakeMiniLM()).ingest([many, corpus])  # two folders called reports
+    kept = {
+        i for i, (_, meta) in _snapshot(settings).items() if meta["doc_id"].startswith(str(corpus))
+    }
+    assert len(kept) == FILES
+    env = cli_env(settings.store_dir, cache_dir)
+    first = _start("remove", str(many), env=env)
+    _kill_when(first, lambda: _rows(settings, "/") < MANY + FILES)
+    assert _rows(settings, "/") > FILES, "killed after the removal had finished"
+    assert Corpus.open(settings).unfinished_marker.exists()
+
+    again = _finish(_start("remove", str(many), env=env))
+    assert again.returncode == 0, again.stderr
+    assert set(_texts(settings)) == kept, "the chunk ids of a removal never killed"
+    _assert_agree(settings)
 
 
 # --- a broken store ----------------------------------------------------------------------
