@@ -15,14 +15,17 @@ from typing import TYPE_CHECKING
 import streamlit as st
 
 from assistant.config import Settings
+from assistant.corpus import Corpus
+from assistant.embeddings import make_embeddings
 from assistant.errors import AssistantError
 from assistant.loaders import SUPPORTED_SUFFIXES
 from assistant.pipeline import Assistant
-from assistant.ui import chat, sidebar
+from assistant.ui import chat, library, sidebar
 from assistant.ui.history import SavedConversations
 
 if TYPE_CHECKING:
-    from assistant.corpus import Corpus
+    from langchain_core.embeddings import Embeddings
+
     from assistant.ingest import IngestReport
     from assistant.types import JsonObject
 
@@ -55,10 +58,17 @@ def fingerprint(settings: Settings) -> str:
 
 
 @st.cache_resource(show_spinner="Loading the embedding model…")
-def open_assistant(key: str, _settings: Settings) -> Assistant:
-    """One assistant per process and settings, shared by every browser session."""
-    assistant = Assistant(_settings)
-    _ = assistant.backend  # loads the embedder now rather than during the first question
+def open_embeddings(key: str, _settings: Settings) -> Embeddings:
+    """The embedder, loaded once per process and settings and shared by every collection."""
+    return make_embeddings(_settings)
+
+
+@st.cache_resource(show_spinner=False)
+def open_assistant(key: str, collection: str, _settings: Settings) -> Assistant:
+    """One assistant per process, settings and collection, shared by every browser session."""
+    corpus = Corpus.open(_settings, collection)  # a bad name stops here, before any change
+    assistant = Assistant(_settings, open_embeddings(key, _settings), corpus)
+    _ = assistant.backend  # loads the answerer now rather than during the first question
     return assistant
 
 
@@ -84,15 +94,22 @@ def ingest_with_progress(assistant: Assistant, paths: list[Path], label: str) ->
             state="complete",
             expanded=False,
         )
-    corpus_stats.clear()
+    forget_listings()
     return report
+
+
+def forget_listings() -> None:
+    """Drop the cached counts and listings, after this page changed the store."""
+    corpus_stats.clear()
+    library.forget()
 
 
 def seed_if_empty(assistant: Assistant, key: str) -> JsonObject:
     """On first start with an empty store, ingest the seeds folder; the corpus stats."""
     stats = corpus_stats(key, assistant)
-    seeds = assistant.settings.seeds_dir
-    if stats["chunks"] or not seeds.is_dir():
+    settings = assistant.settings
+    seeds = settings.seeds_dir
+    if stats["chunks"] or not seeds.is_dir() or assistant.corpus.name != settings.collection:
         return stats
     ingest_with_progress(assistant, [seeds], f"First start: indexing {seeds}")
     return corpus_stats(key, assistant)
@@ -118,8 +135,11 @@ def show_empty_state(corpus: Corpus, stats: JsonObject) -> None:
 
 def main(settings: Settings) -> None:
     """The page: sidebar, conversation, then the new question's answer or the empty state."""
-    key = fingerprint(settings)
-    assistant = open_assistant(key, settings)
+    settings_key = fingerprint(settings)
+    sidebar.header()
+    collection = library.pick_collection(settings, settings_key)
+    assistant = open_assistant(settings_key, collection, settings)
+    key = f"{settings_key}\0{collection}"  # the caches of this collection's counts and lists
     if seed_if_empty(assistant, key)["chunks"]:
         _ = assistant.retriever  # opened while the page loads, not after the first question
     saved = SavedConversations(settings.store_dir)
@@ -128,6 +148,7 @@ def main(settings: Settings) -> None:
         lambda: corpus_stats(key, assistant),
         lambda paths, label: ingest_with_progress(assistant, paths, label),
     )
+    library.show_documents(assistant, key, forget_listings)
     chat.show_history(settings.feedback_path)
     question = chat.next_question()
     if question:

@@ -96,18 +96,17 @@ class Corpus:
     @classmethod
     def open(cls, settings: Settings, name: str | None = None) -> Corpus:
         """The corpus ``name`` (default: the ``collection`` setting) in the configured store."""
-        return cls(
-            name=check_name(name or settings.collection),
-            store_dir=settings.store_dir,
-            chroma_url=settings.chroma_url,
-            lock_timeout=settings.lock_timeout,
-        )
+        return cls._of(settings, check_name(name or settings.collection))
 
     @classmethod
     def every(cls, settings: Settings) -> list[Corpus]:
         """Every collection in the configured store, by name."""
-        store = cls.open(settings)
-        return [cls.open(settings, name) for name in sorted(store._names(store.client()))]
+        store = cls._of(settings, "")  # only its client is used: no name to check
+        return [cls._of(settings, name) for name in sorted(store._names(store.client()))]
+
+    @classmethod
+    def _of(cls, settings: Settings, name: str) -> Corpus:
+        return cls(name, settings.store_dir, settings.chroma_url, settings.lock_timeout)
 
     # -- where its files are ---------------------------------------------------------
 

@@ -78,12 +78,16 @@ def page_text(at: AppTest) -> str:
     return "\n".join(map(str, texts + labels))
 
 
+def sidebar_captions(at: AppTest) -> str:
+    return "\n".join(shown(c.value) for c in at.sidebar.caption)
+
+
 def main_text(at: AppTest) -> str:
     return "\n".join(m.value for m in at.main.markdown)
 
 
 def sources(at: AppTest, turn: int = -1) -> str:
-    expander = at.expander[turn]
+    expander = at.main.expander[turn]
     assert expander.label.startswith("Sources")
     return "\n".join(m.value for m in expander.markdown)
 
@@ -164,15 +168,15 @@ def test_upload_is_ingested_and_then_answerable(page: AppTest, store: Path) -> N
     body = b"The Zorblax rocket engine was designed by engineers at Acme Propulsion in Tallinn.\n"
     page.sidebar.file_uploader[0].set_value(("../../zorblax notes.md", body, "text/markdown"))
     _run(page)
-    assert (store / "uploads" / "zorblax notes.md").read_bytes() == body
-    assert "Indexed: 1 new" in shown(page.sidebar.caption[-1].value)
+    assert (store / "uploads" / "seeds" / "zorblax notes.md").read_bytes() == body
+    assert "Indexed: 1 new" in sidebar_captions(page)
     assert "2 documents, 12 chunks" in "\n".join(m.value for m in page.sidebar.markdown)
     ask(page, "Who designed the Zorblax rocket engine?")
     answer = page.chat_message[1].markdown[0].value
     assert "Acme Propulsion" in answer
     assert "zorblax notes.md</code>" in sources(page)
     _run(page)  # a rerun does not ingest the same upload again
-    assert "Indexed: 1 new" in shown(page.sidebar.caption[-1].value)
+    assert "Indexed: 1 new" in sidebar_captions(page)
 
 
 def test_document_markup_is_shown_as_text(page: AppTest) -> None:
@@ -257,7 +261,7 @@ def test_save_uploads_refuses_other_types_and_big_files(settings: Settings) -> N
     settings = settings.model_copy(update={"max_file_mb": 0.001})
     saved = save_uploads(settings, [("a.md", b"fine"), ("b.exe", b"MZ"), ("c.txt", b"x" * 2000)])
     assert [p.name for p in saved.paths] == ["a.md"]
-    assert saved.paths[0].parent == settings.store_dir / "uploads"
+    assert saved.paths[0].parent == settings.store_dir / "uploads" / "seeds"
     assert [name for name, _ in saved.skipped] == ["b.exe", "c.txt"]
 
 

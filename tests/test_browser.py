@@ -133,7 +133,8 @@ def ask(page: Page, question: str) -> Locator:
     box = page.get_by_placeholder("Ask about the documents")
     box.fill(question)
     box.press("Enter")
-    expander = page.get_by_test_id("stExpander").last
+    # The answer's sources (the sidebar's document list is an expander too).
+    expander = page.get_by_test_id("stChatMessage").get_by_test_id("stExpander").last
     expander.wait_for(timeout=120_000)
     return expander
 

@@ -30,7 +30,6 @@ def show(assistant: Assistant, stats: Callable[[], JsonObject], ingest: Ingest) 
     """Draw the sidebar's controls; what depends on this run's work is filled in by ``finish``."""
     settings = assistant.settings
     with st.sidebar:
-        st.header("Grounded assistant")
         about = st.container()
         k = st.slider(
             "Passages retrieved per question (k)", 1, max(20, settings.k), settings.k, key="k"
@@ -41,6 +40,11 @@ def show(assistant: Assistant, stats: Callable[[], JsonObject], ingest: Ingest) 
     with about:  # after the uploads, so the counts include them
         _show_models(assistant, stats())
     return Sidebar(int(k), download)
+
+
+def header() -> None:
+    """The sidebar's title, drawn first: the collection picker (``library.py``) follows it."""
+    st.sidebar.header("Grounded assistant")
 
 
 @dataclass
@@ -89,7 +93,7 @@ def _uploads(assistant: Assistant, ingest: Ingest) -> None:
         "Add documents",
         type=[s.lstrip(".") for s in SUPPORTED_SUFFIXES],
         accept_multiple_files=True,
-        key="uploads",
+        key=f"uploads:{assistant.corpus.name}",  # a fresh list for each collection
         max_upload_size=math.ceil(assistant.settings.max_file_mb),
         help="Indexed at once; a file uploaded again under the same name is updated.",
     )
@@ -98,7 +102,8 @@ def _uploads(assistant: Assistant, ingest: Ingest) -> None:
     if new:
         # Marked first: a file that fails is not retried on every rerun.
         done.update(f.file_id for f in new)
-        saved = save_uploads(assistant.settings, [(f.name, f.getvalue()) for f in new])
+        uploaded = [(f.name, f.getvalue()) for f in new]
+        saved = save_uploads(assistant.settings, uploaded, assistant.corpus.name)
         for name, reason in saved.skipped:
             st.warning(escape_markdown(f"{name}: skipped, {reason}."))
         if saved.paths:

@@ -13,9 +13,13 @@ from assistant.loaders import SUPPORTED_SUFFIXES
 MAX_NAME = 120
 
 
-def uploads_dir(settings: Settings) -> Path:
-    """Folder where uploaded documents are kept (ingested from there, like any folder)."""
-    return settings.store_dir / "uploads"
+def uploads_dir(settings: Settings, collection: str | None = None) -> Path:
+    """Folder where the documents uploaded to ``collection`` (default: the setting) are kept.
+
+    One folder per collection: a file of one name uploaded to two collections is two
+    files, so replacing it in one leaves the other's copy as it was indexed.
+    """
+    return settings.store_dir / "uploads" / (collection or settings.collection)
 
 
 def safe_filename(name: str) -> str:
@@ -42,13 +46,15 @@ class SavedUploads:
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
 
-def save_uploads(settings: Settings, files: list[tuple[str, bytes]]) -> SavedUploads:
+def save_uploads(
+    settings: Settings, files: list[tuple[str, bytes]], collection: str | None = None
+) -> SavedUploads:
     """Write each ``(name, content)`` under ``uploads_dir`` when its type and size are accepted.
 
     A file uploaded again under the same name replaces the earlier one, so the
     next ingest updates its chunks instead of adding a second copy.
     """
-    folder = uploads_dir(settings)
+    folder = uploads_dir(settings, collection)
     saved = SavedUploads()
     limit = settings.max_file_mb * 1024 * 1024
     for name, content in files:
