@@ -20,7 +20,7 @@ from assistant.ui.render import (
     quote_spans,
     text_html,
 )
-from assistant.ui.uploads import safe_filename, save_uploads
+from assistant.uploads import safe_filename, save_uploads
 
 APP = str(ROOT / "assistant" / "app.py")
 GIFTS = "What gifts did Putin and Kim exchange?"

@@ -23,7 +23,7 @@ from assistant.documents import chunk_file, load_paths
 from assistant.loaders import decode_text, load
 from assistant.pipeline import Assistant
 from assistant.ui.render import cited_html, conversation_markdown
-from assistant.ui.uploads import save_uploads
+from assistant.uploads import save_uploads
 
 pytestmark = pytest.mark.usefixtures("cache_dir")
 

@@ -13,7 +13,7 @@ import streamlit as st
 from assistant.loaders import SUPPORTED_SUFFIXES
 from assistant.ui import chat
 from assistant.ui.render import conversation_markdown, escape_markdown, text_html
-from assistant.ui.uploads import save_uploads
+from assistant.uploads import save_uploads
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator

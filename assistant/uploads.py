@@ -1,4 +1,4 @@
-"""Documents uploaded on the page: checked, saved under the store with safe names, then ingested."""
+"""Uploaded documents (the page, the HTTP API): checked, saved under the store with safe names."""
 
 from __future__ import annotations
 
