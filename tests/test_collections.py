@@ -153,3 +153,32 @@ def test_collections_delete_yes_skips_the_question(
     assert gone.returncode == 0 and "Delete collection" not in gone.stdout
     asked = run("ask", "Who designed the Zorblax rocket engine?", "-c", name)
     assert asked.returncode == 1 and "No documents indexed" in asked.stderr
+
+
+def test_sources_remove_and_eval_work_on_the_collection_they_name(
+    tmp_path: Path, cache_dir: Path, where: dict[str, str]
+) -> None:
+    alpha, beta = (f"alpha-{uuid.uuid4().hex[:8]}", f"beta-{uuid.uuid4().hex[:8]}")
+    run = functools.partial(cli, tmp_path=tmp_path, cache=cache_dir, env=where)
+    zorblax, quuxo = _folder(tmp_path, "zorblax", ZORBLAX), _folder(tmp_path, "quuxo", QUUXO)
+    assert run("ingest", str(zorblax), "-c", alpha).returncode == 0
+    assert run("ingest", str(quuxo), "-c", beta).returncode == 0
+    listed = json.loads(run("sources", "--json", "--collection", beta).stdout)
+    assert [Path(d["path"]).name for d in listed] == ["quuxo.md"]
+
+    questions = tmp_path / "q.jsonl"
+    questions.write_text(
+        json.dumps({"id": "z", "question": "Which company designed the Zorblax rocket engine?",
+                    "answer": "Acme Propulsion"}) + "\n", encoding="utf-8",
+    )  # fmt: skip
+    evaluated = run("eval", str(questions), "--collection", alpha, "--out", str(tmp_path / "e"))
+    assert evaluated.returncode == 0, evaluated.stderr
+    report = json.loads((tmp_path / "e" / "report.json").read_text())
+    assert report["meta"]["collection"] == alpha and report["metrics"]["contains_answer"] == 1.0
+
+    wrong = run("remove", str(zorblax / "zorblax.md"), "--collection", beta)
+    assert wrong.returncode == 1  # not in beta: nothing removed
+    removed = run("remove", str(zorblax / "zorblax.md"), "-c", alpha)
+    assert removed.returncode == 0, removed.stderr
+    assert json.loads(run("sources", "--json", "-c", alpha).stdout) == []
+    assert len(json.loads(run("sources", "--json", "-c", beta).stdout)) == 1
