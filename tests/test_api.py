@@ -212,12 +212,71 @@ def test_serving_beyond_loopback_without_a_key_refuses_to_start(
     assert len(done.stderr.strip().splitlines()) == 1 and "ASSISTANT_API_KEY" in done.stderr
 
 
+NOTE = b"""# Lighthouse log
+
+The keeper of the Skerry Point lighthouse painted its lantern room green in 1911.
+"""
+
+
+def test_documents_uploaded_listed_asked_and_removed(server: str) -> None:
+    auth = {"Authorization": f"Bearer {KEY}"}
+    files = [("files", ("../../lighthouse.md", NOTE)), ("files", ("photo.png", b"png"))]
+    reply = httpx.post(f"{server}/documents", headers=auth, files=files,
+                       data={"collection": "notes-api"}, timeout=120)  # fmt: skip
+    assert reply.status_code == 200, reply.text
+    uploaded = reply.json()
+    assert uploaded["saved"] == ["lighthouse.md"] and uploaded["chunks_added"] >= 1
+    assert uploaded["skipped"][0]["name"] == "photo.png"
+    models = httpx.get(f"{server}/models", headers=auth).json()["data"]
+    assert {"seeds", "notes-api"} <= {m["id"] for m in models}
+
+    from openai import OpenAI
+
+    client = OpenAI(base_url=server, api_key=KEY)
+    asked = client.chat.completions.create(
+        model="notes-api",
+        messages=[{"role": "user", "content": "What colour was the lantern room painted?"}],
+    )
+    assert "green" in (asked.choices[0].message.content or "")
+    assert (asked.model_extra or {})["citations"][0]["source"].endswith("lighthouse.md")
+
+    listed = httpx.get(f"{server}/documents", headers=auth, params={"collection": "notes-api"})
+    [doc] = listed.json()["data"]
+    assert doc["path"].endswith("lighthouse.md") and doc["format"] == "md" and doc["present"]
+    gone = httpx.delete(f"{server}/documents/{doc['id']}", headers=auth,
+                        params={"collection": "notes-api"})  # fmt: skip
+    assert gone.status_code == 200 and gone.json()["files_removed"] == 1
+    again = httpx.delete(f"{server}/documents/{doc['id']}", headers=auth,
+                         params={"collection": "notes-api"})  # fmt: skip
+    assert again.status_code == 404 and again.json()["error"]["code"] == "document_not_found"
+    assert httpx.get(f"{server}/documents", headers=auth,
+                     params={"collection": "notes-api"}).json()["data"] == []  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "status", "code"),
+    [("photo.png", b"png", 400, "unsupported_file"),
+     ("big.txt", b"word " * 20_000, 413, "file_too_large")],
+)  # fmt: skip
+def test_uploads_the_ingest_would_refuse(
+    server: str, name: str, content: bytes, status: int, code: str
+) -> None:
+    reply = httpx.post(
+        f"{server}/documents", headers={"Authorization": f"Bearer {KEY}"},
+        files=[("files", (name, content))],
+    )  # fmt: skip
+    assert reply.status_code == status and reply.json()["error"]["code"] == code
+
+
 def test_docs_show_every_route_with_examples(server: str) -> None:
     schema = httpx.get(server.removesuffix("/v1") + "/openapi.json").json()
     routes = {(path, verb) for path, verbs in schema["paths"].items() for verb in verbs}
-    assert routes >= {("/v1/chat/completions", "post"), ("/v1/models", "get")}
+    assert routes >= {
+        ("/v1/chat/completions", "post"), ("/v1/models", "get"), ("/v1/documents", "get"),
+        ("/v1/documents", "post"), ("/v1/documents/{ident}", "delete"),
+    }  # fmt: skip
     models = schema["components"]["schemas"]
-    for name in ("ChatRequest", "ChatResponse", "ModelList", "ErrorResponse"):
+    for name in ("ChatRequest", "ChatResponse", "ModelList", "Document", "Uploaded", "Removed"):
         assert models[name].get("examples"), name
 
 

@@ -16,7 +16,7 @@ from typing import Any
 from fastapi import Depends, FastAPI, Request
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api import chat, errors
+from assistant.api import chat, documents, errors
 from assistant.api.errors import ApiError
 from assistant.api.service import Service
 from assistant.config import Settings
@@ -49,6 +49,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app, settings.debug)
     guard = [Depends(key_check(settings))]
     app.include_router(chat.router, dependencies=guard)
+    app.include_router(documents.router, dependencies=guard)
     if settings.api_cors_origins:
         from fastapi.middleware.cors import CORSMiddleware
 

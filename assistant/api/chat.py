@@ -26,8 +26,9 @@ from assistant.api.schema import (
     ModelList,
     ResponseMessage,
 )
-from assistant.api.service import Shared
+from assistant.api.service import Service, Shared
 from assistant.errors import AssistantError
+from assistant.pipeline import Assistant
 from assistant.types import Answer
 
 router = APIRouter(prefix="/v1", tags=["chat"])
@@ -57,18 +58,24 @@ async def chat_completions(body: ChatRequest, svc: Shared) -> ChatResponse | Str
     """Answer the last user message from collection ``model``, citing its sources."""
     talk = fmt.conversation_of(body.messages)
     assistant = await run_in_threadpool(svc.assistant, body.model)
-    ident, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-    if not body.stream:
-        async with svc.turn():
-            answer = await run_in_threadpool(assistant.ask, talk.question, talk.history)
-        text = answer.answer + fmt.footer(answer, talk)
-        return ChatResponse(
-            id=ident, created=created, model=body.model,
-            choices=[Choice(message=ResponseMessage(content=text))],
-            usage=fmt.usage(answer, talk.prompt_text, text),
-            **fmt.grounding(answer, talk.system_ignored).model_dump(),
-        )  # fmt: skip
-    stream = assistant.stream(talk.question, talk.history)  # a bad question fails here: 400
+    usage_chunk = bool(body.stream_options and body.stream_options.include_usage)
+    head = Head(f"chatcmpl-{uuid.uuid4().hex}", int(time.time()), body.model, talk, usage_chunk)
+    if body.stream:
+        return await streamed(svc, assistant, head)
+    async with svc.turn():
+        answer = await run_in_threadpool(assistant.ask, talk.question, talk.history)
+    text = answer.answer + fmt.footer(answer, talk)
+    return ChatResponse(
+        id=head.ident, created=head.created, model=body.model,
+        choices=[Choice(message=ResponseMessage(content=text))],
+        usage=fmt.usage(answer, talk.prompt_text, text),
+        **fmt.grounding(answer, talk.system_ignored).model_dump(),
+    )  # fmt: skip
+
+
+async def streamed(svc: Service, assistant: Assistant, head: Head) -> StreamingResponse:
+    """The answer as server-sent events; it holds its answer slot until the last one."""
+    stream = assistant.stream(head.talk.question, head.talk.history)  # a bad question: 400
     pieces = iter(stream)
     turn = svc.turn()
     await turn.__aenter__()
@@ -77,8 +84,6 @@ async def chat_completions(body: ChatRequest, svc: Shared) -> ChatResponse | Str
     except BaseException:
         await turn.__aexit__(None, None, None)
         raise
-    include_usage = bool(body.stream_options and body.stream_options.include_usage)
-    head = Head(ident, created, body.model, talk, include_usage)
 
     async def events() -> AsyncIterator[str]:
         try:
