@@ -106,7 +106,7 @@ def test_the_page_shows_a_registered_answerers_cited_answer(
     assert not at.exception, [e.value for e in at.exception]
     shown = " ".join(str(m.value) for m in at.markdown)
     assert "Putin gave Kim a rifle" in shown and "[1]" in shown
-    sources = "\n".join(m.value for m in at.expander[-1].markdown)
-    assert at.expander[-1].label.startswith("Sources") and "rifle" in sources
+    sources = "\n".join(m.value for m in at.main.expander[-1].markdown)
+    assert at.main.expander[-1].label.startswith("Sources") and "rifle" in sources
     assert "parrot" in " ".join(str(e.value) for e in at.sidebar.markdown)
     assert parrot.asked == [GIFTS]
