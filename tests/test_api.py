@@ -8,6 +8,7 @@ The pure parts (messages to a question, the footer, the bind check) are fast tes
 
 from __future__ import annotations
 
+import re
 import shutil
 import socket
 import subprocess
@@ -46,13 +47,16 @@ def server(
     tmp_path_factory: pytest.TempPathFactory, seeded_dir: Path, cache_dir: Path
 ) -> Iterator[str]:
     """A real `assistant serve` over a copy of the seeded store (uploads change it); …/v1."""
+    yield from serve(
+        tmp_path_factory.mktemp("api"), seeded_dir, cache_dir, ASSISTANT_MAX_FILE_MB="0.05"
+    )
+
+
+def serve(folder: Path, seeded_dir: Path, cache_dir: Path, **settings: str) -> Iterator[str]:
+    """Run `assistant serve` with ``settings`` over a copy of the seeded store; yield …/v1."""
     port = free_port()
-    folder = tmp_path_factory.mktemp("api")
     store = shutil.copytree(seeded_dir, folder / "vectorstore")
-    env = cli_env(
-        store, cache_dir, ASSISTANT_API_PORT=str(port), ASSISTANT_API_KEY=KEY,
-        ASSISTANT_MAX_FILE_MB="0.05",
-    )  # fmt: skip
+    env = cli_env(store, cache_dir, ASSISTANT_API_PORT=str(port), ASSISTANT_API_KEY=KEY, **settings)
     with (folder / "server.log").open("wb") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "assistant", "serve"], stdout=log, stderr=subprocess.STDOUT,
@@ -147,6 +151,38 @@ def test_the_assistants_own_openai_backend(  # type: ignore[no-untyped-def]
     assert "Sources:" not in cited.answer  # it lists its sources itself: no footer for it
     assert cited.usage["completion_tokens"] > 0
     assert second.ask(FIFA).refused
+
+
+def test_an_llm_answerer_behind_the_api(  # type: ignore[no-untyped-def]
+    tmp_path: Path, seeded_dir: Path, cache_dir: Path, llm_server
+) -> None:
+    """The `openai` backend (here on the bundled llama.cpp model) answers through the API.
+
+    The small model's wording varies between requests even at temperature 0, so this
+    checks what holds for any answer: the model wrote it (its usage), and it is either
+    the refusal or sentences whose markers all name a cited source.
+    """
+    from openai import OpenAI
+
+    backend = {
+        "ASSISTANT_BACKEND": "openai", "ASSISTANT_OPENAI_BASE_URL": llm_server.base_url,
+        "ASSISTANT_OPENAI_MODEL": "local", "ASSISTANT_CONTEXT_WINDOW": "2048",
+        "ASSISTANT_MAX_ANSWER_TOKENS": "120", "ASSISTANT_TIMEOUT": "120",
+    }  # fmt: skip
+    for url in serve(tmp_path, seeded_dir, cache_dir, **backend):
+        client = OpenAI(base_url=url, api_key=KEY, timeout=300)
+        answer = client.chat.completions.create(
+            model="seeds", messages=[{"role": "user", "content": PUTIN}]
+        )
+        text = answer.choices[0].message.content or ""
+        extra = answer.model_extra or {}
+        assert answer.usage and answer.usage.completion_tokens > 0  # the model's own count
+        if extra["refused"]:
+            assert text == REFUSAL and extra["citations"] == []
+        else:
+            numbers = {int(n) for n in re.findall(r"\[(\d+)\]", text.split("Sources:")[0])}
+            assert numbers and numbers == {c["n"] for c in extra["citations"]}
+            assert all(c["source"] == SEED_FILE.name for c in extra["citations"])
 
 
 def test_a_key_is_required_and_never_echoed(server: str) -> None:
