@@ -12,7 +12,7 @@ the record-manager namespace ``corpus.FILES``. An ingest of PATHS:
   readable): any file under a folder of PATHS, or a file PATHS name.
 
 Chunks of every other file and folder are never touched. ``plan`` works all of this
-out before any change, and is all that ``--dry-run`` does. ``remove`` deletes the
+out before any change, and is all that ``--dry-run`` does. ``removal.py`` deletes the
 chunks of files or folders. Stores written when folders were known by their name are
 moved to this on the first ingest or removal that names the folder (``migrate.py``).
 
@@ -29,10 +29,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant import migrate, recovery
-from assistant.changes import Plan, chunk_key, plan, within
-from assistant.corpus import FILES, PAGE, Corpus, Record
+from assistant.changes import Plan, chunk_key, plan
+from assistant.corpus import FILES, PAGE, Corpus
 from assistant.documents import LoadReport, chunk_file, identity, load_paths
-from assistant.errors import NoCollectionError
 from assistant.keyword import KeywordIndex
 from assistant.lock import check_writable, ingest_lock
 from assistant.store import CHROMA_FILE
@@ -84,21 +83,6 @@ class IngestReport:
     new: list[str] = field(default_factory=list)  # the files, by path
     changed: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
-
-    def as_dict(self) -> JsonObject:
-        """JSON-ready form."""
-        return asdict(self)
-
-
-@dataclass
-class RemoveReport:
-    """What a removal did: files and chunks deleted, and the paths the collection lacks."""
-
-    files_removed: int = 0
-    chunks_removed: int = 0
-    not_found: list[str] = field(default_factory=list)  # when any, nothing was removed
-    removed: list[str] = field(default_factory=list)  # the files, by path
-    migrated: int = 0
 
     def as_dict(self) -> JsonObject:
         """JSON-ready form."""
@@ -246,7 +230,7 @@ def _preview(
 ) -> IngestReport:
     """What the ingest would do, read from the store without changing it."""
     todo, stored = empty, 0
-    if _has_collection(corpus):
+    if has_collection(corpus):
         corpus.check_embedder(corpus.collection().metadata, embeddings)
         corpus.check_records()
         stored = corpus.collection().count()
@@ -265,72 +249,11 @@ def _preview(
     return report
 
 
-def _has_collection(corpus: Corpus) -> bool:
+def has_collection(corpus: Corpus) -> bool:
     """Whether the collection exists, found without creating an embedded store."""
     if not corpus.chroma_url and not (corpus.store_dir / CHROMA_FILE).is_file():
         return False
     return corpus.exists()
-
-
-def remove(corpus: Corpus, paths: Sequence[Path]) -> RemoveReport:
-    """Delete every chunk of the files at ``paths`` (of a folder: every file under it).
-
-    A path may also be a legacy id as `assistant sources` lists it. When the collection
-    holds nothing under one of the paths, that path is in ``not_found`` and nothing is
-    removed. Crash-safe like an ingest: the next ingest or removal finishes the job.
-    """
-    report = RemoveReport()
-    with ingest_lock(corpus):
-        if not _has_collection(corpus):
-            report.not_found = [str(path) for path in paths]
-            return report
-        corpus.check_records()
-        check_writable(corpus)
-        owed = recovery.pending(corpus)  # an interrupted ingest still owes its refresh
-        # Read before reconciling: the files an interrupted removal had begun to delete
-        # are still found, and this run finishes their removal.
-        before = corpus.records()
-        unfinished = recovery.begin(corpus, "remove")
-        repaired = recovery.reconcile(corpus, unfinished)
-        report.migrated = migrate.run(corpus, migrate.folders_of(paths))
-        targets = _targets(corpus.records() + before, paths)
-        report.not_found = [str(path) for path, found in targets if not found]
-        if not report.not_found:
-            _delete(corpus, [record for _, found in targets for record in found], report)
-        if unfinished or repaired or report.migrated or report.chunks_removed:
-            corpus.rebuild_keyword_index()
-        if owed == "ingest":
-            recovery.begin(corpus, "ingest")
-        else:
-            recovery.finish(corpus)
-    return report
-
-
-def _targets(records: list[Record], paths: Sequence[Path]) -> list[tuple[Path, list[Record]]]:
-    """The records of the files under each path (a relative path may name a legacy id)."""
-    targets = []
-    for path in paths:
-        scope = identity(path)
-        found = [r for r in records if r.namespace == FILES and within(r.doc_id, scope)]
-        if not found and not path.is_absolute():
-            typed = path.as_posix()
-            found = [r for r in records if r.namespace != FILES and within(r.doc_id, typed)]
-        targets.append((path, found))
-    return targets
-
-
-def _delete(corpus: Corpus, records: list[Record], report: RemoveReport) -> None:
-    """Delete the chunks from Chroma, then from the record manager, batch by batch."""
-    unique = {(r.namespace, r.key): r for r in records}  # a file under two paths, once
-    collection = corpus.collection()
-    for namespace in sorted({namespace for namespace, _ in unique}):
-        manager = corpus.record_manager(namespace)
-        keys = sorted(key for ns, key in unique if ns == namespace)
-        for start in range(0, len(keys), BATCH):
-            collection.delete(ids=keys[start : start + BATCH])
-            manager.delete_keys(keys[start : start + BATCH])
-    report.removed = sorted({r.doc_id for r in unique.values()})
-    report.files_removed, report.chunks_removed = len(report.removed), len(unique)
 
 
 def _open_for_ingest(
@@ -361,13 +284,3 @@ def _repair(corpus: Corpus, unfinished: bool, report: IngestReport) -> None:
     if repair:
         report.orphans_removed = repair.orphans_removed
         report.records_dropped = repair.records_dropped
-
-
-def drop(corpus: Corpus) -> None:
-    """Delete the collection with its record manager and BM25 index, holding its ingest lock."""
-    with ingest_lock(corpus):
-        if not corpus.exists():
-            raise NoCollectionError(corpus.name, corpus.location)
-        check_writable(corpus)
-        corpus.delete()
-        recovery.finish(corpus)

@@ -21,7 +21,8 @@ from assistant.conversation import CarryForward
 from assistant.corpus import Corpus
 from assistant.embeddings import make_embeddings
 from assistant.errors import UsageError
-from assistant.ingest import Chunking, IngestReport, Progress, RemoveReport, ingest, remove
+from assistant.ingest import Chunking, IngestReport, Progress, ingest
+from assistant.removal import RemoveReport, remove
 from assistant.retrieval import HybridRetriever
 from assistant.stages import (
     Answerer,

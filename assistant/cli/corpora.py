@@ -12,8 +12,8 @@ import typer
 from assistant.cli.common import CollectionOption, app, assistant_for, load_settings, print_error
 from assistant.corpus import Corpus
 from assistant.errors import NoCollectionError
-from assistant.ingest import drop
 from assistant.loaders import SUPPORTED_SUFFIXES
+from assistant.removal import drop
 
 if TYPE_CHECKING:
     from assistant.ingest import IngestReport
