@@ -66,3 +66,17 @@ class SpyBackend:
     ) -> Iterator[Any]:
         self.streamed.append(question)
         return self.inner.stream_parts(question, parts, history)
+
+
+class Counting(Embeddings):
+    """The real embedder, counting how many texts it was asked to embed."""
+
+    def __init__(self, inner: Embeddings, model_name: str = "all-MiniLM-L6-v2") -> None:
+        self.inner, self.model_name, self.embedded = inner, model_name, 0
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        self.embedded += len(texts)
+        return self.inner.embed_documents(texts)
+
+    def embed_query(self, text: str) -> list[float]:
+        return self.inner.embed_query(text)

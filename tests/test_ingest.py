@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SEED_FILE
-from langchain_core.embeddings import Embeddings
+from fakes import Counting
 
 from assistant.config import Settings
 from assistant.corpus import Corpus
@@ -18,20 +18,6 @@ from assistant.errors import (
     StoreError,
 )
 from assistant.pipeline import Assistant
-
-
-class Counting(Embeddings):
-    """The real embedder, counting how many texts it was asked to embed."""
-
-    def __init__(self, inner: Embeddings, model_name: str = "all-MiniLM-L6-v2") -> None:
-        self.inner, self.model_name, self.embedded = inner, model_name, 0
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        self.embedded += len(texts)
-        return self.inner.embed_documents(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
 
 
 @pytest.fixture

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CHROMIUM, CHROMIUM_INSTALL, CHROMIUM_MISSING, ROOT, SEEDS
+from conftest import CHROMIUM, CHROMIUM_INSTALL, CHROMIUM_MISSING
 from playwright.sync_api import Page, expect, sync_playwright
-from test_browser import CHROMIUM_ARGS, _free_port, _wait_until_serving
+from test_browser import CHROMIUM_ARGS, _streamlit
 
 from assistant.config import Settings
 from assistant.corpus import Corpus
@@ -37,29 +34,8 @@ def page_url(tmp_path: Path, seeded_dir: Path, cache_dir: Path, embeddings: Any)
     (tmp_path / "facts" / "zorblax.md").write_text(ZORBLAX, encoding="utf-8")
     settings = Settings(store_dir=store, cache_dir=cache_dir)
     Assistant(settings, embeddings, Corpus.open(settings, "facts")).ingest([tmp_path / "facts"])
-    port = _free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("ASSISTANT_", "OPENAI_"))}
-    env |= {
-        "ASSISTANT_STORE_DIR": str(store),
-        "ASSISTANT_CACHE_DIR": str(cache_dir),
-        "ASSISTANT_SEEDS_DIR": str(SEEDS),
-    }
-    command = [
-        *(sys.executable, "-m", "streamlit", "run", str(ROOT / "assistant" / "app.py")),
-        *("--server.headless", "true", "--server.address", "127.0.0.1"),
-        *("--server.port", str(port), "--browser.gatherUsageStats", "false"),
-        *("--server.fileWatcherType", "none"),
-    ]
-    log = (tmp_path / "server.log").open("wb")
-    server = subprocess.Popen(command, cwd=tmp_path, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        _wait_until_serving(url, server)
+    with _streamlit(store, cache_dir, tmp_path) as url:
         yield url
-    finally:
-        server.terminate()
-        server.wait(timeout=15)
-        log.close()
 
 
 @pytest.fixture

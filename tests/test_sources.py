@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import run_cli
-from langchain_core.embeddings import Embeddings
+from fakes import Counting
 from legacy_store import write_legacy
 
 from assistant.config import Settings
@@ -32,20 +32,6 @@ QUESTIONS = {
     "a": ("What colour was the Zorvian lighthouse painted?", "teal"),
     "b": ("How long is the Quillon bridge?", "412"),
 }
-
-
-class Counting(Embeddings):
-    """The real embedder, counting how many texts it was asked to embed."""
-
-    def __init__(self, inner: Embeddings) -> None:
-        self.inner, self.model_name, self.embedded = inner, "all-MiniLM-L6-v2", 0
-
-    def embed_documents(self, texts: list[str]) -> list[list[float]]:
-        self.embedded += len(texts)
-        return self.inner.embed_documents(texts)
-
-    def embed_query(self, text: str) -> list[float]:
-        return self.inner.embed_query(text)
 
 
 @pytest.fixture
