@@ -12,14 +12,20 @@ import pytest
 from conftest import ROOT, SEEDS, cli_env
 from streamlit.testing.v1 import AppTest
 
+from assistant.config import Settings
+from assistant.corpus import Corpus
 from assistant.errors import StoreError, UsageError
 from assistant.history import HISTORY_FILE, History, answer_from_dict
+from assistant.pipeline import Assistant
+from assistant.removal import drop
 from assistant.types import REFUSAL, Answer, Hit, Quote, Sentence, ShortAnswer, Source
 
 APP = str(ROOT / "assistant" / "app.py")
 GIFTS = "What gifts did Putin and Kim exchange?"
 FOLLOW_UP = "What did they exchange?"  # needs the earlier question to find its story
 CITED_LINE = "exchanged rifles as gifts"
+ZORBLAX = "The Zorblax rocket engine was designed by engineers at Acme Propulsion in Tallinn.\n"
+ASK_ZORBLAX = "Which company designed the Zorblax rocket engine?"
 
 
 def _answer(question: str = "Do cats purr?") -> Answer:
@@ -127,6 +133,17 @@ def store(tmp_path: Path, seeded_dir: Path, monkeypatch: pytest.MonkeyPatch, cac
     return copy
 
 
+@pytest.fixture
+def facts(store: Path, cache_dir: Path, embeddings) -> Settings:  # type: ignore[no-untyped-def]
+    """Beside the seeds, a collection 'facts' holding one file of its own; its settings."""
+    docs = store.parent / "facts"
+    docs.mkdir()
+    (docs / "zorblax.md").write_text(ZORBLAX, encoding="utf-8")
+    settings = Settings(store_dir=store, cache_dir=cache_dir)
+    Assistant(settings, embeddings, Corpus.open(settings, "facts")).ingest([docs])
+    return settings
+
+
 def _page() -> AppTest:
     """A new page, as a new browser session (or a restarted server) opens it."""
     return _run(AppTest.from_file(APP, default_timeout=120))
@@ -145,6 +162,22 @@ def _ask(at: AppTest, question: str) -> AppTest:
 
 def _listed(at: AppTest) -> list[str]:
     return [b.label for b in at.sidebar.button if b.key and b.key.startswith("open-")]
+
+
+def _picked(at: AppTest) -> str:
+    return str(at.sidebar.selectbox(key="collection").value)
+
+
+def _choose(at: AppTest, collection: str) -> AppTest:
+    at.sidebar.selectbox(key="collection").set_value(collection)
+    return _run(at)
+
+
+def _last_answer(at: AppTest) -> str:
+    """The last answer as shown (or its refusal), then its sources."""
+    last = at.chat_message[-1]
+    shown = [m.value for m in last.markdown] + [i.value for i in last.info]
+    return "\n".join(shown + [m.value for m in last.expander[0].markdown]).replace("\\", "")
 
 
 def test_a_conversation_is_reopened_as_it_was_and_continued(store: Path) -> None:
@@ -172,6 +205,49 @@ def test_a_conversation_is_reopened_as_it_was_and_continued(store: Path) -> None
     assert [t.answer.question for t in turns] == [GIFTS, FOLLOW_UP]
     assert "putin" in (turns[1].answer.standalone_question or "").lower()  # history was used
     assert [c.id for c in History.open(store).conversations()] == [saved.id]
+
+
+def test_a_conversation_is_reopened_in_its_own_collection(store: Path, facts: Settings) -> None:
+    at = _choose(_page(), "facts")
+    _ask(at, ASK_ZORBLAX)
+    assert "Acme Propulsion" in _last_answer(at)
+    [saved] = History.open(store).conversations()
+    _choose(at, "seeds")
+    assert not at.chat_message and _picked(at) == "seeds"
+
+    at.button(key=f"open-{saved.id}").click()
+    _run(at)
+    assert _picked(at) == "facts" and "Collection</b>: facts" in at.sidebar.markdown[0].value
+    assert not at.warning and len(at.chat_message) == 2  # the earlier turn, as it was shown
+    _ask(at, "In which city was the Zorblax engine designed?")
+    answer = _last_answer(at)
+    assert "Tallinn" in answer and "zorblax.md" in answer and REFUSAL not in answer
+    turns = History.open(store).turns(saved.id)
+    assert [t.collection for t in turns] == ["facts", "facts"]
+
+
+def test_a_conversation_whose_collection_is_gone_goes_on_in_the_chosen_one(
+    store: Path, facts: Settings
+) -> None:
+    at = _choose(_page(), "facts")
+    _ask(at, ASK_ZORBLAX)
+    [saved] = History.open(store).conversations()
+    _choose(at, "seeds")
+    drop(Corpus.open(facts, "facts"))  # as `assistant collections --delete facts --yes` does
+
+    at.button(key=f"open-{saved.id}").click()
+    _run(at)
+    assert _picked(at) == "seeds" and at.sidebar.selectbox(key="collection").options == ["seeds"]
+    [line] = [w.value.replace("\\", "") for w in at.warning]
+    assert line == (
+        'This conversation\'s collection "facts" is gone; questions in it will go to "seeds".'
+    )
+    _ask(at, GIFTS)
+    assert CITED_LINE in _last_answer(at)
+    assert [w.value.replace("\\", "") for w in at.warning] == [line]  # while it stays open
+    assert [t.collection for t in History.open(store).turns(saved.id)] == ["facts", "seeds"]
+    next(b for b in at.sidebar.button if b.label == "New conversation").click()
+    assert not _run(at).warning
 
 
 def test_a_conversation_is_renamed_and_deleted(store: Path) -> None:

@@ -1,5 +1,5 @@
 """The sidebar's saved conversations: each turn saved as it is answered, listed newest first,
-reopened as it was shown, renamed or deleted.
+reopened as it was shown (in its collection), renamed or deleted.
 
 A conversation store that cannot be used (damaged, unreadable, read-only) is one
 message in this section; the page answers as before, without saving.
@@ -15,7 +15,7 @@ import streamlit as st
 
 from assistant.errors import StoreError
 from assistant.history import History
-from assistant.ui import chat
+from assistant.ui import chat, library
 from assistant.ui.feedback import RATINGS
 from assistant.ui.render import escape_markdown
 
@@ -130,6 +130,8 @@ def _reopen(store: History, conversation: str) -> None:
     ]
     chat.resume(conversation, earlier)
     _saved_ratings().update({turn.id: turn.rating for turn in earlier})
+    if saved:  # its follow-ups are asked of the collection of its latest turn
+        library.follow(saved[-1].collection)
 
 
 def _rename(store: History, conversation: str) -> None:

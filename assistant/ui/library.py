@@ -1,8 +1,9 @@
 """The sidebar's library: which collection the page works on, and the documents it holds.
 
 The chosen collection decides what is asked, what the stats show and where uploads
-go (``app.py`` opens one ``Assistant`` per collection). A document is removed in two
-steps: its button asks, and only the second click removes it.
+go (``app.py`` opens one ``Assistant`` per collection). Reopening a saved conversation
+picks its collection again. A document is removed in two steps: its button asks, and
+only the second click removes it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
     from assistant.types import StoredDocument
 
 PICKED = "collection"  # session key of the collection chosen in the sidebar
+REOPENED = "reopened_collection"  # a reopened conversation's collection, picked on the next run
+GONE = "collection_gone"  # (conversation id, the line saying its collection is gone)
 CONFIRM = "confirm_remove"  # the path whose removal waits for its second click
 REMOVED = "last_removal"  # what the last removal did, shown under the list
 
@@ -49,20 +52,47 @@ def pick_collection(settings: Settings, key: str) -> str:
     """The collection chosen in the sidebar: the store's, the ``collection`` setting at first.
 
     A new name may be typed; it is checked (``Corpus.open``) before anything uses it, and
-    the collection is made by the first upload. Switching starts a new conversation.
+    the collection is made by the first upload. Switching starts a new conversation. A
+    conversation reopened (``follow``) is switched to its collection; when that is gone,
+    the choice stays and a line at the top of the page says so.
     """
     names = sorted({*collection_names(key, settings), settings.collection})
+    # Set before the picker is drawn, as Streamlit asks; on_change runs only for a user's pick.
+    st.session_state.setdefault(PICKED, settings.collection)
+    if REOPENED in st.session_state:
+        _switch(st.session_state.pop(REOPENED), names)
     with st.sidebar:
         chosen = st.selectbox(
             "Collection",
             names,
-            index=names.index(settings.collection),
             key=PICKED,
             on_change=chat.clear,
             accept_new_options=True,
             help="What is asked, counted and uploaded to. Type a new name to start one.",
         )
+    shown, line = st.session_state.get(GONE, (None, ""))
+    if shown is not None and shown == st.session_state.get(chat.CONVERSATION):
+        st.warning(line, icon=":material/folder_off:")  # until another conversation starts
     return str(chosen or settings.collection)
+
+
+def follow(collection: str) -> None:
+    """From a reopen button's callback: pick ``collection`` on this run, if it still exists."""
+    collection_names.clear()  # one dropped since the last listing counts as gone
+    st.session_state[REOPENED] = collection
+
+
+def _switch(wanted: str, names: list[str]) -> None:
+    current = st.session_state[PICKED]
+    st.session_state.pop(GONE, None)  # said of an earlier reopening
+    if wanted in names:
+        st.session_state[PICKED] = wanted
+    elif wanted != current:
+        line = (
+            f'This conversation\'s collection "{wanted}" is gone; '
+            f'questions in it will go to "{current}".'
+        )
+        st.session_state[GONE] = (st.session_state.get(chat.CONVERSATION), escape_markdown(line))
 
 
 def show_documents(assistant: Assistant, key: str, changed: Callable[[], None]) -> None:
