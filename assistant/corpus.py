@@ -24,7 +24,6 @@ from assistant.config import Settings
 from assistant.errors import EmbeddingMismatchError, NothingIndexedError, StoreError, UsageError
 from assistant.keyword import KeywordIndex
 from assistant.store import embedding_metadata, open_client, sqlite_problem
-from assistant.types import StoredDocument
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -35,7 +34,7 @@ if TYPE_CHECKING:
     from langchain_classic.indexes import SQLRecordManager
     from langchain_core.embeddings import Embeddings
 
-    from assistant.types import JsonObject, Metadata
+    from assistant.types import JsonObject
 
 PAGE = 5000  # chunks read per Chroma call when the whole collection is read
 
@@ -49,11 +48,6 @@ def chunk_id(doc_id: str, occurrence: int, text: str) -> str:
     """A chunk's id: its file, its text and which repeat of that text in the file it is."""
     raw = f"{doc_id}\0{occurrence}\0{text}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
-
-
-def is_legacy(doc_id: str) -> bool:
-    """Whether ``doc_id`` was written before files were known by their absolute path."""
-    return not Path(doc_id).is_absolute()
 
 
 @dataclass(frozen=True)
@@ -330,37 +324,3 @@ class Corpus:
             if record.namespace == FILES:
                 keys.setdefault(record.doc_id, set()).add(record.key)
         return keys
-
-    # -- the documents ---------------------------------------------------------------
-
-    def sources(self) -> list[StoredDocument]:
-        """Every document the collection holds, by path, with what its chunks record."""
-        if not self.exists():
-            return []
-        collection = self.collection()
-        by_doc: dict[str, list[Metadata]] = {}
-        for offset in range(0, collection.count(), PAGE):
-            got = collection.get(include=["metadatas"], limit=PAGE, offset=offset)
-            for meta in got["metadatas"] or []:
-                by_doc.setdefault(str(meta.get("doc_id", "")), []).append(dict(meta))
-        return [_stored(doc_id, metas) for doc_id, metas in sorted(by_doc.items())]
-
-
-def _stored(doc_id: str, metas: list[Metadata]) -> StoredDocument:
-    """The listing of one file from its chunks' metadata (every chunk records the same facts)."""
-    first, legacy = metas[0], is_legacy(doc_id)
-    times = [str(m["ingested_at"]) for m in metas if m.get("ingested_at")]
-    return StoredDocument(
-        path=doc_id,
-        format=str(first.get("format") or "unknown"),
-        chunks=len(metas),
-        pages=_number(first.get("page_count")),
-        size_bytes=_number(first.get("size_bytes")),
-        ingested_at=max(times) if times else None,
-        present=not legacy and Path(doc_id).is_file(),
-        legacy=legacy,
-    )
-
-
-def _number(value: object) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) else None

@@ -22,6 +22,7 @@ from assistant.corpus import Corpus
 from assistant.embeddings import make_embeddings
 from assistant.errors import UsageError
 from assistant.ingest import Chunking, IngestReport, Progress, ingest
+from assistant.listing import sources
 from assistant.removal import RemoveReport, remove
 from assistant.retrieval import HybridRetriever
 from assistant.stages import (
@@ -127,7 +128,7 @@ class Assistant:
 
     def sources(self) -> list[StoredDocument]:
         """Every document the collection holds, with its format, size, chunks and presence."""
-        return self.corpus.sources()
+        return sources(self.corpus)
 
     def remove(self, paths: Sequence[Path]) -> RemoveReport:
         """Delete the chunks of the files (or of every file in the folders) at ``paths``."""
