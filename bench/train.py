@@ -16,9 +16,13 @@ chunks), and the sentences of those chunks are its candidates. Then:
 - the **second-sentence** decision learns when the runner-up adds the answer
   (positive: it holds the answer and the best sentence does not);
 - the **no-answer** detector learns the impossible questions from the answerable
-  ones; its threshold is the one at which ``FALSE_REFUSALS`` of the answerable
-  training questions would be refused, and the calibration table is written next
-  to it.
+  ones. The sample's impossible questions sit in 2 of its 10 articles, so edited
+  copies of answerable questions (a name, number or key word swapped for one the
+  paragraph lacks, ``bench/edits.py``) are added as unanswerable examples from
+  every article. Its threshold is set by leaving one article out at a time: the
+  largest share ``q`` of the training answerables refused in-sample whose held-out
+  false-refusal rate stays within ``FALSE_REFUSALS``; the calibration table of
+  those held-out rates is written next to it.
 
 All models are logistic regressions on standardised named features
 (``assistant/answer/features.py``). The output, ``assistant/answer/weights.json``,
@@ -48,10 +52,17 @@ from assistant.keyword import KeywordIndex  # noqa: E402
 from assistant.retrieval import CANDIDATES, fuse, keyword_filter  # noqa: E402
 from assistant.text import sentence_spans  # noqa: E402
 
+sys.path.insert(0, str(ROOT / "bench"))
+from edits import edits  # noqa: E402
+
 DEFAULT_DATA = ROOT.parent / "shared/datasets/squad2_train_sample/train-v2.0-sample.json"
-# The no-answer threshold refuses this share of the answerable training questions: the
-# product's bound is 10 % false refusals on new questions, with a margin for the shift.
+# The no-answer threshold refuses at most this share of the answerable questions of an
+# article left out of training: the product's bound is 10 % false refusals on new
+# questions, with a margin for the shift.
 FALSE_REFUSALS = 0.08
+# An edited (unanswerable) question weighs as much as one of SQuAD's own; chosen by
+# leaving articles out (bench/validate_synthetic.py), not on any evaluation set.
+EDIT_WEIGHT = 1.0
 # A seed question weighs as much as this many SQuAD ones: the 25 answerable tune
 # questions then count about a tenth of the 4,371 answerable SQuAD ones.
 SEED_WEIGHT = 20.0
@@ -82,6 +93,7 @@ class Pool:
     kept_labels: np.ndarray | None = None
     scores: np.ndarray | None = None
     ranked: np.ndarray | None = None
+    missing_sim: float = 1.0  # the no-answer feature of that name (needs the word vectors)
 
 
 @dataclass
@@ -93,16 +105,17 @@ class Chunk:
     sentences: list[tuple[int, int]]
 
 
-def load(path: Path) -> tuple[list[str], list[dict]]:
-    """Paragraphs and questions (each with its paragraph index) of the SQuAD file."""
+def load(path: Path) -> tuple[list[str], list[dict], list[int]]:
+    """Paragraphs, questions (each with its paragraph index) and each paragraph's article."""
     data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    paragraphs, questions = [], []
-    for article in data:
+    paragraphs, questions, articles = [], [], []
+    for a, article in enumerate(data):
         for para in article["paragraphs"]:
             paragraphs.append(para["context"])
+            articles.append(a)
             for qa in para["qas"]:
                 questions.append({**qa, "para": len(paragraphs) - 1})
-    return paragraphs, questions
+    return paragraphs, questions, articles
 
 
 class VectorCache:
@@ -258,8 +271,14 @@ def main() -> None:
 
     use_offline_encodings(Settings().cache_dir)  # the chunker counts tokens with tiktoken
     cache = VectorCache(args.cache)
-    paragraphs, questions = load(args.data)
-    pools = build_pools(paragraphs, questions, cache, weight=1.0)
+    paragraphs, questions, article = load(args.data)
+    edited = edits(questions, paragraphs, article)
+    print(f"+ {len(edited)} edited questions as unanswerable examples, weight {EDIT_WEIGHT}")
+    pools = build_pools(paragraphs, questions + edited, cache, weight=1.0)
+    for p in pools:
+        p.q["article"] = article[p.q["para"]]
+        if p.q.get("set") == "edits":
+            p.weight = EDIT_WEIGHT
     if args.seeds is not None:
         seed_pools = build_seed_pools(args.seeds, cache)
         print(
@@ -310,8 +329,10 @@ def main() -> None:
     models = {"prefilter": prefilter, "sentence": sentence}
     models |= fit_spans([p for p in answerable if p.weight == 1.0])
     models["second"] = fit_second(answerable)
+    missing_similarities(pools, cache)
     models["no_answer"] = fit_no_answer(pools, models["span"])
-    trained_on = [args.data.name] + ([f"{args.seeds.name} (tune split)"] if args.seeds else [])
+    trained_on = [args.data.name, "edited copies of its answerable questions (bench/edits.py)"]
+    trained_on += [f"{args.seeds.name} (tune split)"] if args.seeds else []
     args.out.write_text(json.dumps({"trained_on": trained_on, "models": models}, indent=1) + "\n")
     print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes)")
 
@@ -386,6 +407,7 @@ def build_seed_pools(path: Path, cache: VectorCache) -> list[Pool]:
             {
                 "id": item.id,
                 "question": carry_forward(item.question, item.history),
+                "set": "seeds",
                 "is_impossible": not item.answerable,
                 "evidence": item.evidence,
                 "answers": [],
@@ -547,46 +569,80 @@ def question_row(p: Pool, span_model: dict) -> list[float]:
         span_logit,
         p.cands[top].text,
         p.cands[top].chunk_terms,
+        p.missing_sim,
     )
 
 
+def missing_similarities(pools: list[Pool], cache: VectorCache) -> None:
+    """Every pool's ``missing_similarity`` feature, with its missing words embedded (cached)."""
+    missing = {}
+    for p in pools:
+        looked = set().union(*(c.chunk_terms for c in p.cands)) if p.cands else set()
+        missing[id(p)] = F.missing_words(p.q["question"], looked)
+    words = sorted({w for got in missing.values() for w in got})
+    vectors = dict(zip(words, cache.get(words), strict=True)) if words else {}
+    for p in pools:
+        got = missing[id(p)]
+        if got and p.kept is not None and len(p.kept):
+            p.missing_sim = F.missing_similarity(
+                [list(vectors[w]) for w in got], [list(v) for v in p.vectors[p.kept]]
+            )
+
+
 def fit_no_answer(pools: list[Pool], span_model: dict) -> dict:
-    """Impossible vs answerable; the threshold refuses FALSE_REFUSALS of the answerable ones."""
+    """Unanswerable vs answerable; the threshold is set by leaving one article out at a time."""
     pools = [p for p in pools if len(p.ranked)]
     x = np.array([question_row(p, span_model) for p in pools])
     y = np.array([bool(p.q["is_impossible"]) for p in pools])
     w = np.array([p.weight for p in pools])
+    origin = np.array([p.q.get("set", "squad") for p in pools])
+    article = np.array([p.q.get("article", -1) for p in pools])
+    squad = origin == "squad"  # SQuAD's own questions: the ones the threshold is measured on
+    grid = [round(0.01 + 0.005 * i, 3) for i in range(19)]  # 0.01 ... 0.10
+    refused = {q: np.zeros(len(pools), bool) for q in grid}
+    for a in sorted(set(article[squad].tolist())):
+        out = article == a  # its SQuAD and edited questions; the seed questions stay in
+        m = fit(x[~out], y[~out], F.NO_ANSWER_FEATURES, weights=w[~out])
+        inside = logit(m, x[~out & squad & ~y])
+        held = logit(m, x[out & squad])
+        for q in grid:
+            refused[q][out & squad] = held >= np.quantile(inside, 1 - q)
+    held_fr = {q: float(refused[q][squad & ~y].mean()) for q in grid}
+    held_ref = {q: float(refused[q][squad & y].mean()) for q in grid}
+    share = max([q for q in grid if held_fr[q] <= FALSE_REFUSALS], default=grid[0])
     model = fit(x, y, F.NO_ANSWER_FEATURES, weights=w)
-    all_scores = logit(model, x)
-    seeds = w != 1.0
-    scores, y_all, y = all_scores[~seeds], y, y[~seeds]
-    threshold = float(np.quantile(scores[~y], 1 - FALSE_REFUSALS))
+    scores = logit(model, x)
+    threshold = float(np.quantile(scores[squad & ~y], 1 - share))
+    seeds = origin == "seeds"
     if seeds.any():
-        refused = all_scores[seeds] >= threshold
+        refused_seeds = scores[seeds] >= threshold
         print(
-            f"seed tune split at the threshold: refused {refused[y_all[seeds]].mean():.2f} of "
-            f"its unanswerable, {refused[~y_all[seeds]].mean():.2f} of its answerable"
+            f"seed tune split at the threshold (in-sample): refused "
+            f"{refused_seeds[y[seeds]].mean():.2f} of its unanswerable, "
+            f"{refused_seeds[~y[seeds]].mean():.2f} of its answerable"
         )
     model["threshold"] = round(threshold, DECIMALS)
-    table = []
-    for q in (0.02, 0.04, 0.06, 0.08, 0.10, 0.15, 0.20):
-        t = float(np.quantile(scores[~y], 1 - q))
-        table.append(
-            {
-                "threshold": round(t, 4),
-                "false_refusals": q,
-                "impossible_refused": round(float(np.mean(scores[y] >= t)), 4),
-            }
-        )
+    table = [
+        {
+            "refused_in_training": q,
+            "held_out_false_refusals": round(held_fr[q], 4),
+            "held_out_impossible_refused": round(held_ref[q], 4),
+        }
+        for q in grid
+        if round(q, 2) == q or q == share
+    ]
     model["calibration"] = {
-        "data": "SQuAD 2.0 training sample (answerable and impossible questions), plus the "
-        "seed gold set's tune split for the coefficients; the threshold and this table "
-        "come from the SQuAD questions alone",
-        "rule": f"threshold = the logit above which {FALSE_REFUSALS:.0%} of answerable "
-        "training questions fall (refused)",
+        "data": "SQuAD 2.0 training sample (answerable and impossible questions) and edited "
+        "copies of its answerable questions as unanswerable examples, plus the seed gold "
+        "set's tune split for the coefficients; the threshold and this table come from the "
+        "SQuAD questions alone",
+        "rule": f"each of the 10 articles left out in turn; threshold = the logit above which "
+        f"a share q of the answerable training questions fall, with q the largest whose "
+        f"held-out false refusals stay within {FALSE_REFUSALS:.0%}: q = {share}",
         "table": table,
     }
-    print("no-answer calibration (training):")
+    print(f"no-answer threshold: {share:.3f} of the answerable training questions refused")
+    print("calibration (held-out articles):")
     for row in table:
         print(f"  {row}")
     return model

@@ -340,7 +340,6 @@ def second_experiment(squad, seed) -> None:
 
 
 def main() -> None:
-    import json
 
     from assistant.config import Settings
     from assistant.tokens import use_offline_encodings
@@ -348,9 +347,7 @@ def main() -> None:
     data = Path(sys.argv[1]) if len(sys.argv) > 1 else T.DEFAULT_DATA
     use_offline_encodings(Settings().cache_dir)
     cache = T.VectorCache(T.ROOT / "eval-out" / "validate-vectors.npz")
-    paragraphs, questions = T.load(data)
-    article = [a for a, art in enumerate(json.loads(data.read_text())["data"])
-               for _ in art["paragraphs"]]  # fmt: skip
+    paragraphs, questions, article = T.load(data)
     squad = T.build_pools(paragraphs, questions, cache, weight=1.0)
     seed = T.build_seed_pools(T.ROOT / "tests" / "eval" / "seeds.jsonl", cache)
     removed = removed_pools(paragraphs, questions, cache)

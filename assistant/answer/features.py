@@ -21,6 +21,8 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import pairwise
 
+import numpy as np
+
 from assistant.answer.rules import ANSWER_TYPES, answer_type
 from assistant.text import is_stopword, terms, words
 
@@ -425,9 +427,34 @@ NO_ANSWER_FEATURES = (
     "span",  # the span scorer's best logit (0 when the question takes no span)
     "typed",  # the question expects a date, number, person or place
     "type_missing",  # ... and the best sentence holds no word of that type
+    # The least-covered question word no retrieved chunk holds: its highest cosine similarity
+    # to a candidate sentence (1 when none is missing). A reworded question's missing words
+    # stay close to what was retrieved; a swapped name or number does not.
+    "missing_similarity",
 )
 _NEGATION = re.compile(r"\b(?:not|never|no|none|nobody|nothing|neither|nor|without)\b|n't\b", re.I)
 _NUMERAL = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+def missing_words(question: str, looked_terms: set[str]) -> list[str]:
+    """The question's content words (lower-cased, sorted) whose stem no retrieved chunk holds."""
+    out = set()
+    for t in tokens(question):
+        stem = content_terms(t.text) if t.is_word else []
+        if stem and stem[0] not in looked_terms:
+            out.add(t.text.lower())
+    return sorted(out)
+
+
+def missing_similarity(
+    word_vectors: list[list[float]], sentence_vectors: list[list[float]]
+) -> float:
+    """The ``missing_similarity`` feature: over the missing words' vectors, the lowest of
+    each one's highest cosine similarity to a candidate sentence (vectors are unit length)."""
+    if not word_vectors or not sentence_vectors:
+        return 1.0
+    sims = np.asarray(word_vectors) @ np.asarray(sentence_vectors).T
+    return float(sims.max(axis=1).min())
 
 
 def no_answer_features(
@@ -439,6 +466,7 @@ def no_answer_features(
     span_logit: float,
     best_sentence: str,
     best_chunk_terms: set[str],
+    missing_sim: float = 1.0,
 ) -> list[float]:
     """The ``NO_ANSWER_FEATURES`` of a question, in order.
 
@@ -468,6 +496,7 @@ def no_answer_features(
         span_logit,
         float(typed),
         float(typed and not f["type_match"]),
+        missing_sim,
     ]
 
 

@@ -192,9 +192,14 @@ class LearnedBackend:
         looked = {t for h in hits for t in F.content_terms(h.text)}  # every candidate chunk's terms
         span = self.span(q, best.cand.text, shares)[1] if q.kind in F.SPAN_TYPES else 0.0
         top_dense = hits[0].dense if hits else None
+        missing = F.missing_words(q.text, looked)
+        missing_sim = F.missing_similarity(
+            [list(v) for v in self.vectors(missing)],
+            [list(v) for v in self.vectors([p.cand.text for p in ranked])],
+        ) if missing else 1.0  # fmt: skip
         row = F.no_answer_features(
             q, [p.score for p in ranked], [p.row or [] for p in ranked], looked, top_dense, span,
-            best.cand.text, best.cand.chunk_terms,
+            best.cand.text, best.cand.chunk_terms, missing_sim,
         )  # fmt: skip
         return float(self.models.no_answer.logits([row])[0])
 
