@@ -183,23 +183,38 @@ def soft_experiment(squad, synth, seed, span, cache, arrays) -> None:
     vec = dict(zip(vocab, cache.get(vocab), strict=True))
     cache.save()
 
+    def name_feats(p):
+        looked = set().union(*(c.chunk_terms for c in p.cands)) if p.cands else set()
+        here = p.cands[int(p.kept[p.ranked[0]])].chunk_terms
+        names = [w for w in miss[id(p)] if F.content_terms(w)[0] in p.qq.names]
+        sim = 1.0
+        if names:
+            nv = np.stack([vec[w] for w in names])
+            sim = float((nv @ p.vectors[p.kept].T).max(1).min())
+        return [float(bool(p.qq.names - looked)), float(bool(p.qq.names - here)), sim]
+
     def feats(p):
         m = miss[id(p)]
         if not m:
-            return [1.0, 1.0, 0.0]
+            return [1.0, 1.0, 0.0, *name_feats(p)]
         mv = np.stack([vec[w] for w in m])
         sent = (mv @ p.vectors[p.kept].T).max(1)
         words = (mv @ np.stack([vec[w] for w in cw[id(p)]]).T).max(1) if cw[id(p)] else sent * 0
-        return [float(sent.min()), float(words.min()), float(np.mean(words < 0.5))]
+        return [float(sent.min()), float(words.min()), float(np.mean(words < 0.5)), *name_feats(p)]
 
     fs, fn, fe = (np.array([feats(p) for p in ps]) for ps in (squad, synth, seed))
     print("| features | w | LOAO held-out FR | impossible refused | AUC (2 articles) |"
           " seed LOO AUC | seed FR | seed unanswerable refused |")  # fmt: skip
     print("|---|---|---|---|---|---|---|---|")
-    combos = [("base", []), ("+ miss_sent_sim", [0]), ("+ miss_word_sim, miss_far", [1, 2]),
-              ("+ all three", [0, 1, 2])]  # fmt: skip
-    for label, cols in combos:
-        for w in (0.0, 1.0):
+    both, edits_only = (0.0, 1.0), (1.0,)
+    combos = [("base", [], both), ("+ miss_sent_sim", [0], both),
+              ("+ miss_word_sim, miss_far", [1, 2], both), ("+ all three", [0, 1, 2], both),
+              ("+ miss_sent_sim, any_name_missing", [0, 3], edits_only),
+              ("+ miss_sent_sim, any_name_missing_here", [0, 4], edits_only),
+              ("+ miss_sent_sim, missing_name_sim", [0, 5], edits_only),
+              ("+ miss_sent_sim, the 3 name features", [0, 3, 4, 5], edits_only)]  # fmt: skip
+    for label, cols, ws in combos:
+        for w in ws:
             a_s, a_n, a_e = (np.hstack([x, f[:, cols]]) for x, f in ((xs, fs), (xn, fn), (xe, fe)))
             q = 0.065
             ref = np.zeros(len(a_s), bool)
