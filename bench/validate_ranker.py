@@ -13,6 +13,7 @@ SQuAD 2.0 training sample cross-validated by article, and the seed gold set's
 
 from __future__ import annotations
 
+import re
 import sys
 from pathlib import Path
 
@@ -62,6 +63,13 @@ def trees_fit(pools, iters=100, depth=3, rate=0.1):
     return lambda z: m.decision_function(z)
 
 
+_HEDGE = re.compile(
+    r"\b(?:may|might|could|would|will|plans? to|planning to|expected to|set to|likely to|"
+    r"reportedly|possibly|perhaps|rumou?red)\b",
+    re.IGNORECASE,
+)
+
+
 def extra_rows(p) -> np.ndarray:
     """Candidate features not in production: proximity, focus, neighbours, trigrams."""
     q = p.qq
@@ -86,8 +94,9 @@ def extra_rows(p) -> np.ndarray:
         next_o = overlap(i + 1) if c.index < c.count - 1 else 0.0
         ts = c.terms
         tri = len(trigrams & {tuple(ts[k : k + 3]) for k in range(len(ts) - 2)})
-        rows.append([prox, focus, prev_o, next_o, tri / max(len(trigrams), 1)])
-    return np.array(rows).reshape(len(p.kept), 5)
+        hedged = float(bool(_HEDGE.search(c.text)))
+        rows.append([prox, focus, prev_o, next_o, tri / max(len(trigrams), 1), hedged])
+    return np.array(rows).reshape(len(p.kept), 6)
 
 
 def main() -> None:
@@ -124,8 +133,8 @@ def main() -> None:
         ("trees 200x4 lr 0.05", lambda ps: trees_fit(ps, 200, 4, 0.05)),
         ("trees 300x2", lambda ps: trees_fit(ps, 300, 2, 0.1)),
     ]
-    names = ["proximity", "focus", "prev_overlap", "next_overlap", "trigram"]
-    for cols in ([0], [1], [2, 3], [4], [0, 1, 2, 3, 4]):
+    names = ["proximity", "focus", "prev_overlap", "next_overlap", "trigram", "hedged"]
+    for cols in ([0], [1], [2, 3], [4], [0, 1, 2, 3, 4], [5]):
         label = "+ " + ", ".join(names[c] for c in cols)
         variants.append((label, pointwise_fit, cols))
         variants.append((label + " (pairwise)", pairwise_fit, cols))
