@@ -126,6 +126,13 @@ def _add(
     spans.append((begin, begin + len(stripped)))
 
 
+def layout_prefix(sentence: str) -> int:
+    """How many characters of layout ``sentence`` opens with: a format's label ("Topic: ")
+    or a list marker ("1. ", "- "), which are not its content."""
+    match = _layout()[0].match(sentence)
+    return match.end() if match else 0
+
+
 def clean_sentence(sentence: str) -> str:
     """A sentence as shown in an answer: list markers dropped, ending with a full stop."""
     body = _layout()[0].sub("", sentence.strip()).rstrip(" ;,")

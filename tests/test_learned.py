@@ -233,3 +233,14 @@ def test_a_question_about_a_name_the_documents_lack_is_refused(
 )
 def test_a_swapped_name_among_matching_words_is_refused(learned: Assistant) -> None:
     assert learned.ask("What did Kim Jong Un express gratitude to Biden for?").refused
+
+
+@pytest.mark.fast
+def test_a_short_answer_never_takes_in_a_format_label_or_list_marker() -> None:
+    for sentence, layout in (
+        ("Main Topic: Russia's defense minister accompanies Kim Jong Un to an exhibition.", 12),
+        ("1. Russian defense minister Sergei Shoigu visits North Korea.", 3),
+    ):
+        spans = F.span_candidates(sentence)
+        assert spans and min(s.start for s in spans) == layout  # the first word after it
+        assert any(s.text in ("Russia's defense minister", "Sergei Shoigu") for s in spans)

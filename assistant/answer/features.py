@@ -24,7 +24,7 @@ from itertools import pairwise
 import numpy as np
 
 from assistant.answer.rules import ANSWER_TYPES, answer_type
-from assistant.text import is_stopword, terms, words
+from assistant.text import is_stopword, layout_prefix, terms, words
 
 TYPES = (*ANSWER_TYPES, "other")
 # Types whose answer is a short span taken from the sentence.
@@ -264,12 +264,14 @@ def span_candidates(sentence: str, toks: list[Token] | None = None) -> list[Span
     """Word spans of up to ``MAX_SPAN`` words that cross no punctuation break.
 
     A span neither starts nor ends with a stopword ("of the"), except a number
-    word, and is not only stopwords.
+    word, and is not only stopwords; it never takes in the label or list marker
+    the sentence opens with ("Main Topic:", "1.").
     """
     toks = tokens(sentence) if toks is None else toks
+    begin = layout_prefix(sentence)
     out = []
     for i, first in enumerate(toks):
-        if not first.is_word or not _edge_ok(first):
+        if first.start < begin or not first.is_word or not _edge_ok(first):
             continue
         for j in range(i, min(i + MAX_SPAN, len(toks))):
             last = toks[j]
