@@ -16,6 +16,7 @@ from assistant.answer import features as F
 from assistant.answer.extractive import ExtractiveBackend
 from assistant.answer.learned import LearnedBackend
 from assistant.answer.model import WEIGHTS, load
+from assistant.answer.premise import caveat, unmatched_names
 from assistant.config import Settings
 from assistant.pipeline import Assistant
 from assistant.types import REFUSAL
@@ -226,15 +227,6 @@ def test_a_question_about_a_name_the_documents_lack_is_refused(
     assert refused.refused and refused.answer == REFUSAL and not refused.sources
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known miss: 5 of the 8 name swaps tried are still answered; here the best sentence "
-    "holds every other word of the question, and Biden is one missing name among many terms",
-)
-def test_a_swapped_name_among_matching_words_is_refused(learned: Assistant) -> None:
-    assert learned.ask("What did Kim Jong Un express gratitude to Biden for?").refused
-
-
 @pytest.mark.fast
 def test_a_short_answer_never_takes_in_a_format_label_or_list_marker() -> None:
     for sentence, layout in (
@@ -244,3 +236,36 @@ def test_a_short_answer_never_takes_in_a_format_label_or_list_marker() -> None:
         spans = F.span_candidates(sentence)
         assert spans and min(s.start for s in spans) == layout  # the first word after it
         assert any(s.text in ("Russia's defense minister", "Sergei Shoigu") for s in spans)
+
+
+@pytest.mark.fast
+def test_unmatched_names_are_the_questions_names_no_passage_mentions() -> None:
+    story = "North Korean leader Kim Jong Un expresses gratitude towards President Putin."
+    assert unmatched_names("What did Kim Jong Un express gratitude to Biden for?", [story]) == [
+        "Biden"
+    ]
+    assert unmatched_names("What did Kim Jong-un thank Putin for?", [story]) == []
+    assert unmatched_names("How is Xi Jinping's train loaded?", [story]) == ["Xi Jinping"]
+    assert unmatched_names("Where is Beyonce from?", ["Beyoncé was born in Houston."]) == []
+    assert unmatched_names("Which gifts were exchanged?", [story]) == []  # the first word
+    assert caveat(["Biden", "Macron"]).startswith("The cited passages do not mention “Biden” or")
+
+
+@pytest.mark.parametrize("backend", ["learned", "extractive"])
+def test_a_question_about_someone_the_passages_never_mention_says_so(
+    seeded_dir: Path,
+    cache_dir: Path,
+    embeddings,
+    backend: str,  # type: ignore[no-untyped-def]
+) -> None:
+    """The Biden question finds the story of Kim's thanks to Putin: the answer says the
+    cited passages do not mention Biden, quotes them, and names no short answer."""
+    settings = Settings(store_dir=seeded_dir, cache_dir=cache_dir, backend=backend)
+    bot = Assistant(settings, embeddings)
+    answer = bot.ask("What did Kim Jong Un express gratitude to Biden for?")
+    assert not answer.refused
+    assert answer.answer.startswith("The cited passages do not mention “Biden”")
+    assert answer.short_answer is None and answer.verdict is None
+    assert "gratitude" in answer.answer and answer.sources
+    same = bot.ask("What did Kim Jong Un express gratitude to Putin for?")
+    assert "do not mention" not in same.answer and "gratitude" in same.answer

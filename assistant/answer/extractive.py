@@ -17,6 +17,7 @@ import numpy as np
 
 from assistant.answer.claims import VERDICT_OPENING, is_yes_no, verdict
 from assistant.answer.learned import short_span
+from assistant.answer.premise import caveat, unmatched_names
 from assistant.answer.question_type import (
     asks_for_a_person,
     can_answer,
@@ -249,6 +250,9 @@ class ExtractiveBackend:
             said = next(filter(None, (verdict(question, c.text) for c in chosen)), "unsettled")
             stated = [c for c in chosen if verdict(question, c.text) == said]
             chosen = stated[:1] or chosen[:1]
+        unmatched = unmatched_names(question, list({c.hit.text for c in chosen}))
+        if unmatched:
+            said = None  # the passages speak of someone or something else
         sources: dict[str, Source] = {}
         sentences = []
         for cand in chosen:
@@ -259,7 +263,9 @@ class ExtractiveBackend:
             sentences.append(Sentence(clean_sentence(cand.text), [src.n], round(cand.support, 4)))
         text = " ".join(f"{s.text} {marker(s.citations)}" for s in sentences)
         short = None
-        if said is not None:
+        if unmatched:
+            text = f"{caveat(unmatched)} {text}"
+        elif said is not None:
             text = f"{VERDICT_OPENING[said]} {text}"
         elif len(question_parts(question)) == 1:
             # The learned span scorer's short answer, verbatim from the first quoted sentence.

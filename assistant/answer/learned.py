@@ -33,6 +33,7 @@ import numpy as np
 from assistant.answer import features as F
 from assistant.answer.claims import VERDICT_OPENING, is_yes_no, question_parts, verdict
 from assistant.answer.model import LOOK, Models, load
+from assistant.answer.premise import caveat, unmatched_names
 from assistant.answer.rules import is_instruction
 from assistant.answer.stream import words_of
 from assistant.citations import marker
@@ -73,6 +74,7 @@ class PartAnswer:
     sentences: list[Pick]
     short: tuple[Pick, F.Span] | None = None
     verdict: str | None = None
+    unmatched: list[str] | None = None  # names of the question its passages never mention
 
 
 class LearnedBackend:
@@ -129,7 +131,21 @@ class LearnedBackend:
     # -- one question ----------------------------------------------------------------
 
     def answer_one(self, question: str, hits: list[Hit]) -> PartAnswer:
-        """The learned answer to one simple question over its retrieved ``hits``."""
+        """The learned answer to one simple question over its retrieved ``hits``.
+
+        When the question names someone or something its quoted passages never mention,
+        the answer says so and gives neither a short answer nor a verdict
+        (``premise.unmatched_names``).
+        """
+        part = self._answer_one(question, hits)
+        if part.refused:
+            return part
+        names = unmatched_names(question, list({p.hit.text for p in part.sentences}))
+        if not names:
+            return part
+        return PartAnswer(question, False, part.sentences, unmatched=names)
+
+    def _answer_one(self, question: str, hits: list[Hit]) -> PartAnswer:
         q = F.Question(question)
         picks = self.candidates(hits)
         shares = F.term_shares([p.cand.terms for p in picks])
@@ -293,7 +309,9 @@ def _compose(
             pieces.append(f"The documents do not answer “{part.question.strip()}”.")
             continue
         opening = ""
-        if part.verdict is not None:
+        if part.unmatched:
+            opening = caveat(part.unmatched)
+        elif part.verdict is not None:
             verdicts.append(part.verdict)
             opening = VERDICT_OPENING[part.verdict]
         elif part.short is not None:

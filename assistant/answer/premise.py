@@ -1,0 +1,57 @@
+"""Names a question asks about that the passages it is answered from never mention.
+
+"What did Kim Jong Un express gratitude to Biden for?" finds the story of his thanks
+to Putin. Quoted as it stands, that would answer a question about someone else.
+When the no-answer detector lets such a question through, the extractive answerers
+open instead with what the cited passages lack ("The cited passages do not mention
+“Biden”; they say:"), then quote them, with no short answer and no verdict: the
+reader sees both the mismatch and the closest evidence.
+
+A name is a run of capitalised words after the question's first word ("Xi Jinping",
+"Eastern Economic Forum"); it is unmatched when one of its words, stemmed and with
+accents folded (so "Beyonce" matches "Beyoncé" and "Kim Jong-un" matches "Kim Jong
+Un"), is in none of the passages.
+"""
+
+from __future__ import annotations
+
+import re
+
+from assistant.answer.features import Token, content_terms, tokens
+
+_POSSESSIVE = re.compile(r"['’]s?$")
+
+
+def unmatched_names(question: str, passages: list[str]) -> list[str]:
+    """The names of ``question``, as written there, that none of ``passages`` mentions."""
+    held = {term for text in passages for term in content_terms(text)}
+    out: list[str] = []
+    for run in _name_runs(tokens(question)[1:]):
+        stems = [s for t in run for s in content_terms(t.text)]
+        if stems and any(s not in held for s in stems):
+            name = _POSSESSIVE.sub("", question[run[0].start : run[-1].end].rstrip("."))
+            if name not in out:
+                out.append(name)
+    return out
+
+
+def caveat(names: list[str]) -> str:
+    """The opening of an answer whose question names what its passages do not."""
+    quoted = [f"“{name}”" for name in names]
+    listed = quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
+    return f"The cited passages do not mention {listed}; they say:"
+
+
+def _name_runs(toks: list[Token]) -> list[list[Token]]:
+    """Runs of adjacent capitalised words."""
+    runs: list[list[Token]] = []
+    current: list[Token] = []
+    for tok in toks:
+        if tok.is_word and tok.capitalised:
+            current.append(tok)
+        elif current:
+            runs.append(current)
+            current = []
+    if current:
+        runs.append(current)
+    return runs
