@@ -6,7 +6,8 @@ decided once, where the command starts, and every file derived from the collecti
 (record manager, keyword index, lock, interrupted-ingest marker) is named here.
 
 Reading (``collection``, ``keyword_index``) needs nothing from the write path; the
-lock, recovery and ingest modules take a ``Corpus`` to write it.
+lock, recovery and ingest modules take a ``Corpus`` to write it, and ``records.py``
+reads and writes its record manager.
 """
 
 from __future__ import annotations
@@ -14,8 +15,6 @@ from __future__ import annotations
 import hashlib
 import re
 import shutil
-import sqlite3
-from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -23,7 +22,7 @@ from typing import TYPE_CHECKING
 from assistant.config import Settings
 from assistant.errors import EmbeddingMismatchError, NothingIndexedError, StoreError, UsageError
 from assistant.keyword import KeywordIndex
-from assistant.store import embedding_metadata, open_client, sqlite_problem
+from assistant.store import embedding_metadata, open_client
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -31,32 +30,17 @@ if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
     from langchain_chroma import Chroma
-    from langchain_classic.indexes import SQLRecordManager
     from langchain_core.embeddings import Embeddings
 
     from assistant.types import JsonObject
 
 PAGE = 5000  # chunks read per Chroma call when the whole collection is read
 
-# The record-manager namespace of every file, each a group keyed by its absolute path.
-# Stores written before held one namespace per folder *name* ("notes"), which
-# ``migrate.py`` moves here; a folder name never holds "/", so the two never meet.
-FILES = "/"
-
 
 def chunk_id(doc_id: str, occurrence: int, text: str) -> str:
     """A chunk's id: its file, its text and which repeat of that text in the file it is."""
     raw = f"{doc_id}\0{occurrence}\0{text}"
     return hashlib.sha256(raw.encode()).hexdigest()[:32]
-
-
-@dataclass(frozen=True)
-class Record:
-    """One row of the record manager: a chunk id, its namespace and its file's ``doc_id``."""
-
-    namespace: str
-    key: str
-    doc_id: str
 
 
 # Chroma's rules for a collection name, checked here so that a bad name is refused
@@ -248,79 +232,3 @@ class Corpus:
             texts += [d or "" for d in got["documents"] or []]
         KeywordIndex.build(ids, texts).save(self.bm25_dir)
         return len(ids)
-
-    # -- the record manager ----------------------------------------------------------
-
-    def record_manager(self, namespace: str) -> SQLRecordManager:
-        """LangChain's SQL record manager: which chunk ids each file produced, when."""
-        from langchain_classic.indexes import SQLRecordManager
-        from sqlalchemy.exc import DatabaseError
-
-        self.check_records()
-        try:
-            self.record_db.parent.mkdir(parents=True, exist_ok=True)
-            manager = SQLRecordManager(
-                f"{self.name}/{namespace}", db_url=f"sqlite:///{self.record_db}"
-            )
-            manager.create_schema()
-        except (DatabaseError, OSError) as exc:
-            raise self.damaged_records(str(exc)) from exc
-        return manager
-
-    def check_records(self) -> None:
-        """Raise a clear error when the record manager's file is damaged or unreadable."""
-        if problem := sqlite_problem(self.record_db):
-            raise self.damaged_records(problem)
-
-    def damaged_records(self, problem: str) -> StoreError:
-        """The error for a record-manager file that is damaged or cannot be read."""
-        path = self.record_db
-        if "permission" in problem or "unable to open" in problem or "readonly" in problem:
-            return StoreError(
-                f"Cannot use the record manager file {path} ({problem}). Give your user read "
-                f"and write access to it (`chmod u+rw {path}`), or set ASSISTANT_STORE_DIR to "
-                "another folder."
-            )
-        return StoreError(
-            f"The record manager file {path} (which chunks each file produced) is damaged "
-            f"({problem}); nothing was changed, and asking still works. Run `assistant ingest "
-            "PATH --rebuild` to index the collection afresh (this replaces the file), or "
-            "restore it from a backup."
-        )
-
-    def records(self) -> list[Record]:
-        """Every row the record manager holds for the collection."""
-        if not self.record_db.exists():
-            return []
-        self.check_records()
-        prefix = f"{self.name}/"
-        try:
-            with closing(sqlite3.connect(self.record_db)) as db:
-                # LangChain's SQLRecordManager keeps one row per (namespace, key) here.
-                rows = db.execute(
-                    "SELECT namespace, key, group_id FROM upsertion_record"
-                ).fetchall()
-        except sqlite3.DatabaseError as exc:
-            if "no such table" in str(exc):
-                return []
-            raise self.damaged_records(str(exc)) from exc
-        return [
-            Record(namespace.removeprefix(prefix), key, group or "")
-            for namespace, key, group in rows
-            if namespace.startswith(prefix)
-        ]
-
-    def record_keys(self) -> dict[str, set[str]]:
-        """Every chunk id the record manager holds for the collection, by namespace."""
-        keys: dict[str, set[str]] = {}
-        for record in self.records():
-            keys.setdefault(record.namespace, set()).add(record.key)
-        return keys
-
-    def file_keys(self) -> dict[str, set[str]]:
-        """The chunk ids of every file known by its absolute path, by ``doc_id``."""
-        keys: dict[str, set[str]] = {}
-        for record in self.records():
-            if record.namespace == FILES:
-                keys.setdefault(record.doc_id, set()).add(record.key)
-        return keys

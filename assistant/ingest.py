@@ -3,7 +3,7 @@
 A file is known by its resolved absolute path, its ``doc_id``: two folders that share a
 name are two sets of files, and a folder moved or renamed is a new one (its old entry
 stays, listed as missing, until it is removed). Every file's chunks are one group of
-the record-manager namespace ``corpus.FILES``. An ingest of PATHS:
+the record-manager namespace ``records.FILES``. An ingest of PATHS:
 
 - indexes the files found with ``cleanup="scoped_full"``: new chunks are embedded and
   added, unchanged ones skipped without embedding, and the chunks a changed file no
@@ -30,10 +30,11 @@ from typing import TYPE_CHECKING
 
 from assistant import migrate, recovery
 from assistant.changes import Plan, chunk_key, plan
-from assistant.corpus import FILES, PAGE, Corpus
+from assistant.corpus import PAGE, Corpus
 from assistant.documents import LoadReport, chunk_file, identity, load_paths
 from assistant.keyword import KeywordIndex
 from assistant.lock import check_writable, ingest_lock
+from assistant.records import FILES, check_records, file_keys, record_manager
 from assistant.store import CHROMA_FILE
 
 if TYPE_CHECKING:
@@ -150,7 +151,7 @@ def ingest(
         store, unfinished = _open_for_ingest(corpus, embeddings, rebuild)
         _repair(corpus, unfinished, report)
         report.migrated = migrate.run(corpus, migrate.folders_of(paths))
-        todo = plan(corpus.file_keys(), docs, scopes)
+        todo = plan(file_keys(corpus), docs, scopes)
         _fill(report, todo)
         _index(corpus, store, todo, report, on_progress)
         # After an interrupted ingest every kept chunk is refreshed: it may have died
@@ -175,7 +176,7 @@ def _index(
     """Index the files found, then delete the chunks of the files gone."""
     from langchain_core.indexing import index
 
-    manager = corpus.record_manager(FILES)
+    manager = record_manager(corpus, FILES)
     chunks = [doc for docs in todo.docs.values() for doc in docs]
     # scoped_full: a file's stale chunks are deleted once all of its chunks are indexed
     # (incremental cleanup would delete those of a later batch, then embed them again).
@@ -232,10 +233,10 @@ def _preview(
     todo, stored = empty, 0
     if has_collection(corpus):
         corpus.check_embedder(corpus.collection().metadata, embeddings)
-        corpus.check_records()
+        check_records(corpus)
         stored = corpus.collection().count()
         if not rebuild:
-            known = corpus.file_keys()
+            known = file_keys(corpus)
             moves = migrate.plan(corpus, migrate.folders_of(paths))
             for move in moves:  # as the migration would leave them
                 known.setdefault(move.doc_id, set()).add(move.new)
@@ -268,7 +269,7 @@ def _open_for_ingest(
         corpus.client()  # a store that cannot be read is reported, not dropped
     else:
         store = corpus.vector_store(embeddings)
-        corpus.check_records()
+        check_records(corpus)
     check_writable(corpus)
     unfinished = recovery.begin(corpus)
     if rebuild:

@@ -3,7 +3,7 @@
 Before, a folder's chunks sat in a record-manager namespace named after the folder
 ("notes"), with doc_ids "notes/a.txt" from which their chunk ids were derived: two
 folders of one name shared the namespace, and ingesting one deleted the other's chunks.
-Now every file is known by its absolute path (``corpus.FILES``).
+Now every file is known by its absolute path (``records.FILES``).
 
 A legacy namespace does not say where its folder was. It is given to the first folder
 an ingest or a removal names that has its name and holds at least one of its files (by
@@ -26,7 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.corpus import FILES, PAGE, Corpus, chunk_id
+from assistant.corpus import PAGE, Corpus, chunk_id
+from assistant.records import FILES, all_records, record_manager
 from assistant.types import Metadata
 
 BATCH = 256  # chunks moved per step: each step leaves a state the next run can repair
@@ -50,7 +51,7 @@ def folders_of(paths: Iterable[Path]) -> list[Path]:
 def plan(corpus: Corpus, folders: Iterable[Path]) -> list[Move]:
     """The moves that give ``folders`` the legacy namespaces of their names (nothing changed)."""
     legacy: dict[str, dict[str, str]] = {}  # namespace -> key -> old doc_id
-    for record in corpus.records():
+    for record in all_records(corpus):
         if record.namespace != FILES:
             legacy.setdefault(record.namespace, {})[record.key] = record.doc_id
     moves: list[Move] = []
@@ -95,7 +96,7 @@ def run(corpus: Corpus, folders: Iterable[Path]) -> int:
     if not moves:
         return 0
     collection = corpus.collection()
-    files = corpus.record_manager(FILES)
+    files = record_manager(corpus, FILES)
     for start in range(0, len(moves), BATCH):
         batch = moves[start : start + BATCH]
         got = collection.get(
@@ -116,6 +117,6 @@ def run(corpus: Corpus, folders: Iterable[Path]) -> int:
         files.update([m.new for m in moved], group_ids=[m.doc_id for m in moved])  # (2)
         for namespace in {m.namespace for m in batch}:  # (3)
             old = [m.old for m in batch if m.namespace == namespace]
-            corpus.record_manager(namespace).delete_keys(old)
+            record_manager(corpus, namespace).delete_keys(old)
         collection.delete(ids=[m.old for m in batch])  # (4)
     return len(moves)

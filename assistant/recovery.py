@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from assistant.corpus import PAGE, Corpus
+from assistant.records import record_keys, record_manager
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -74,7 +75,7 @@ def chroma_ids(collection: Collection) -> set[str]:
 def reconcile(corpus: Corpus, unfinished: bool) -> Repair | None:
     """Make Chroma and the record manager hold the same chunk ids; None when they did."""
     collection = corpus.collection()
-    records = corpus.record_keys()
+    records = record_keys(corpus)
     known = set().union(*records.values())
     if not unfinished and collection.count() == len(known):
         return None
@@ -85,6 +86,6 @@ def reconcile(corpus: Corpus, unfinished: bool) -> Repair | None:
     repair = Repair(orphans_removed=len(orphans))
     for namespace, keys in records.items():
         if missing := sorted(keys - in_chroma):
-            corpus.record_manager(namespace).delete_keys(missing)
+            record_manager(corpus, namespace).delete_keys(missing)
             repair.records_dropped += len(missing)
     return repair

@@ -14,11 +14,12 @@ from typing import TYPE_CHECKING
 
 from assistant import migrate, recovery
 from assistant.changes import within
-from assistant.corpus import FILES, Corpus, Record
+from assistant.corpus import Corpus
 from assistant.documents import identity
 from assistant.errors import NoCollectionError
 from assistant.ingest import BATCH, has_collection
 from assistant.lock import check_writable, ingest_lock
+from assistant.records import FILES, Record, all_records, check_records, record_manager
 
 if TYPE_CHECKING:
     from assistant.types import JsonObject
@@ -51,16 +52,16 @@ def remove(corpus: Corpus, paths: Sequence[Path]) -> RemoveReport:
         if not has_collection(corpus):
             report.not_found = [str(path) for path in paths]
             return report
-        corpus.check_records()
+        check_records(corpus)
         check_writable(corpus)
         owed = recovery.pending(corpus)  # an interrupted ingest still owes its refresh
         # Read before reconciling: the files an interrupted removal had begun to delete
         # are still found, and this run finishes their removal.
-        before = corpus.records()
+        before = all_records(corpus)
         unfinished = recovery.begin(corpus, "remove")
         repaired = recovery.reconcile(corpus, unfinished)
         report.migrated = migrate.run(corpus, migrate.folders_of(paths))
-        targets = _targets(corpus.records() + before, paths)
+        targets = _targets(all_records(corpus) + before, paths)
         report.not_found = [str(path) for path, found in targets if not found]
         if not report.not_found:
             _delete(corpus, [record for _, found in targets for record in found], report)
@@ -91,7 +92,7 @@ def _delete(corpus: Corpus, records: list[Record], report: RemoveReport) -> None
     unique = {(r.namespace, r.key): r for r in records}  # a file under two paths, once
     collection = corpus.collection()
     for namespace in sorted({namespace for namespace, _ in unique}):
-        manager = corpus.record_manager(namespace)
+        manager = record_manager(corpus, namespace)
         keys = sorted(key for ns, key in unique if ns == namespace)
         for start in range(0, len(keys), BATCH):
             collection.delete(ids=keys[start : start + BATCH])

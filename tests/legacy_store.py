@@ -15,6 +15,7 @@ from langchain_core.embeddings import Embeddings
 
 from assistant.corpus import Corpus, chunk_id
 from assistant.documents import chunk_file, load_paths
+from assistant.records import record_manager
 
 NEW_FACTS = ("format", "size_bytes", "page_count", "ingested_at")
 
@@ -49,7 +50,7 @@ def write_legacy(
             documents=texts[start:end],
             metadatas=metas[start:end],
         )
-    manager = corpus.record_manager(name)
+    manager = record_manager(corpus, name)
     manager.update(ids, group_ids=[m["doc_id"] for m in metas])
     corpus.rebuild_keyword_index()
     return ids

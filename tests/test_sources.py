@@ -19,10 +19,11 @@ from fakes import Counting
 from legacy_store import write_legacy
 
 from assistant.config import Settings
-from assistant.corpus import FILES, Corpus
+from assistant.corpus import Corpus
 from assistant.evaluation import runner
 from assistant.keyword import KeywordIndex
 from assistant.pipeline import Assistant
+from assistant.records import FILES, record_keys
 
 FACTS = {
     "a": ("a.txt", "The Zorvian lighthouse was painted teal in 1987."),
@@ -72,7 +73,7 @@ def _state(settings: Settings) -> tuple[dict[str, str], dict[str, set[str]], dic
         p.name: hashlib.sha256(p.read_bytes()).hexdigest()
         for p in sorted(corpus.bm25_dir.iterdir())
     }
-    return _chunks(settings), corpus.record_keys(), bm25
+    return _chunks(settings), record_keys(corpus), bm25
 
 
 def _assert_consistent(settings: Settings) -> None:
@@ -251,7 +252,7 @@ def test_a_store_written_by_folder_name_moves_in_place_without_embedding(
     (new_id,) = _chunks(store_settings)
     moved = corpus.collection().get(ids=[new_id], include=["embeddings"])["embeddings"]
     assert np.allclose(moved, old_vectors), "the stored vector was carried over"
-    assert corpus.record_keys() == {FILES: {new_id}}
+    assert record_keys(corpus) == {FILES: {new_id}}
     (doc,) = assistant.sources()
     assert (doc.path, doc.legacy, doc.present) == (_path(folders["a"], "a.txt"), False, True)
     assert (doc.format, doc.ingested_at) == ("txt", None)

@@ -34,6 +34,7 @@ from assistant.corpus import Corpus
 from assistant.history import HISTORY_FILE, History
 from assistant.keyword import KeywordIndex
 from assistant.pipeline import Assistant
+from assistant.records import record_keys
 from assistant.store import CHROMA_FILE
 
 FILES = 150  # short one-sentence files: three batches of 64 that embed in a few seconds
@@ -93,7 +94,7 @@ def _assert_consistent(settings: Settings, expected: dict[str, tuple[str, dict]]
     """The store holds exactly the expected chunks, and its three parts agree."""
     chunks = _snapshot(settings)
     assert chunks == expected  # same ids, texts and metadata: no duplicate, no orphan
-    keys = set().union(*Corpus.open(settings).record_keys().values())
+    keys = set().union(*record_keys(Corpus.open(settings)).values())
     assert keys == set(chunks), "record manager and Chroma disagree"
     bm25 = KeywordIndex.load(Corpus.open(settings).bm25_dir)
     assert bm25 is not None and sorted(bm25.ids) == sorted(chunks)
@@ -275,7 +276,7 @@ def _texts(settings: Settings) -> dict[str, str]:
 def _assert_agree(settings: Settings) -> None:
     """Chroma, the record manager and BM25 hold the same ids, and no run is unfinished."""
     ids = set(_texts(settings))
-    assert set().union(*Corpus.open(settings).record_keys().values()) == ids
+    assert set().union(*record_keys(Corpus.open(settings)).values()) == ids
     bm25 = KeywordIndex.load(Corpus.open(settings).bm25_dir)
     assert bm25 is not None and set(bm25.ids) == ids
     assert not Corpus.open(settings).unfinished_marker.exists()
