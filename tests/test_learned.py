@@ -248,6 +248,10 @@ def test_unmatched_names_are_the_questions_names_no_passage_mentions() -> None:
     assert unmatched_names("How is Xi Jinping's train loaded?", [story]) == ["Xi Jinping"]
     assert unmatched_names("Where is Beyonce from?", ["Beyoncé was born in Houston."]) == []
     assert unmatched_names("Which gifts were exchanged?", [story]) == []  # the first word
+    union = ["The Charter of Fundamental Rights of the European Union was adopted."]
+    assert unmatched_names("Which rights did the EU protect?", union) == []  # initials
+    assert unmatched_names("What did the U.S. say?", ["The United States said nothing."]) == []
+    assert unmatched_names("What did NATO say?", union) == ["NATO"]
     assert caveat(["Biden", "Macron"]).startswith("The cited passages do not mention “Biden” or")
 
 

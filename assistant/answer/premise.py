@@ -20,14 +20,20 @@ import re
 from assistant.answer.features import Token, content_terms, tokens
 
 _POSSESSIVE = re.compile(r"['’]s?$")
+_ACRONYM = re.compile(r"(?:[A-Z]\.?){2,6}")
+_JOINERS = frozenset({"of", "the", "and", "for"})
 
 
 def unmatched_names(question: str, passages: list[str]) -> list[str]:
     """The names of ``question``, as written there, that none of ``passages`` mentions."""
     held = {term for text in passages for term in content_terms(text)}
+    initials = {i for text in passages for run in _name_runs(tokens(text), _JOINERS)
+                for i in _initials(run)}  # fmt: skip
     out: list[str] = []
     for run in _name_runs(tokens(question)[1:]):
         stems = [s for t in run for s in content_terms(t.text)]
+        if len(run) == 1 and _ACRONYM.fullmatch(run[0].text) and _bare(run[0].text) in initials:
+            continue  # "EU" for "European Union", "U.S." for "United States"
         if stems and any(s not in held for s in stems):
             name = _POSSESSIVE.sub("", question[run[0].start : run[-1].end].rstrip("."))
             if name not in out:
@@ -42,16 +48,33 @@ def caveat(names: list[str]) -> str:
     return f"The cited passages do not mention {listed}; they say:"
 
 
-def _name_runs(toks: list[Token]) -> list[list[Token]]:
-    """Runs of adjacent capitalised words."""
+def _name_runs(toks: list[Token], joiners: frozenset[str] = frozenset()) -> list[list[Token]]:
+    """Runs of adjacent capitalised words (``joiners`` may sit inside: "Bank of England")."""
     runs: list[list[Token]] = []
     current: list[Token] = []
     for tok in toks:
         if tok.is_word and tok.capitalised:
             current.append(tok)
+        elif current and tok.text in joiners:
+            continue
         elif current:
             runs.append(current)
             current = []
     if current:
         runs.append(current)
     return runs
+
+
+def _bare(text: str) -> str:
+    return text.replace(".", "")
+
+
+def _initials(run: list[Token]) -> set[str]:
+    """The initials of every part of a run of capitalised words, up to six words long:
+    "EU" (and "TEU", "T", ...) for "The European Union"."""
+    letters = "".join(t.text[0] for t in run)
+    return {
+        letters[i:j]
+        for i in range(len(letters))
+        for j in range(i + 2, min(i + 6, len(letters)) + 1)
+    }
