@@ -265,7 +265,7 @@ def span_candidates(sentence: str, toks: list[Token] | None = None) -> list[Span
 
     A span neither starts nor ends with a stopword ("of the"), except a number
     word, and is not only stopwords; it never takes in the label or list marker
-    the sentence opens with ("Main Topic:", "1.").
+    the sentence opens with (a format's heading label, a list number: "1.").
     """
     toks = tokens(sentence) if toks is None else toks
     begin = layout_prefix(sentence)
