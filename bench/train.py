@@ -327,6 +327,7 @@ def main() -> None:
         hit = np.mean([p.kept_labels[p.ranked[:n]].any() for p in answerable if p.weight == 1])
         print(f"sentence ranker: answer in its top {n} for {hit:.3f} of answerable questions")
     models = {"prefilter": prefilter, "sentence": sentence}
+    embed_words(pools, cache)
     models |= fit_spans([p for p in answerable if p.weight == 1.0])
     models["second"] = fit_second(answerable)
     missing_similarities(pools, cache)
@@ -416,6 +417,28 @@ def build_seed_pools(path: Path, cache: VectorCache) -> list[Pool]:
     return build_pools(paragraphs, questions, cache, SEED_WEIGHT)
 
 
+WORDS: dict[str, np.ndarray] = {}  # MiniLM vectors of single words (``embed_words``)
+
+
+def embed_words(pools: list[Pool], cache: VectorCache) -> None:
+    """Vectors of every question's focus word and every candidate sentence's words."""
+    words = {p.qq.focus_word for p in pools} | {
+        t.text.lower() for p in pools for c in p.cands for t in F.tokens(c.text) if t.is_word
+    }
+    words.discard("")
+    vocab = sorted(words - WORDS.keys())
+    if vocab:
+        WORDS.update(zip(vocab, cache.get(vocab), strict=True))
+
+
+def focus_sims(q: F.Question, spans: list[F.Span], toks: list[F.Token]) -> list[float | None]:
+    """Each span's ``focus_similarity`` (None when the question names no focus word)."""
+    if not q.focus_word:
+        return [None] * len(spans)
+    focus = WORDS[q.focus_word]
+    return [float(WORDS[F.span_word(s, toks)] @ focus) for s in spans]
+
+
 def best_span(p: Pool, span_model: dict, index: int) -> tuple[F.Span | None, float, float]:
     """The best span of candidate ``index`` of ``p``, its logit and its margin over the next."""
     text = p.cands[index].text
@@ -424,7 +447,10 @@ def best_span(p: Pool, span_model: dict, index: int) -> tuple[F.Span | None, flo
     if not spans:
         return None, -10.0, 0.0
     pos = F.question_positions(p.qq, toks)
-    rows = [F.span_features(p.qq, s, toks, pos, p.shares) for s in spans]
+    sims = focus_sims(p.qq, spans, toks)
+    rows = [
+        F.span_features(p.qq, s, toks, pos, p.shares, f) for s, f in zip(spans, sims, strict=True)
+    ]
     scores = logit(span_model, np.array(rows))
     order = np.argsort(-scores, kind="stable")
     margin = float(scores[order[0]] - scores[order[1]]) if len(spans) > 1 else 10.0
@@ -449,7 +475,9 @@ def fit_spans(answerable: list[Pool]) -> dict:
         pos = F.question_positions(p.qq, toks)
         lab = [normalize_answer(s.text) in refs for s in spans]
         covered += any(lab)
-        rows += [F.span_features(p.qq, s, toks, pos, p.shares) for s in spans]
+        sims = focus_sims(p.qq, spans, toks)
+        rows += [F.span_features(p.qq, s, toks, pos, p.shares, f)
+                 for s, f in zip(spans, sims, strict=True)]  # fmt: skip
         labels += lab
         groups += [g] * len(spans)
     print(f"span candidates hold the exact answer for {covered}/{len(answerable)}")

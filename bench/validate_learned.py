@@ -364,6 +364,7 @@ def main() -> None:
     for p in squad + seed + removed:
         p.scores = T.logit(sentence, p.full)
         p.ranked = np.argsort(-p.scores, kind="stable")
+    T.embed_words(squad + seed + removed, cache)
     span = T.fit_spans([p for p in squad if not p.q["is_impossible"]])["span"]
     second_experiment(squad, seed)
     no_answer_experiment(NoAnswer(squad, seed, removed, span), cache)

@@ -64,6 +64,7 @@ def main() -> None:
     for p in squad + seed + synth:
         p.scores = T.logit(sentence, p.full)
         p.ranked = np.argsort(-p.scores, kind="stable")
+    T.embed_words(squad + seed + synth, cache)
     span = T.fit_spans([p for p in squad if not p.q["is_impossible"]])["span"]
     squad = [p for p in squad if len(p.ranked)]
     synth = [p for p in synth if len(p.ranked)]

@@ -10,11 +10,12 @@ import json
 import re
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from assistant.answer import features as F
 from assistant.answer.extractive import ExtractiveBackend
-from assistant.answer.learned import LearnedBackend
+from assistant.answer.learned import LearnedBackend, best_span
 from assistant.answer.model import WEIGHTS, load
 from assistant.answer.premise import caveat, unmatched_names
 from assistant.config import Settings
@@ -273,3 +274,28 @@ def test_a_question_about_someone_the_passages_never_mention_says_so(
     assert "gratitude" in answer.answer and answer.sources
     same = bot.ask("What did Kim Jong Un express gratitude to Putin for?")
     assert "do not mention" not in same.answer and "gratitude" in same.answer
+
+
+@pytest.mark.fast
+def test_the_span_scorer_weighs_each_spans_closeness_to_the_questions_focus_noun() -> None:
+    q = F.Question("What instrument did Chopin play as a child?")
+    assert q.focus_word == "instrument" and F.Question("Who won?").focus_word == ""
+    sentence = "As a child, Chopin played the piano for the Grand Duke."
+    toks = F.tokens(sentence)
+    span = next(s for s in F.span_candidates(sentence, toks) if s.text == "piano")
+    given, sim = F.SPAN_FEATURES.index("focus_given"), F.SPAN_FEATURES.index("focus_similarity")
+    row = F.span_features(q, span, toks, F.question_positions(q, toks), {}, 0.6)
+    assert (row[given], row[sim]) == (1.0, 0.6)
+    row = F.span_features(q, span, toks, F.question_positions(q, toks), {})
+    assert (row[given], row[sim]) == (0.0, 0.0)
+    asked: list[list[str]] = []
+
+    def vectors(words: list[str]) -> list[np.ndarray]:  # one-hot: only "piano" is like "instrument"
+        asked.append(words)
+        return [np.array([1.0, 0.0]) if w in ("instrument", "piano") else np.array([0.0, 1.0])
+                for w in words]  # fmt: skip
+
+    best_span(load(), q, sentence, {}, vectors)
+    assert asked and asked[0][0] == "instrument" and "piano" in asked[0]
+    best_span(load(), F.Question("Who played the piano?"), sentence, {}, vectors)
+    assert len(asked) == 1  # no focus noun: no word is embedded

@@ -195,6 +195,11 @@ class ExtractiveBackend:
             vectors = self.embeddings.embed_documents(missing)
             self._words.update(zip(missing, map(np.asarray, vectors), strict=True))
 
+    def word_vectors(self, texts: list[str]) -> list[np.ndarray]:
+        """Vectors of single words (cached), for the span scorer's ``focus_similarity``."""
+        self._embed_words(texts)
+        return [self._words[t] for t in texts]
+
     def _word_similarity(self, a: str, b: str) -> float:
         self._embed_words([a, b])
         return float(self._words[a] @ self._words[b])
@@ -271,7 +276,7 @@ class ExtractiveBackend:
             # The learned span scorer's short answer, verbatim from the first quoted sentence.
             first = chosen[0]
             pool = [h.text[s:e] for h in hits for s, e in sentence_spans(h.text)]
-            span = short_span(question, first.text, pool)
+            span = short_span(question, first.text, pool, self.word_vectors)
             if span is not None:
                 short = ShortAnswer(span.text, 1, first.start + span.start, first.start + span.end)
                 text = f"{span.text} — {text}"

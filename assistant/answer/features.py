@@ -45,6 +45,7 @@ _NUMBER_WORD = re.compile(
     r"billions?|trillions?|dozens?|half|percent|per|cent)$",
     re.IGNORECASE,
 )
+_FOCUS_WORD = re.compile(r"\b(?:what|which)\s+(?:kind of |type of |sort of )?([a-z]+)", re.I)
 _PLACE_BEFORE = frozenset("in at near from to into across throughout outside inside".split())
 _TOKEN = re.compile(
     r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|[^\W_]+(?:['’.-][^\W_]+)*\.?|[^\w\s]", re.UNICODE
@@ -129,6 +130,14 @@ class Question:
         # Capitalised words after the first: the names the question is about.
         toks = tokens(self.text)
         self.names = {_stem(t.text) for t in toks[1:] if t.is_word and t.capitalised} - {""}
+
+    @cached_property
+    def focus_word(self) -> str:
+        """The noun after what/which ("instrument" in "What instrument did ..."), as written
+        but lower-cased, or "": the word ``focus_similarity`` compares spans with."""
+        m = _FOCUS_WORD.search(self.text)
+        word = m.group(1).lower() if m else ""
+        return "" if is_stopword(word) else word
 
     @cached_property
     def focus(self) -> str:
@@ -319,6 +328,8 @@ SPAN_FEATURES = (
     "cuts_phrase",  # a content word follows at once ("North Korean | leader"): a modifier
     "whole_name",  # the span is a whole run of capitalised words
     "part_name",  # the span cuts a run of capitalised words
+    "focus_given",  # the question names its focus noun after what/which ("what *instrument*")
+    "focus_similarity",  # MiniLM cosine of the span's last word and that noun ("piano")
     *(f"dist:{d}" for d in DISTANCES),  # words between the span and the nearest question term
     "left_of_question",  # the nearest question term is right of the span
     *(f"prev:{w}" for w in PREV_WORDS),  # the word before the span
@@ -338,12 +349,19 @@ def term_shares(sentences: list[list[str]]) -> dict[str, float]:
 
 
 def span_features(
-    q: Question, span: Span, toks: list[Token], q_positions: list[int], shares: dict[str, float]
+    q: Question,
+    span: Span,
+    toks: list[Token],
+    q_positions: list[int],
+    shares: dict[str, float],
+    focus_sim: float | None = None,
 ) -> list[float]:
     """The ``SPAN_FEATURES`` of one candidate span, in order.
 
     ``q_positions`` are the token indices of the sentence whose stem is a question term;
-    ``shares`` comes from ``term_shares`` over the question's candidate sentences.
+    ``shares`` comes from ``term_shares`` over the question's candidate sentences;
+    ``focus_sim``: ``focus_similarities`` of the span (None when the question has no
+    focus word).
     """
     inner = [t for t in toks[span.i : span.j + 1] if t.is_word]
     n = len(inner)
@@ -400,12 +418,19 @@ def span_features(
         float(after is not None and after.is_word and not is_stopword(after.lower)),
         float(all_caps and not run_edge),
         float(all_caps and run_edge),
+        float(focus_sim is not None),
+        focus_sim or 0.0,
         *(float(bucket == d) for d in DISTANCES),
         float(near_side > span.j),
         *(float(prev_word == w) for w in PREV_WORDS),
         *(float(next_word == w) for w in NEXT_WORDS),
         *(props[p] if k == kind else 0.0 for k in SPAN_KINDS for p in SPAN_PROPS),
     ]  # fmt: skip
+
+
+def span_word(span: Span, toks: list[Token]) -> str:
+    """The span's last word, lower-cased: ``focus_similarity`` compares it with the focus."""
+    return toks[span.j].text.lower()
 
 
 def question_positions(q: Question, toks: list[Token]) -> list[int]:

@@ -25,6 +25,7 @@ All four models are logistic regressions on the named features of
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -48,6 +49,7 @@ if TYPE_CHECKING:
 
     from assistant.types import Hit, Turn
 
+WordVectors = Callable[[list[str]], list[np.ndarray]]  # MiniLM vectors of texts, in order
 VECTOR_CACHE = 20_000  # sentence vectors kept across questions (~30 MB)
 YES_NO_LOOK = 3  # ranked sentences a yes/no question's verdict may come from
 MAX_PARTS = 3
@@ -223,7 +225,7 @@ class LearnedBackend:
         self, q: F.Question, sentence: str, shares: dict[str, float]
     ) -> tuple[F.Span | None, float, float]:
         """The best short-answer span of ``sentence``, its logit and margin."""
-        return best_span(self.models, q, sentence, shares)
+        return best_span(self.models, q, sentence, shares, self.vectors)
 
     def more(self, q: F.Question, ranked: list[Pick]) -> list[Pick]:
         """Runner-up sentences the second-sentence model says add answer content."""
@@ -252,25 +254,42 @@ class LearnedBackend:
 
 
 def best_span(
-    models: Models, q: F.Question, sentence: str, shares: dict[str, float]
+    models: Models,
+    q: F.Question,
+    sentence: str,
+    shares: dict[str, float],
+    vectors: WordVectors | None = None,
 ) -> tuple[F.Span | None, float, float]:
     """The span scorer's best short answer in ``sentence``, its logit and its margin over
     the next best span (the short answer is shown when the margin reaches the threshold).
 
-    ``shares``: ``features.term_shares`` of the question's candidate sentences.
+    ``shares``: ``features.term_shares`` of the question's candidate sentences;
+    ``vectors``: MiniLM vectors of words, for ``focus_similarity`` (without them the
+    feature reads as if the question named no focus noun).
     """
     toks = F.tokens(sentence)
     spans = F.span_candidates(sentence, toks)
     if not spans:
         return None, float("-inf"), 0.0
     pos = F.question_positions(q, toks)
-    scores = models.span.logits([F.span_features(q, s, toks, pos, shares) for s in spans])
+    sims: list[float | None] = [None] * len(spans)
+    if q.focus_word and vectors is not None:
+        words = [F.span_word(s, toks) for s in spans]
+        unique = list(dict.fromkeys([q.focus_word, *words]))
+        by_word = dict(zip(unique, vectors(unique), strict=True))
+        sims = [float(by_word[w] @ by_word[q.focus_word]) for w in words]
+    rows = [
+        F.span_features(q, s, toks, pos, shares, sim) for s, sim in zip(spans, sims, strict=True)
+    ]
+    scores = models.span.logits(rows)
     order = np.argsort(-scores, kind="stable")
     margin = float(scores[order[0]] - scores[order[1]]) if len(spans) > 1 else 10.0
     return spans[order[0]], float(scores[order[0]]), margin
 
 
-def short_span(question: str, sentence: str, candidates: list[str]) -> F.Span | None:
+def short_span(
+    question: str, sentence: str, candidates: list[str], vectors: WordVectors | None = None
+) -> F.Span | None:
     """The short answer to ``question`` in ``sentence``, when the question asks for one
     (a name, place, number, date or short phrase) and the span scorer is confident.
 
@@ -282,7 +301,7 @@ def short_span(question: str, sentence: str, candidates: list[str]) -> F.Span | 
     if q.kind not in models.span_kinds or is_yes_no(question):
         return None
     shares = F.term_shares([F.content_terms(c) for c in candidates])
-    span, _, margin = best_span(models, q, sentence, shares)
+    span, _, margin = best_span(models, q, sentence, shares, vectors)
     return span if span is not None and margin >= models.span.threshold else None
 
 
