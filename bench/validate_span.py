@@ -26,6 +26,10 @@ from assistant.evaluation.metrics import normalize_answer
 _FOCUS = re.compile(r"\b(?:what|which)\s+(?:kind of |type of |sort of )?([a-z]+)", re.I)
 
 
+# A word standing for each answer type, for the prototype variant.
+PROTOTYPE = {"person": "person", "place": "place", "date": "date", "number": "number"}
+
+
 def focus_word(question: str) -> str:
     m = _FOCUS.search(question)
     return m.group(1).lower() if m and not F.is_stopword(m.group(1).lower()) else ""
@@ -56,24 +60,27 @@ def main() -> None:
         spans = F.span_candidates(text, toks)
         pos = F.question_positions(p.qq, toks)
         focus_of[g] = focus_word(p.q["question"])
+        proto = PROTOTYPE.get(p.qq.kind, "")
         for s in spans:
             rows.append(F.span_features(p.qq, s, toks, pos, p.shares))
             labels.append(normalize_answer(s.text) in refs)
             groups.append(g)
             arts.append(article[p.q["para"]])
             words = [t.text.lower() for t in toks[s.i : s.j + 1] if t.is_word]
-            extra_keys.append((focus_of[g], words))
-    vocab = sorted({w for f, ws in extra_keys for w in [f, *ws] if w})
+            extra_keys.append((focus_of[g], words, proto))
+    vocab = sorted({w for f, ws, pr in extra_keys for w in [f, pr, *ws] if w})
     print(f"{len(rows)} spans; embedding {len(vocab)} words", flush=True)
     vec = dict(zip(vocab, cache.get(vocab), strict=True))
     cache.save()
     extra = []
-    for f, ws in extra_keys:
-        if not f or not ws:
-            extra.append([0.0, 0.0, 0.0])
-            continue
-        sims = [float(vec[w] @ vec[f]) for w in ws]
-        extra.append([1.0, sims[-1], max(sims)])
+    for f, ws, pr in extra_keys:
+        row = [0.0, 0.0, 0.0, 0.0, 0.0]
+        if f and ws:
+            sims = [float(vec[w] @ vec[f]) for w in ws]
+            row[:3] = [1.0, sims[-1], max(sims)]
+        if pr and ws:
+            row[3:] = [1.0, float(vec[ws[-1]] @ vec[pr])]
+        extra.append(row)
     x, y = np.array(rows), np.array(labels)
     grp, art, ex = np.array(groups), np.array(arts), np.array(extra)
     has_focus = {g: bool(focus_of[g]) for g in focus_of}
@@ -81,7 +88,8 @@ def main() -> None:
     print("| variant | CV exact (all) | CV exact (questions with a focus noun) |")
     print("|---|---|---|")
     for label, cols in (("production features", []), ("+ focus_sim_last", [0, 1]),
-                        ("+ focus_sim_max", [0, 2]), ("+ both", [0, 1, 2])):  # fmt: skip
+                        ("+ focus_sim_max", [0, 2]), ("+ both", [0, 1, 2]),
+                        ("+ focus_sim_last, type prototype similarity", [0, 1, 3, 4])):  # fmt: skip
         xx = np.hstack([x, ex[:, cols]])
         got = {}
         for tr, te in GroupKFold(5).split(xx, groups=art):
