@@ -120,6 +120,24 @@ def main() -> None:
     for p in squad + seed:
         p.base = p.full
         p.extra = extra_rows(p)
+    # focus: the best cosine of a sentence word the question lacks to its what/which noun
+    words = {p.qq.focus_word for p in squad + seed} | {
+        t.text.lower() for p in squad + seed for i in p.kept for t in F.tokens(p.cands[i].text)
+        if t.is_word
+    }  # fmt: skip
+    words.discard("")
+    vocab = sorted(words)
+    vec = dict(zip(vocab, cache.get(vocab), strict=True))
+    cache.save()
+    for p in squad + seed:
+        f = p.qq.focus_word
+        rows = []
+        for i in p.kept:
+            novel = [t.text.lower() for t in F.tokens(p.cands[i].text) if t.is_word
+                     and not (set(F.content_terms(t.text)) & p.qq.terms)]  # fmt: skip
+            sims = [float(vec[w] @ vec[f]) for w in novel] if f and novel else [0.0]
+            rows.append([float(bool(f)), max(sims)])
+        p.extra = np.hstack([p.extra, np.array(rows).reshape(len(p.kept), 2)])
 
     def top(pools, n):
         return np.mean([p.kept_labels[np.argsort(-p.v, kind="stable")[:n]].any() for p in pools])
@@ -134,7 +152,8 @@ def main() -> None:
         ("trees 300x2", lambda ps: trees_fit(ps, 300, 2, 0.1)),
     ]
     names = ["proximity", "focus", "prev_overlap", "next_overlap", "trigram", "hedged"]
-    for cols in ([0], [1], [2, 3], [4], [0, 1, 2, 3, 4], [5]):
+    names += ["focus_given", "focus_instance"]
+    for cols in ([0], [1], [2, 3], [4], [0, 1, 2, 3, 4], [5], [6, 7]):
         label = "+ " + ", ".join(names[c] for c in cols)
         variants.append((label, pointwise_fit, cols))
         variants.append((label + " (pairwise)", pairwise_fit, cols))
