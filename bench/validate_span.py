@@ -46,7 +46,7 @@ def main() -> None:
     cache = T.VectorCache(T.ROOT / "eval-out" / "validate-vectors.npz")
     paragraphs, questions, article = T.load(data)
     pools = T.build_pools(paragraphs, questions, cache, weight=1.0)
-    rows, labels, groups, arts, extra_keys = [], [], [], [], []
+    rows, labels, groups, arts, extra_keys, qvecs = [], [], [], [], [], []
     focus_of = {}
     for g, p in enumerate(pools):
         if p.q["is_impossible"]:
@@ -68,6 +68,7 @@ def main() -> None:
             arts.append(article[p.q["para"]])
             words = [t.text.lower() for t in toks[s.i : s.j + 1] if t.is_word]
             extra_keys.append((focus_of[g], words, proto))
+            qvecs.append(p.qvec)
     vocab = sorted({w for f, ws, pr in extra_keys for w in [f, pr, *ws] if w})
     print(f"{len(rows)} spans; embedding {len(vocab)} words", flush=True)
     vec = dict(zip(vocab, cache.get(vocab), strict=True))
@@ -80,6 +81,7 @@ def main() -> None:
             row[:3] = [1.0, sims[-1], max(sims)]
         if pr and ws:
             row[3:] = [1.0, float(vec[ws[-1]] @ vec[pr])]
+        row.append(float(vec[ws[-1]] @ qvecs[len(extra)]) if ws else 0.0)
         extra.append(row)
     x, y = np.array(rows), np.array(labels)
     grp, art, ex = np.array(groups), np.array(arts), np.array(extra)
@@ -89,7 +91,8 @@ def main() -> None:
     print("|---|---|---|")
     for label, cols in (("production features", []), ("+ focus_sim_last", [0, 1]),
                         ("+ focus_sim_max", [0, 2]), ("+ both", [0, 1, 2]),
-                        ("+ focus_sim_last, type prototype similarity", [0, 1, 3, 4])):  # fmt: skip
+                        ("+ focus_sim_last, type prototype similarity", [0, 1, 3, 4]),
+                        ("+ focus_sim_last, last word to question", [0, 1, 5])):  # fmt: skip
         xx = np.hstack([x, ex[:, cols]])
         got = {}
         for tr, te in GroupKFold(5).split(xx, groups=art):
