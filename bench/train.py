@@ -612,9 +612,7 @@ def missing_similarities(pools: list[Pool], cache: VectorCache) -> None:
     for p in pools:
         got = missing[id(p)]
         if got and p.kept is not None and len(p.kept):
-            p.missing_sim = F.missing_similarity(
-                [list(vectors[w]) for w in got], [list(v) for v in p.vectors[p.kept]]
-            )
+            p.missing_sim = F.missing_similarity([vectors[w] for w in got], list(p.vectors[p.kept]))
 
 
 def fit_no_answer(pools: list[Pool], span_model: dict) -> dict:

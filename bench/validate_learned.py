@@ -339,15 +339,35 @@ def second_experiment(squad, seed) -> None:
             )
 
 
-def main() -> None:
-
+def training_data() -> tuple[T.VectorCache, list[str], list[dict], list[int]]:
+    """The validation scripts' inputs: the vector cache, and the SQuAD training sample
+    (argv[1], else the default path) as paragraphs, questions and paragraph articles."""
     from assistant.config import Settings
     from assistant.tokens import use_offline_encodings
 
     data = Path(sys.argv[1]) if len(sys.argv) > 1 else T.DEFAULT_DATA
     use_offline_encodings(Settings().cache_dir)
     cache = T.VectorCache(T.ROOT / "eval-out" / "validate-vectors.npz")
-    paragraphs, questions, article = T.load(data)
+    return (cache, *T.load(data))
+
+
+def production_ranker(train, scored, cache):
+    """The production sentence ranker (SQuAD + seed tune at SEED_WEIGHT), fitted on the
+    answerable ``train`` pools, ranks every ``scored`` pool; returns the span model."""
+    tr = [p for p in train if not p.q["is_impossible"] and p.kept_labels.any()]
+    sentence = T.fit(np.vstack([p.full for p in tr]), np.concatenate([p.kept_labels for p in tr]),
+                     F.SENTENCE_FEATURES,
+                     weights=np.concatenate([[p.weight] * len(p.kept) for p in tr]))  # fmt: skip
+    for p in scored:
+        p.scores = T.logit(sentence, p.full)
+        p.ranked = np.argsort(-p.scores, kind="stable")
+    T.embed_words(scored, cache)
+    squad = [p for p in train if p.weight == 1.0 and not p.q["is_impossible"]]
+    return T.fit_spans(squad)["span"]
+
+
+def main() -> None:
+    cache, paragraphs, questions, article = training_data()
     squad = T.build_pools(paragraphs, questions, cache, weight=1.0)
     seed = T.build_seed_pools(T.ROOT / "tests" / "eval" / "seeds.jsonl", cache)
     removed = removed_pools(paragraphs, questions, cache)
@@ -356,16 +376,7 @@ def main() -> None:
     print(f"{len(squad)} SQuAD, {len(seed)} seed tune, {len(removed)} own-paragraph-removed")
     prefilter_and_keep(squad + seed, removed)
     ranker_experiment(squad, seed)
-    # the production ranker (SQuAD + seed tune at SEED_WEIGHT) scores every pool
-    tr = [p for p in squad + seed if not p.q["is_impossible"] and p.kept_labels.any()]
-    sentence = T.fit(np.vstack([p.full for p in tr]), np.concatenate([p.kept_labels for p in tr]),
-                     F.SENTENCE_FEATURES,
-                     weights=np.concatenate([[p.weight] * len(p.kept) for p in tr]))  # fmt: skip
-    for p in squad + seed + removed:
-        p.scores = T.logit(sentence, p.full)
-        p.ranked = np.argsort(-p.scores, kind="stable")
-    T.embed_words(squad + seed + removed, cache)
-    span = T.fit_spans([p for p in squad if not p.q["is_impossible"]])["span"]
+    span = production_ranker(squad + seed, squad + seed + removed, cache)
     second_experiment(squad, seed)
     no_answer_experiment(NoAnswer(squad, seed, removed, span), cache)
 

@@ -102,13 +102,7 @@ def extra_rows(p) -> np.ndarray:
 def main() -> None:
     from sklearn.model_selection import GroupKFold
 
-    from assistant.config import Settings
-    from assistant.tokens import use_offline_encodings
-
-    data = Path(sys.argv[1]) if len(sys.argv) > 1 else T.DEFAULT_DATA
-    use_offline_encodings(Settings().cache_dir)
-    cache = T.VectorCache(T.ROOT / "eval-out" / "validate-vectors.npz")
-    paragraphs, questions, article = T.load(data)
+    cache, paragraphs, questions, article = V.training_data()
     squad = T.build_pools(paragraphs, questions, cache, weight=1.0)
     seed = T.build_seed_pools(T.ROOT / "tests" / "eval" / "seeds.jsonl", cache)
     for p in squad:

@@ -19,6 +19,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train as T
+import validate_learned as V
 
 from assistant.answer import features as F
 from assistant.evaluation.metrics import normalize_answer
@@ -38,13 +39,7 @@ def focus_word(question: str) -> str:
 def main() -> None:
     from sklearn.model_selection import GroupKFold
 
-    from assistant.config import Settings
-    from assistant.tokens import use_offline_encodings
-
-    data = Path(sys.argv[1]) if len(sys.argv) > 1 else T.DEFAULT_DATA
-    use_offline_encodings(Settings().cache_dir)
-    cache = T.VectorCache(T.ROOT / "eval-out" / "validate-vectors.npz")
-    paragraphs, questions, article = T.load(data)
+    cache, paragraphs, questions, article = V.training_data()
     pools = T.build_pools(paragraphs, questions, cache, weight=1.0)
     rows, labels, groups, arts, extra_keys, qvecs = [], [], [], [], [], []
     focus_of = {}

@@ -38,13 +38,7 @@ from assistant.answer import features as F
 def main() -> None:
     from sklearn.metrics import roc_auc_score
 
-    from assistant.config import Settings
-    from assistant.tokens import use_offline_encodings
-
-    data = Path(sys.argv[1]) if len(sys.argv) > 1 else T.DEFAULT_DATA
-    use_offline_encodings(Settings().cache_dir)
-    cache = T.VectorCache(T.ROOT / "eval-out" / "validate-vectors.npz")
-    paragraphs, questions, article = T.load(data)
+    cache, paragraphs, questions, article = V.training_data()
     synthetic_q = edits(questions, paragraphs, article)
     kinds = {k: sum(q["edit"] == k for q in synthetic_q) for k in ("name", "number", "word")}
     print(f"{len(synthetic_q)} edited questions: {kinds}")
@@ -57,15 +51,7 @@ def main() -> None:
     for p in squad + synth:
         p.q["article"] = article[p.q["para"]]
     V.prefilter_and_keep(squad + seed, synth)
-    tr = [p for p in squad + seed if not p.q["is_impossible"] and p.kept_labels.any()]
-    sentence = T.fit(np.vstack([p.full for p in tr]), np.concatenate([p.kept_labels for p in tr]),
-                     F.SENTENCE_FEATURES,
-                     weights=np.concatenate([[p.weight] * len(p.kept) for p in tr]))  # fmt: skip
-    for p in squad + seed + synth:
-        p.scores = T.logit(sentence, p.full)
-        p.ranked = np.argsort(-p.scores, kind="stable")
-    T.embed_words(squad + seed + synth, cache)
-    span = T.fit_spans([p for p in squad if not p.q["is_impossible"]])["span"]
+    span = V.production_ranker(squad + seed, squad + seed + synth, cache)
     squad = [p for p in squad if len(p.ranked)]
     synth = [p for p in synth if len(p.ranked)]
     xs = np.array([T.question_row(p, span) for p in squad])
@@ -99,10 +85,7 @@ def main() -> None:
             mn = (narts != a) & (w > 0)
             if mode == "nonword":
                 mn &= nkind != "word"
-            f = V.std_fit(np.vstack([xs[trs], xn[mn], xe]),
-                          np.r_[ys[trs], np.ones(mn.sum(), bool), ye],
-                          np.r_[np.ones(trs.sum()), np.full(mn.sum(), w),
-                                np.full(len(xe), T.SEED_WEIGHT)])  # fmt: skip
+            f = fit_detector(xs[trs], ys[trs], xn[mn], w, xe, ye)
             train_scores = f(xs[trs & ~ys])
             t = np.quantile(train_scores, 1 - T.FALSE_REFUSALS)
             te = arts == a
@@ -112,10 +95,7 @@ def main() -> None:
             if a == bearing[0]:
                 for i in range(len(xe)):
                     m = np.arange(len(xe)) != i
-                    g = V.std_fit(np.vstack([xs[trs], xn[mn], xe[m]]),
-                                  np.r_[ys[trs], np.ones(mn.sum(), bool), ye[m]],
-                                  np.r_[np.ones(trs.sum()), np.full(mn.sum(), w),
-                                        np.full(m.sum(), T.SEED_WEIGHT)])  # fmt: skip
+                    g = fit_detector(xs[trs], ys[trs], xn[mn], w, xe[m], ye[m])
                     se[i] = g(xe[i : i + 1])[0]
                 seed_cols = (f"{roc_auc_score(ye, se):.3f} | {np.mean(se[~ye] >= t):.3f} | "
                              f"{np.mean(se[ye] >= t):.3f}")  # fmt: skip
@@ -138,10 +118,7 @@ def main() -> None:
             mn = (narts != a) & (w > 0)
             if mode == "nonword":
                 mn &= nkind != "word"
-            f = V.std_fit(np.vstack([xs[trs], xn[mn], xe]),
-                          np.r_[ys[trs], np.ones(mn.sum(), bool), ye],
-                          np.r_[np.ones(trs.sum()), np.full(mn.sum(), w),
-                                np.full(len(xe), T.SEED_WEIGHT)])  # fmt: skip
+            f = fit_detector(xs[trs], ys[trs], xn[mn], w, xe, ye)
             train_scores = f(xs[trs & ~ys])
             s = f(xs[arts == a])
             for q in qs:
@@ -151,6 +128,17 @@ def main() -> None:
             print(f"| {label} | {q} | {r[~ys].mean():.3f} | {r[ys].mean():.3f} |", flush=True)
 
     soft_experiment(squad, synth, seed, span, cache, (xs, ys, arts, xn, narts, xe, ye))
+
+
+def fit_detector(x_squad, y_squad, x_edits, edit_weight, x_seed, y_seed):
+    """A no-answer detector (its logit function) fitted on SQuAD rows, edited rows as
+    unanswerable at ``edit_weight``, and seed tune rows at the production seed weight."""
+    return V.std_fit(
+        np.vstack([x_squad, x_edits, x_seed]),
+        np.r_[y_squad, np.ones(len(x_edits), bool), y_seed],
+        np.r_[np.ones(len(x_squad)), np.full(len(x_edits), edit_weight),
+              np.full(len(x_seed), T.SEED_WEIGHT)],
+    )  # fmt: skip
 
 
 def missing_words(p) -> list[str]:
@@ -222,10 +210,7 @@ def soft_experiment(squad, synth, seed, span, cache, arrays) -> None:
             held = np.zeros(len(a_s))
             for a in sorted(set(arts.tolist())):
                 trs, mn = arts != a, (narts != a) & (w > 0)
-                f = V.std_fit(np.vstack([a_s[trs], a_n[mn], a_e]),
-                              np.r_[ys[trs], np.ones(mn.sum(), bool), ye],
-                              np.r_[np.ones(trs.sum()), np.full(mn.sum(), w),
-                                    np.full(len(a_e), T.SEED_WEIGHT)])  # fmt: skip
+                f = fit_detector(a_s[trs], ys[trs], a_n[mn], w, a_e, ye)
                 held[arts == a] = f(a_s[arts == a])
                 ref[arts == a] = held[arts == a] >= np.quantile(f(a_s[trs & ~ys]), 1 - q)
             bear = np.isin(arts, np.unique(arts[ys]))
@@ -233,10 +218,7 @@ def soft_experiment(squad, synth, seed, span, cache, arrays) -> None:
             se = np.zeros(len(a_e))
             for i in range(len(a_e)):
                 m = np.arange(len(a_e)) != i
-                g = V.std_fit(np.vstack([a_s, a_n[mn], a_e[m]]),
-                              np.r_[ys, np.ones(mn.sum(), bool), ye[m]],
-                              np.r_[np.ones(len(a_s)), np.full(mn.sum(), w),
-                                    np.full(m.sum(), T.SEED_WEIGHT)])  # fmt: skip
+                g = fit_detector(a_s, ys, a_n[mn], w, a_e[m], ye[m])
                 se[i] = g(a_e[i : i + 1])[0]
                 t_i = np.quantile(g(a_s[~ys]), 1 - q)
                 se[i] -= t_i

@@ -203,9 +203,9 @@ def test_missing_words_are_the_question_words_no_retrieved_chunk_holds() -> None
 
 @pytest.mark.fast
 def test_missing_similarity_is_the_least_covered_words_best_cosine() -> None:
-    sentences = [[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+    sentences = [np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])]
     assert F.missing_similarity([], sentences) == 1.0  # nothing missing
-    close, far = [0.8, 0.6, 0.0], [0.0, 0.0, 1.0]
+    close, far = np.array([0.8, 0.6, 0.0]), np.array([0.0, 0.0, 1.0])
     assert F.missing_similarity([close], sentences) == pytest.approx(0.8)
     assert F.missing_similarity([close, far], sentences) == pytest.approx(0.0)
 

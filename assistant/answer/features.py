@@ -473,9 +473,7 @@ def missing_words(question: str, looked_terms: set[str]) -> list[str]:
     return sorted(out)
 
 
-def missing_similarity(
-    word_vectors: list[list[float]], sentence_vectors: list[list[float]]
-) -> float:
+def missing_similarity(word_vectors: list[np.ndarray], sentence_vectors: list[np.ndarray]) -> float:
     """The ``missing_similarity`` feature: over the missing words' vectors, the lowest of
     each one's highest cosine similarity to a candidate sentence (vectors are unit length)."""
     if not word_vectors or not sentence_vectors:

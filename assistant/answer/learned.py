@@ -212,8 +212,7 @@ class LearnedBackend:
         top_dense = hits[0].dense if hits else None
         missing = F.missing_words(q.text, looked)
         missing_sim = F.missing_similarity(
-            [list(v) for v in self.vectors(missing)],
-            [list(v) for v in self.vectors([p.cand.text for p in ranked])],
+            self.vectors(missing), self.vectors([p.cand.text for p in ranked])
         ) if missing else 1.0  # fmt: skip
         row = F.no_answer_features(
             q, [p.score for p in ranked], [p.row or [] for p in ranked], looked, top_dense, span,
