@@ -22,7 +22,13 @@ chunks), and the sentences of those chunks are its candidates. Then:
   every article. Its threshold is set by leaving one article out at a time: the
   largest share ``q`` of the training answerables refused in-sample whose held-out
   false-refusal rate stays within ``FALSE_REFUSALS``; the calibration table of
-  those held-out rates is written next to it.
+  those held-out rates is written next to it;
+- with ``--reader-folds``, **how the span reader is used** (``bench/train_reader.py``
+  fits the reader itself): on the SQuAD questions of articles each fold's reader
+  was trained without, the weight of its span score in the sentence score (the
+  one that puts the answer sentence first most often), its "no span" margin (at
+  most ``READER_FALSE_REFUSALS`` of those answerable questions refused) and
+  whether its best span or the span scorer's makes the better short answer.
 
 All models are logistic regressions on standardised named features
 (``assistant/answer/features.py``). The output, ``assistant/answer/weights.json``,
@@ -262,6 +268,14 @@ def main() -> None:
         help="also fit on this gold set's questions tagged 'tune' (over seeds/); 'none' to skip",
     )
     parser.add_argument("--cache", type=Path, default=ROOT / "eval-out" / "train-vectors.npz")
+    parser.add_argument(
+        "--reader-folds",
+        type=Path,
+        nargs="*",
+        default=[],
+        help="readers fitted with articles held out (bench/train_reader.py --hold A,B --out "
+        "FILE): the reader's mix is fitted on their held-out articles",
+    )
     args = parser.parse_args()
     if str(args.seeds) == "none":
         args.seeds = None
@@ -332,10 +346,112 @@ def main() -> None:
     models["second"] = fit_second(answerable)
     missing_similarities(pools, cache)
     models["no_answer"] = fit_no_answer(pools, models["span"])
+    out = {"models": models}
+    if args.reader_folds:
+        out["reader"] = fit_reader(pools, build_chunks(paragraphs), args.reader_folds, models)
     trained_on = [args.data.name, "edited copies of its answerable questions (bench/edits.py)"]
     trained_on += [f"{args.seeds.name} (tune split)"] if args.seeds else []
-    args.out.write_text(json.dumps({"trained_on": trained_on, "models": models}, indent=1) + "\n")
+    args.out.write_text(json.dumps({"trained_on": trained_on, **out}, indent=1) + "\n")
     print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes)")
+
+
+READ = 4  # the reader reads the chunks of this many top-ranked sentences
+# sentence score = ranker logit + weight × (its best span - the best span read)
+MIX_WEIGHTS = (0.0, 0.125, 0.25, 0.375, 0.5, 0.75, 1.0, 2.0, 4.0, 8.0)
+# Answerable questions of a held-out article that the reader's no-span margin may refuse
+# on its own (the no-answer detector refuses its own share besides).
+READER_FALSE_REFUSALS = 0.02
+
+
+def read_pool(p: Pool, chunks: list[Chunk], reader) -> tuple[list, float]:
+    """The reader's best span in each kept candidate, in ranker order (None where its
+    chunk is not read), and the no-span margin of the chunk holding the best span."""
+    ranked = [int(p.kept[i]) for i in p.ranked]
+    cids = list(dict.fromkeys(p.keys[i][0] for i in ranked[:READ]))
+    readings = dict(
+        zip(cids, reader.read(p.q["question"], [chunks[c].text for c in cids]), strict=True)
+    )
+    spans = []
+    for i in ranked:
+        cid, si = p.keys[i]
+        lo, hi = chunks[cid].sentences[si]
+        spans.append(readings[cid].best(lo, hi) if cid in readings else None)
+    best = max(
+        ((s[0], p.keys[i][0]) for s, i in zip(spans, ranked, strict=True) if s), default=None
+    )
+    margin = readings[best[1]].null - best[0] if best else 0.0
+    return spans, margin
+
+
+def fit_reader(pools: list[Pool], chunks: list[Chunk], folds: list[Path], models: dict) -> dict:
+    """The mix weight, the no-span margin and whether the reader gives the short answer.
+
+    Each fold's reader never saw its held-out articles; only their SQuAD questions are
+    used here, so every choice is made on questions the reader did not learn from.
+    The weight maximises how often the top sentence holds the answer; the margin
+    refuses at most READER_FALSE_REFUSALS of the answerable ones, and is used only if
+    it refuses a larger share of the impossible ones.
+    """
+    from assistant.answer.reader import Reader, reread
+
+    answerable, margins = [], {True: [], False: []}
+    for path in folds:
+        hold = set(json.loads(str(np.load(path)["note"]))["held_out_articles"])
+        reader = Reader(path)
+        mine = [
+            p
+            for p in pools
+            if p.q.get("set") is None and p.q["article"] in hold and p.ranked is not None
+        ]
+        print(f"reader fold {path.name}: articles {sorted(hold)}, {len(mine)} questions")
+        for p in mine:
+            spans, margin = read_pool(p, chunks, reader)
+            margins[bool(p.q["is_impossible"])].append(margin)
+            if not p.q["is_impossible"]:
+                labels = p.kept_labels[p.ranked]
+                answerable.append((p, [float(p.scores[i]) for i in p.ranked], spans, labels))
+    top1 = {}
+    for w in MIX_WEIGHTS:
+        top1[w] = float(
+            np.mean([lab[int(np.argmax(reread(sc, sp, w)))] for _, sc, sp, lab in answerable])
+        )
+        print(f"  mix weight {w}: answer sentence first for {top1[w]:.3f} of {len(answerable)}")
+    weight = max(MIX_WEIGHTS, key=lambda w: (top1[w], -w))
+    em = {"reader": [], "span scorer": []}
+    for p, sc, sp, lab in answerable:
+        first = int(np.argmax(reread(sc, sp, weight)))
+        if not lab[first] or p.qq.kind not in models["span"]["kinds"] or sp[first] is None:
+            continue
+        refs = [a["text"] for a in p.q["answers"]]
+        _, lo, hi = sp[first]
+        cid = p.keys[int(p.kept[p.ranked[first]])][0]
+        em["reader"].append(
+            max(normalize_answer(chunks[cid].text[lo:hi]) == normalize_answer(r) for r in refs)
+        )
+        span = best_span(p, models["span"], int(p.kept[p.ranked[first]]))[0]
+        em["span scorer"].append(
+            bool(span) and max(normalize_answer(span.text) == normalize_answer(r) for r in refs)
+        )
+    for name, got in em.items():
+        print(f"  short answer EM on the answer sentence, {name}: {np.mean(got):.3f} of {len(got)}")
+    answerable_margins = np.array(margins[False])
+    null_margin = float(np.quantile(answerable_margins, 1 - READER_FALSE_REFUSALS))
+    refused = float(np.mean(np.array(margins[True]) >= null_margin)) if margins[True] else None
+    print(
+        f"  no-span margin {null_margin:.3f}: refuses {refused} of {len(margins[True])} impossible"
+    )
+    used = refused is not None and refused > READER_FALSE_REFUSALS
+    if not used:
+        print("  the margin refuses no larger share of the impossible questions: not used")
+    return {
+        "weight": weight, "null_margin": round(null_margin, DECIMALS) if used else None,
+        "read": READ,
+        "short_answer": "reader" if np.mean(em["reader"]) > np.mean(em["span scorer"]) else "span",
+        "calibration": {"top1_by_weight": {str(w): round(v, 4) for w, v in top1.items()},
+                        "short_answer_em": {k: round(float(np.mean(v)), 4) for k, v in em.items()},
+                        "margin_tried": round(null_margin, DECIMALS), "impossible_refused": refused,
+                        "answerable_refused": READER_FALSE_REFUSALS},
+    }  # fmt: skip
 
 
 def build_pools(

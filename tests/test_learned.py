@@ -117,6 +117,7 @@ def test_gifts_question_cites_line_16_and_nothing_else(learned: Assistant) -> No
     assert "rifles" in answer.answer
     short = answer.short_answer  # taken verbatim from the cited chunk, at the offsets it names
     assert short is not None, "a 'what' question gets a short answer"
+    assert "rifles" in short.text  # the span reader's pick, not a name the sentence also holds
     source = answer.sources[short.source - 1]
     assert source.text[short.start : short.end] == short.text
     assert answer.answer.startswith(f"{short.text} — ")

@@ -260,7 +260,8 @@ def dense_rows(similarities: list[float]) -> list[list[float]]:
 
 @dataclass(frozen=True)
 class Span:
-    """A candidate short answer: tokens ``i..j`` (inclusive) of a sentence."""
+    """A candidate short answer: tokens ``i..j`` (inclusive) of a sentence (-1 for a
+    span the reader found, which has character offsets only)."""
 
     i: int
     j: int

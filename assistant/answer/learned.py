@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.answer import features as F
+from assistant.answer import reader
 from assistant.answer.claims import VERDICT_OPENING, is_yes_no, question_parts, verdict
 from assistant.answer.model import LOOK, Models, load
 from assistant.answer.premise import caveat, unmatched_names
@@ -65,6 +66,7 @@ class Pick:
     cand: F.Candidate
     score: float = 0.0  # the sentence ranker's logit
     row: list[float] | None = None  # its SENTENCE_FEATURES
+    read: tuple[float, int, int] | None = None  # the reader's best span in it (chunk offsets)
 
 
 @dataclass
@@ -154,6 +156,11 @@ class LearnedBackend:
         ranked = self.rank(q, picks)
         if not ranked or self.no_answer(q, ranked, hits, shares) >= self.threshold:
             return PartAnswer(question, True, [])
+        if self.models.reader is not None:
+            ranked, margin = self.reread(q, ranked, self.models.reader)
+            limit = self.models.reader.null_margin
+            if limit is not None and margin >= limit:
+                return PartAnswer(question, True, [])
         best = ranked[0]
         if is_yes_no(question):
             for pick in ranked[:YES_NO_LOOK]:
@@ -163,7 +170,11 @@ class LearnedBackend:
             return PartAnswer(question, False, [best], verdict="unsettled")
         chosen = [best, *self.more(q, ranked)]
         short = None
-        if q.kind in self.models.span_kinds:
+        mix = self.models.reader
+        if q.kind in self.models.span_kinds and mix is not None and mix.short and best.read:
+            _, lo, hi = best.read
+            short = (best, reader_span(best.cand.text, lo - best.start, hi - best.start))
+        elif q.kind in self.models.span_kinds:
             span, _, margin = self.span(q, best.cand.text, shares)
             if span is not None and margin >= self.models.span.threshold:
                 short = (best, span)
@@ -183,6 +194,29 @@ class LearnedBackend:
         for pick, row, score in zip(kept, rows, self.models.sentence.logits(rows), strict=True):
             pick.row, pick.score = row, float(score)
         return sorted(kept, key=lambda p: -p.score)
+
+    def reread(
+        self, q: F.Question, ranked: list[Pick], mix: reader.Mix
+    ) -> tuple[list[Pick], float]:
+        """The ranked sentences re-ranked with the span reader, and its no-span margin.
+
+        The reader reads the chunks of the first ``mix.read`` sentences together with
+        the question; each of their sentences scores its ranker logit plus
+        ``mix.weight`` times its best span's score less the best span read.
+        """
+        chunks = list({p.hit.id: p.hit for p in ranked[: mix.read]}.values())
+        got_all = reader.load().read(q.text, [h.text for h in chunks])
+        readings = dict(zip([h.id for h in chunks], got_all, strict=True))
+        for pick in ranked:
+            got = readings.get(pick.hit.id)
+            pick.read = got.best(pick.start, pick.end) if got is not None else None
+        mixed = reader.reread([p.score for p in ranked], [p.read for p in ranked], mix.weight)
+        order = sorted(range(len(ranked)), key=lambda i: -mixed[i])
+        top = max(
+            (p for p in ranked if p.read), key=lambda p: p.read[0] if p.read else 0.0, default=None
+        )
+        margin = readings[top.hit.id].null - top.read[0] if top is not None and top.read else 0.0
+        return [ranked[i] for i in order], margin
 
     def candidates(self, hits: list[Hit]) -> list[Pick]:
         """Every sentence of the hits, except those that address the assistant.
@@ -286,11 +320,18 @@ def best_span(
     return spans[order[0]], float(scores[order[0]]), margin
 
 
+def reader_span(sentence: str, start: int, end: int) -> F.Span:
+    """The reader's span at characters ``start..end`` of ``sentence`` (it has no word
+    indexes: ``i`` and ``j`` are -1)."""
+    return F.Span(-1, -1, start, end, sentence[start:end])
+
+
 def short_span(
     question: str, sentence: str, candidates: list[str], vectors: WordVectors | None = None
 ) -> F.Span | None:
     """The short answer to ``question`` in ``sentence``, when the question asks for one
-    (a name, place, number, date or short phrase) and the span scorer is confident.
+    (a name, place, number, date or short phrase): the span reader's best span of the
+    sentence, or, without reader weights, the span scorer's when it is confident.
 
     ``candidates``: the sentences the answer was chosen from (the span scorer weighs
     how often a span's words recur among them).
@@ -299,6 +340,9 @@ def short_span(
     models = load()
     if q.kind not in models.span_kinds or is_yes_no(question):
         return None
+    if models.reader is not None and models.reader.short:
+        got = reader.load().read(question, [sentence])[0].best()
+        return reader_span(sentence, got[1], got[2]) if got is not None else None
     shares = F.term_shares([F.content_terms(c) for c in candidates])
     span, _, margin = best_span(models, q, sentence, shares, vectors)
     return span if span is not None and margin >= models.span.threshold else None

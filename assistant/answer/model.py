@@ -15,6 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
+from assistant.answer.reader import Mix
 from assistant.types import JsonObject
 
 WEIGHTS = Path(__file__).with_name("weights.json")
@@ -61,6 +62,7 @@ class Models:
     no_answer: Logistic
     prefilter_keep: int
     span_kinds: frozenset[str]  # answer types that get a short answer
+    reader: Mix | None = None  # how the span reader is used, when the file has one
 
 
 @cache
@@ -73,4 +75,5 @@ def load(path: Path = WEIGHTS) -> Models:
            ("sentence", "prefilter", "span", "second", "no_answer")},
         prefilter_keep=int(models["prefilter"]["keep"]),
         span_kinds=frozenset(models["span"]["kinds"]),
+        reader=Mix.from_dict(data["reader"]) if "reader" in data else None,
     )  # fmt: skip

@@ -1,0 +1,186 @@
+"""The span reader: MiniLM reading the question and a passage together, pointing at the answer.
+
+Retrieval and the sentence ranker compare a question's vector with a sentence's;
+neither sees which words of the passage answer it. The reader does: the question
+and the passage go through all-MiniLM-L6-v2 as one sequence (``[CLS] question
+[SEP] passage [SEP]``), and a linear head gives every word piece of the passage a
+start score and an end score. A span's score is its start plus its end score; the
+``[CLS]`` piece's pair is the *no span* score.
+
+Only the encoder's bias vectors and LayerNorm parameters and the head were fitted
+(``bench/train_reader.py``, on the SQuAD 2.0 training sample); they are stored in
+``reader.npz`` (about 60 KB) and laid over the int8 ONNX model the embedder already
+uses, through ONNX Runtime's initializer overrides. Nothing is downloaded and
+nothing is fitted at run time.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.embeddings import model_files
+from assistant.errors import OfflineAssetError
+from assistant.types import JsonObject
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+
+READER = Path(__file__).with_name("reader.npz")
+MAX_PIECES = 256  # question and passage together; a longer passage is cut
+MAX_ANSWER_PIECES = 30  # longest span considered, in word pieces
+HEAD_WEIGHT, HEAD_BIAS = "head.weight", "head.bias"
+ONNX_PREFIX = "inner."  # the int8 model names each float tensor "inner." + its safetensors name
+
+
+def fitted_name(name: str) -> bool:
+    """Whether a tensor of the encoder is one the reader fits: biases and LayerNorms.
+
+    The attention key biases are left out: a constant added to every key changes no
+    attention weight, so they cannot matter.
+    """
+    if name.startswith("pooler") or name.endswith("attention.self.key.bias"):
+        return False
+    return name.startswith(("embeddings.LayerNorm", "encoder.")) and (
+        name.endswith(".bias") or ".LayerNorm." in name
+    )
+
+
+def tokenizer() -> Tokenizer:
+    """MiniLM's tokenizer, set to encode (question, passage) pairs cut to MAX_PIECES."""
+    from tokenizers import Tokenizer
+
+    tok = Tokenizer.from_file(str(model_files()[1]))
+    tok.no_padding()
+    tok.enable_truncation(max_length=MAX_PIECES, strategy="only_second")
+    return tok
+
+
+@dataclass(frozen=True)
+class Reading:
+    """The reader's scores for one passage: per word piece of the passage, with its offsets."""
+
+    offsets: np.ndarray  # (n, 2) character offsets of the passage's pieces
+    start: np.ndarray  # (n,) start scores
+    end: np.ndarray  # (n,) end scores
+    null: float  # the no-span score
+
+    def best(self, lo: int = 0, hi: int | None = None) -> tuple[float, int, int] | None:
+        """The best span lying within characters [lo, hi): (score, start, end), or None."""
+        hi = int(self.offsets[-1, 1]) if hi is None and len(self.offsets) else hi
+        inside = np.flatnonzero((self.offsets[:, 0] >= lo) & (self.offsets[:, 1] <= (hi or 0)))
+        if not len(inside):
+            return None
+        s, e = self.start[inside], self.end[inside]
+        pairs = s[:, None] + e[None, :]
+        gap = inside[None, :] - inside[:, None]
+        pairs[(gap < 0) | (gap >= MAX_ANSWER_PIECES)] = -np.inf
+        a, b = np.unravel_index(int(np.argmax(pairs)), pairs.shape)
+        return float(pairs[a, b]), int(self.offsets[inside[a], 0]), int(self.offsets[inside[b], 1])
+
+
+class Reader:
+    """Scores the spans of passages for a question (thread-safe; one ONNX session)."""
+
+    def __init__(self, path: Path = READER, threads: int = 2) -> None:
+        import onnxruntime as ort
+
+        if not path.exists():
+            raise OfflineAssetError(f"The reader's weights are missing: {path}. Run `make train`.")
+        fitted = dict(np.load(path))
+        self.head_weight = fitted.pop(HEAD_WEIGHT).astype(np.float32)
+        self.head_bias = fitted.pop(HEAD_BIAS).astype(np.float32)
+        fitted.pop("note", None)
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads
+        options.inter_op_num_threads = 1
+        options.log_severity_level = 3
+        # ONNX Runtime uses these values in place: they must live as long as the session.
+        arrays = [np.ascontiguousarray(w, dtype=np.float32) for w in fitted.values()]
+        self._values = [(a, ort.OrtValue.ortvalue_from_numpy(a)) for a in arrays]
+        for name, (_, value) in zip(fitted, self._values, strict=True):
+            options.add_initializer(ONNX_PREFIX + name, value)
+        self._options = options
+        self.session = ort.InferenceSession(
+            str(model_files()[0]), sess_options=options, providers=["CPUExecutionProvider"]
+        )
+        self.tokenizer = tokenizer()
+        self._lock = threading.Lock()
+
+    def read(self, question: str, passages: list[str]) -> list[Reading]:
+        """The reader's scores for each passage, in order (one padded batch)."""
+        if not passages:
+            return []
+        with self._lock:
+            encodings = self.tokenizer.encode_batch([(question, p) for p in passages])
+        width = max(len(e.ids) for e in encodings)
+        ids = np.zeros((len(encodings), width), np.int64)
+        types, mask = np.zeros_like(ids), np.zeros_like(ids)
+        for row, enc in enumerate(encodings):
+            n = len(enc.ids)
+            ids[row, :n], types[row, :n], mask[row, :n] = enc.ids, enc.type_ids, 1
+        hidden = self.session.run(
+            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
+        )[0]
+        logits = hidden @ self.head_weight.T + self.head_bias
+        out = []
+        for row, enc in enumerate(encodings):
+            piece = np.array([s == 1 for s in enc.sequence_ids])
+            scores = logits[row, : len(piece)]
+            offsets = np.array(enc.offsets, dtype=np.int64)[piece].reshape(-1, 2)
+            null = float(scores[0, 0] + scores[0, 1])
+            out.append(Reading(offsets, scores[piece, 0], scores[piece, 1], null))
+        return out
+
+
+@cache
+def load(path: Path = READER) -> Reader:
+    """The reader (built once per process)."""
+    return Reader(path)
+
+
+@dataclass(frozen=True)
+class Mix:
+    """How the learned answerer uses the reader (fitted by ``bench/train.py``)."""
+
+    weight: (
+        float  # a sentence's score: ranker logit + weight × (its best span − the best span read)
+    )
+    null_margin: float | None  # refuse when "no span" beats the best span by this much
+    read: int  # the reader reads the chunks of this many top-ranked sentences
+    short: bool  # the short answer is the reader's best span (else the span scorer's)
+
+    @classmethod
+    def from_dict(cls, data: JsonObject) -> Mix:
+        margin = data.get("null_margin")
+        return cls(
+            float(data["weight"]),
+            None if margin is None else float(margin),
+            int(data["read"]),
+            data["short_answer"] == "reader",
+        )
+
+
+def reread(
+    scores: list[float], spans: list[tuple[float, int, int] | None], weight: float
+) -> list[float]:
+    """Sentence scores with the reader's best span of each sentence mixed in.
+
+    Sentences the reader did not read (``None``) keep their ranker score, lowered
+    below every read sentence: the read ones are the ranker's own best.
+    """
+    read = [s[0] for s in spans if s is not None]
+    if not read:
+        return list(scores)
+    top = max(read)
+    mixed = [
+        sc + weight * (s[0] - top) if s is not None else None
+        for sc, s in zip(scores, spans, strict=True)
+    ]
+    floor = min(m for m in mixed if m is not None) - 1.0 - max(scores)
+    return [m if m is not None else floor + sc for m, sc in zip(mixed, scores, strict=True)]
