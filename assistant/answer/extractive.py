@@ -17,6 +17,7 @@ import numpy as np
 
 from assistant.answer.claims import VERDICT_OPENING, is_yes_no, verdict
 from assistant.answer.learned import short_span
+from assistant.answer.model import load as load_models
 from assistant.answer.premise import caveat, unmatched_names
 from assistant.answer.question_type import (
     asks_for_a_person,
@@ -26,6 +27,7 @@ from assistant.answer.question_type import (
     unknown_full_names,
     who_verb,
 )
+from assistant.answer.reader import preload as preload_reader
 from assistant.answer.rules import is_instruction
 from assistant.answer.stream import words_of
 from assistant.citations import marker
@@ -115,6 +117,9 @@ class ExtractiveBackend:
         self.embeddings = embeddings
         self.min_support = MIN_SUPPORT if min_support is None else min_support
         self._words: dict[str, np.ndarray] = {}  # single-word vectors, for verb matching
+        mix = load_models().reader
+        if mix is not None and mix.short:
+            preload_reader()  # its short answers come from the span reader
 
     def candidates(self, hits: list[Hit]) -> list[Candidate]:
         """Every sentence of the retrieved chunks, with its vector, except instructions.

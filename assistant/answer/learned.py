@@ -95,6 +95,8 @@ class LearnedBackend:
         # The no-answer logit at which the question is refused (trained; a setting overrides).
         self.threshold = self.models.no_answer.threshold if threshold is None else threshold
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        if self.models.reader is not None:
+            reader.preload()
 
     # -- the Backend interface -------------------------------------------------------
 

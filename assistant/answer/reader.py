@@ -16,6 +16,7 @@ nothing is fitted at run time.
 
 from __future__ import annotations
 
+import atexit
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -138,10 +139,35 @@ class Reader:
         return out
 
 
-@cache
+_BUILD = threading.Lock()  # one reader per process, even when two threads ask at once
+LOAD_TIMEOUT_S = 30  # longest wait at exit for a reader still being built
+
+
 def load(path: Path = READER) -> Reader:
     """The reader (built once per process)."""
+    with _BUILD:
+        return _built(path)
+
+
+@cache
+def _built(path: Path) -> Reader:
     return Reader(path)
+
+
+def preload(path: Path = READER) -> None:
+    """Build the reader in the background (about half a second), so that the first
+    question does not wait for it; a failure is raised again by ``load``."""
+
+    def build() -> None:
+        try:
+            load(path)
+        except Exception:  # raised again when the reader is asked for
+            return
+
+    thread = threading.Thread(target=build, name="reader-load", daemon=True)
+    thread.start()
+    # A process that ends while ONNX Runtime is still building a session aborts: wait.
+    atexit.register(thread.join, LOAD_TIMEOUT_S)
 
 
 @dataclass(frozen=True)
