@@ -9,17 +9,20 @@ No LLM: every word of an answer is taken from a cited chunk. For each question
    embedding; the *sentence ranker* adds their dense similarity and picks the best;
 3. the *no-answer detector* decides whether the documents answer at all, else the
    fixed refusal sentence is returned;
-4. the *span scorer* picks the short answer (a name, date, number, phrase) from the
-   best sentence when the question asks for one; the answer opens with it;
+4. the *span reader* (``reader.py``) reads the question with the chunks of the first
+   few ranked sentences; its best span in each sentence is mixed into the ranking,
+   and its best span in the chosen sentence is the short answer (a name, date,
+   number, phrase) when the question asks for one (without reader weights, the
+   *span scorer* picks it); the answer opens with it;
 5. a runner-up sentence is added only when the *second-sentence* model says it
    holds answer content the first does not;
 6. yes/no questions get "Yes" or "No" only when a cited sentence states or denies
    the claim (``claims.verdict``); otherwise the answer says the documents do not
    settle it and quotes what they do say.
 
-All four models are logistic regressions on the named features of
+The other models are logistic regressions on the named features of
 ``features.py``, fitted by ``bench/train.py`` (``make train``) and read from
-``weights.json``.
+``weights.json``, which also says how much the reader counts.
 """
 
 from __future__ import annotations
