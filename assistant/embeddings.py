@@ -43,11 +43,10 @@ def _package_dir(package: str, install_hint: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def minilm_session(threads: int, overrides: list[tuple[str, Any]] | None = None) -> Any:
+def minilm_session(threads: int, model: bytes | None = None) -> Any:
     """An ONNX Runtime session on the int8 model, one intra-op thread per core.
 
-    ``overrides``: (initializer name, ``OrtValue``) pairs that replace tensors of the
-    model (the span reader's fitted biases); the caller keeps the values alive.
+    ``model``: a changed copy of that model, serialised (the span reader's).
     """
     import onnxruntime as ort
 
@@ -56,10 +55,8 @@ def minilm_session(threads: int, overrides: list[tuple[str, Any]] | None = None)
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     options.enable_cpu_mem_arena = False
-    for name, value in overrides or []:
-        options.add_initializer(name, value)
     return ort.InferenceSession(
-        str(model_files()[0]), sess_options=options, providers=["CPUExecutionProvider"]
+        model or str(model_files()[0]), sess_options=options, providers=["CPUExecutionProvider"]
     )
 
 

@@ -392,11 +392,11 @@ def fit_reader(pools: list[Pool], chunks: list[Chunk], folds: list[Path], models
     refuses at most READER_FALSE_REFUSALS of the answerable ones, and is used only if
     it refuses a larger share of the impossible ones.
     """
-    from assistant.answer.reader import Reader, reread
+    from assistant.answer.reader import Reader, Weights, reread
 
     answerable, margins = [], {True: [], False: []}
     for path in folds:
-        hold = set(json.loads(str(np.load(path)["note"]))["held_out_articles"])
+        hold = set(Weights.load(path).note["held_out_articles"])
         reader = Reader(path)
         mine = [
             p

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 import pytest
 
 from assistant.answer.model import WEIGHTS, load
-from assistant.answer.reader import READER, Reader, fitted_name, reread
+from assistant.answer.reader import READER, SCALE, Reader, Weights, fitted_name, reread
+from assistant.errors import OfflineAssetError
 
 LINES = (Path(__file__).resolve().parent.parent / "seeds").glob("*.txt")
 SEEDS = next(LINES).read_text(encoding="utf-8").splitlines()
@@ -22,15 +24,15 @@ def reader() -> Reader:
 
 
 @pytest.mark.fast
-def test_the_weights_file_is_small_and_holds_only_biases_layer_norms_and_the_head() -> None:
+def test_the_weights_file_is_small_and_holds_only_biases_layer_norms_scales_and_the_head() -> None:
     assert READER.stat().st_size < 100_000
-    with np.load(READER) as z:
-        names = set(z.files)
-        note = json.loads(str(z["note"]))
-        assert z["head.weight"].shape == (2, 384)
-    assert note["trained_on"] == "train-v2.0-sample.json" and note["held_out_articles"] == []
-    encoder = names - {"head.weight", "head.bias", "note"}
-    assert encoder and all(fitted_name(n) for n in encoder)
+    weights = Weights.load()
+    assert weights.head_weight.shape == (2, 384) and weights.head_bias.shape == (2,)
+    assert weights.note["trained_on"] == "train-v2.0-sample.json"
+    assert weights.note["held_out_articles"] == []
+    assert weights.tensors and all(fitted_name(n) for n in weights.tensors)
+    scales = [n for n in weights.tensors if n.endswith(SCALE)]
+    assert len(scales) == 36  # every weight matrix of the 6 layers
 
 
 @pytest.mark.fast
@@ -61,21 +63,33 @@ def test_the_reader_points_at_the_answer_words_in_a_seed_line(reader: Reader) ->
 def test_every_kind_of_fitted_tensor_takes_effect_on_the_onnx_model(
     reader: Reader, tmp_path: Path
 ) -> None:
-    """ONNX Runtime silently ignores an override whose name its optimised graph lacks."""
-    with np.load(READER) as z:
-        arrays = {n: z[n] for n in z.files}
-    kinds = {re.sub(r"layer\.\d\.", "layer.N.", n): n for n in sorted(arrays) if fitted_name(n)}
+    """Each kind of fitted tensor changes what the reader reads when it changes."""
+    weights = Weights.load()
+    kinds = {re.sub(r"layer\.\d\.", "layer.N.", n): n for n in sorted(weights.tensors)}
+    assert any(k.endswith(SCALE) for k in kinds) and any(k.endswith(".bias") for k in kinds)
     line = next(line for line in SEEDS if "exchanged rifles" in line)
     before = reader.read("What did they exchange?", [line])[0]
     rng = np.random.default_rng(0)
     for name in kinds.values():
-        changed = dict(arrays)
         # random, not constant: a constant shift of a bias is mostly undone by the next LayerNorm
-        noise = rng.normal(0.0, 0.5, arrays[name].shape)
-        changed[name] = (arrays[name].astype(np.float32) + noise).astype(arrays[name].dtype)
-        np.savez(tmp_path / "changed.npz", **changed)
+        noise = rng.normal(0.0, 0.5, weights.tensors[name].shape)
+        changed = replace(weights, tensors={**weights.tensors, name: weights.tensors[name] + noise})
+        changed.save(tmp_path / "changed.npz")
         after = Reader(tmp_path / "changed.npz").read("What did they exchange?", [line])[0]
         assert np.abs(before.start - after.start).max() > 0.05, name
+
+
+def test_a_weights_file_made_for_another_model_is_refused_with_a_clear_message(
+    tmp_path: Path,
+) -> None:
+    weights = Weights.load()
+    extra = np.ones(384, dtype=np.float32)
+    stray = replace(
+        weights, tensors={**weights.tensors, "encoder.layer.9.output.dense.bias": extra}
+    )
+    stray.save(tmp_path / "other.npz")
+    with pytest.raises(OfflineAssetError, match=r"encoder\.layer\.9\.output\.dense\.bias"):
+        Reader(tmp_path / "other.npz")
 
 
 @pytest.mark.fast

@@ -7,18 +7,23 @@ and the passage go through all-MiniLM-L6-v2 as one sequence (``[CLS] question
 start score and an end score. A span's score is its start plus its end score; the
 ``[CLS]`` piece's pair is the *no span* score.
 
-Only the encoder's bias vectors and LayerNorm parameters and the head were fitted
-(``bench/train_reader.py``, on the SQuAD 2.0 training sample); they are stored in
-``reader.npz`` (about 60 KB) and laid over the int8 ONNX model the embedder already
-uses, through ONNX Runtime's initializer overrides. Nothing is downloaded and
-nothing is fitted at run time.
+Only the encoder's bias vectors and LayerNorm parameters, a scale for each output
+channel of its weight matrices, and the head were fitted (``bench/train_reader.py``,
+on the SQuAD 2.0 training sample); they are stored in ``reader.npz`` and written
+into a copy of the int8 ONNX model the embedder already uses: a bias or LayerNorm
+replaces the model's tensor of that name, and a scale multiplies the per-channel
+dequantisation scale of its int8 weight matrix. Nothing is downloaded and nothing
+is fitted at run time.
 """
 
 from __future__ import annotations
 
 import atexit
+import io
+import json
 import os
 import threading
+import zipfile
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -31,6 +36,7 @@ from assistant.errors import OfflineAssetError
 from assistant.types import JsonObject
 
 if TYPE_CHECKING:
+    from onnx import GraphProto, NodeProto
     from tokenizers import Tokenizer
 
 READER = Path(__file__).with_name("reader.npz")
@@ -38,19 +44,77 @@ MAX_PIECES = 256  # question and passage together; a longer passage is cut
 MAX_ANSWER_PIECES = 30  # longest span considered, in word pieces
 HEAD_WEIGHT, HEAD_BIAS = "head.weight", "head.bias"
 ONNX_PREFIX = "inner."  # the int8 model names each float tensor "inner." + its safetensors name
+SCALE = ".scale"  # "encoder.layer.0.intermediate.dense.scale": per output channel of its weight
 
 
 def fitted_name(name: str) -> bool:
-    """Whether a tensor of the encoder is one the reader fits: biases and LayerNorms.
+    """Whether a tensor of the encoder is one the reader fits: biases, LayerNorms and the
+    output-channel scales of the encoder's weight matrices (``SCALE``).
 
     The attention key biases are left out: a constant added to every key changes no
     attention weight, so they cannot matter.
     """
     if name.startswith("pooler") or name.endswith("attention.self.key.bias"):
         return False
+    if name.startswith("encoder.") and name.endswith(SCALE):
+        return True
     return name.startswith(("embeddings.LayerNorm", "encoder.")) and (
         name.endswith(".bias") or ".LayerNorm." in name
     )
+
+
+def scale_names(graph: GraphProto) -> dict[str, str]:
+    """For each int8 weight matrix of the encoder, its fitted scale's name and the name of
+    the model's dequantisation scale it multiplies.
+
+    The int8 model computes ``x @ (float(W) * scale) + bias``: the scale is found from
+    the bias its matrix product is added to ("inner.encoder.layer.0.output.dense.bias"
+    names "encoder.layer.0.output.dense.scale").
+    """
+    inits = {i.name for i in graph.initializer}
+    by_input: dict[str, list[NodeProto]] = {}
+    for node in graph.node:
+        for name in node.input:
+            by_input.setdefault(name, []).append(node)
+    out = {}
+    for node in graph.node:
+        if node.op_type != "Mul" or not any(n.endswith("_scale") for n in node.input):
+            continue
+        scale = next(n for n in node.input if n.endswith("_scale") and n in inits)
+        after = by_input.get(node.output[0], [])
+        matmul = next((n for n in after if n.op_type == "MatMul"), None)
+        adds = by_input.get(matmul.output[0], []) if matmul is not None else []
+        bias = next((i for n in adds if n.op_type == "Add" for i in n.input if i in inits), None)
+        if bias and bias.startswith(ONNX_PREFIX) and bias.endswith(".bias"):
+            out[bias[len(ONNX_PREFIX) : -len(".bias")] + SCALE] = scale
+    return out
+
+
+def reader_model(fitted: dict[str, np.ndarray], path: Path | None = None) -> bytes:
+    """The int8 model (``path``: the embedder's) with the reader's fitted tensors in it.
+
+    Raises ``OfflineAssetError`` when a tensor has no place in the model (a weights file
+    made for another model): ONNX Runtime would ignore it without a word.
+    """
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path or model_files()[0]))
+    inits = {i.name: i for i in model.graph.initializer}
+    scales = scale_names(model.graph)
+    for name, value in fitted.items():
+        target = inits.get(scales.get(name, ONNX_PREFIX + name))
+        if target is None:
+            raise OfflineAssetError(
+                f"The reader's tensor {name} has no place in the installed MiniLM model; "
+                "reinstall the project (`make run`) or refit the reader (`make train`)."
+            )
+        new = np.asarray(value, dtype=np.float32)
+        if name.endswith(SCALE):
+            new = numpy_helper.to_array(target).astype(np.float32) * new
+        target.CopyFrom(numpy_helper.from_array(new.reshape(tuple(target.dims)), target.name))
+    serialised: bytes = model.SerializeToString()
+    return serialised
 
 
 def tokenizer() -> Tokenizer:
@@ -61,6 +125,51 @@ def tokenizer() -> Tokenizer:
     tok.no_padding()
     tok.enable_truncation(max_length=MAX_PIECES, strategy="only_second")
     return tok
+
+
+@dataclass(frozen=True)
+class Weights:
+    """The reader's fitted numbers: the encoder's tensors by name, the head, and a note
+    saying what they were fitted on."""
+
+    tensors: dict[str, np.ndarray]
+    head_weight: np.ndarray  # (2, 384): start and end
+    head_bias: np.ndarray  # (2,)
+    note: JsonObject
+
+    @classmethod
+    def load(cls, path: Path = READER) -> Weights:
+        """Read a file written by ``save``."""
+        with np.load(path) as z:
+            note = json.loads(str(z["note"]))
+            flat = z["encoder"].astype(np.float32)
+            head_weight, head_bias = z[HEAD_WEIGHT].astype(np.float32), z[HEAD_BIAS]
+        tensors, at = {}, 0
+        for name, shape in note["tensors"]:
+            size = int(np.prod(shape))
+            tensors[name] = flat[at : at + size].reshape(shape)
+            at += size
+        return cls(tensors, head_weight, head_bias.astype(np.float32), note)
+
+    def save(self, path: Path) -> None:
+        """An .npz of four arrays: the encoder's tensors end to end in float16 (their names
+        and shapes in the note), the head in float32, and the note. Its bytes depend on
+        the numbers only (fixed zip dates, sorted names), so a refit that changes nothing
+        writes the same file."""
+        names = sorted(self.tensors)
+        note = {**self.note, "tensors": [[n, list(self.tensors[n].shape)] for n in names]}
+        arrays: dict[str, np.ndarray] = {
+            "encoder": np.concatenate([self.tensors[n].ravel() for n in names]).astype(np.float16),
+            HEAD_WEIGHT: self.head_weight.astype(np.float32),
+            HEAD_BIAS: self.head_bias.astype(np.float32),
+            "note": np.array(json.dumps(note, sort_keys=True)),
+        }
+        with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+            for name in sorted(arrays):
+                buf = io.BytesIO()
+                np.lib.format.write_array(buf, arrays[name], allow_pickle=False)
+                info = zipfile.ZipInfo(name + ".npy", date_time=(1980, 1, 1, 0, 0, 0))
+                z.writestr(info, buf.getvalue(), compress_type=zipfile.ZIP_DEFLATED)
 
 
 @dataclass(frozen=True)
@@ -93,19 +202,11 @@ class Reader:
     """Scores the spans of passages for a question (thread-safe; one ONNX session)."""
 
     def __init__(self, path: Path = READER, threads: int | None = None) -> None:
-        import onnxruntime as ort
-
         if not path.exists():
             raise OfflineAssetError(f"The reader's weights are missing: {path}. Run `make train`.")
-        fitted = dict(np.load(path))
-        self.head_weight = fitted.pop(HEAD_WEIGHT).astype(np.float32)
-        self.head_bias = fitted.pop(HEAD_BIAS).astype(np.float32)
-        fitted.pop("note", None)
-        # ONNX Runtime uses these values in place: they must live as long as the session.
-        arrays = [np.ascontiguousarray(w, dtype=np.float32) for w in fitted.values()]
-        self._values = [(a, ort.OrtValue.ortvalue_from_numpy(a)) for a in arrays]
-        overrides = [(ONNX_PREFIX + n, v) for n, (_, v) in zip(fitted, self._values, strict=True)]
-        self.session = minilm_session(threads or os.cpu_count() or 1, overrides)
+        weights = Weights.load(path)
+        self.head_weight, self.head_bias = weights.head_weight, weights.head_bias
+        self.session = minilm_session(threads or os.cpu_count() or 1, reader_model(weights.tensors))
         self.tokenizer = tokenizer()
         self._lock = threading.Lock()
 
