@@ -78,9 +78,9 @@ def scale_names(graph: GraphProto) -> dict[str, str]:
             by_input.setdefault(name, []).append(node)
     out = {}
     for node in graph.node:
-        if node.op_type != "Mul" or not any(n.endswith("_scale") for n in node.input):
+        scale = next((n for n in node.input if n.endswith("_scale") and n in inits), None)
+        if node.op_type != "Mul" or scale is None:
             continue
-        scale = next(n for n in node.input if n.endswith("_scale") and n in inits)
         after = by_input.get(node.output[0], [])
         matmul = next((n for n in after if n.op_type == "MatMul"), None)
         adds = by_input.get(matmul.output[0], []) if matmul is not None else []
@@ -143,13 +143,13 @@ class Weights:
         with np.load(path) as z:
             note = json.loads(str(z["note"]))
             flat = z["encoder"].astype(np.float32)
-            head_weight, head_bias = z[HEAD_WEIGHT].astype(np.float32), z[HEAD_BIAS]
+            head_weight, head_bias = z[HEAD_WEIGHT], z[HEAD_BIAS]
         tensors, at = {}, 0
         for name, shape in note["tensors"]:
             size = int(np.prod(shape))
             tensors[name] = flat[at : at + size].reshape(shape)
             at += size
-        return cls(tensors, head_weight, head_bias.astype(np.float32), note)
+        return cls(tensors, head_weight.astype(np.float32), head_bias.astype(np.float32), note)
 
     def save(self, path: Path) -> None:
         """An .npz of four arrays: the encoder's tensors end to end in float16 (their names
