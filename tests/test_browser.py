@@ -128,6 +128,16 @@ def page(browser: Browser, page_url: str) -> Iterator[Page]:
     tab.close()
 
 
+def settled(page: Page) -> None:
+    """Wait until the page's script run is over, so a click starts a run of its own.
+
+    Streamlit marks its app element with the script's state; a click that lands while a
+    run is still drawing the page can be folded into that run and have no visible effect.
+    """
+    app = page.locator("[data-testid=stApp][data-test-script-state=notRunning]")
+    app.wait_for(timeout=120_000)
+
+
 def ask(page: Page, question: str) -> Locator:
     """Type ``question``, send it, and wait until the streamed answer is in, with its sources."""
     box = page.get_by_placeholder("Ask about the documents")
@@ -136,6 +146,7 @@ def ask(page: Page, question: str) -> Locator:
     # The answer's sources (the sidebar's document list is an expander too).
     expander = page.get_by_test_id("stChatMessage").get_by_test_id("stExpander").last
     expander.wait_for(timeout=120_000)
+    settled(page)  # the run goes on to save the conversation
     return expander
 
 

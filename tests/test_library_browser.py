@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from conftest import CHROMIUM, CHROMIUM_INSTALL, CHROMIUM_MISSING
 from playwright.sync_api import Page, expect, sync_playwright
-from test_browser import CHROMIUM_ARGS, _streamlit
+from test_browser import CHROMIUM_ARGS, _streamlit, settled
 
 from assistant.config import Settings
 from assistant.corpus import Corpus
@@ -59,6 +59,7 @@ def ask(page: Page, question: str) -> str:
     box.press("Enter")
     answer = answers.nth(before + 1)  # after the question's own message
     answer.get_by_test_id("stExpander").wait_for(timeout=120_000)  # its sources: it is done
+    settled(page)  # the run goes on to save the conversation
     return answer.inner_text()
 
 
@@ -69,6 +70,7 @@ def choose(page: Page, collection: str) -> None:
     page.get_by_role("option", name=collection, exact=True).click()
     expect(sidebar.get_by_text(f"Collection: {collection}")).to_be_visible(timeout=60_000)
     expect(page.get_by_test_id("stChatMessage")).to_have_count(0)  # a new conversation
+    settled(page)
 
 
 def test_switch_collection_then_remove_a_document(page: Page) -> None:
@@ -82,6 +84,7 @@ def test_switch_collection_then_remove_a_document(page: Page) -> None:
     expect(sidebar.get_by_text("zorblax.md")).to_be_visible()
     sidebar.get_by_role("button", name="Remove").click()
     expect(sidebar.get_by_text("Remove zorblax.md and its 1 chunk")).to_be_visible()
+    settled(page)
     sidebar.get_by_role("button", name="Yes, remove").click()
     expect(sidebar.get_by_text("Documents (0)")).to_be_visible(timeout=60_000)
     expect(sidebar.get_by_text("0 documents, 0 chunks")).to_be_visible()
