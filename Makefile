@@ -60,7 +60,7 @@ bench: install
 	$(BIN)/python bench/embed.py
 
 # Refit the learned answer stage on the public SQuAD 2.0 training sample (DATASETS is the
-# folder of the evaluation data): the span reader (assistant/answer/reader.npz, about 20
+# folder of the evaluation data): the span reader (assistant/answer/reader.npz, about 25
 # minutes on 2 cores), two readers with articles held out to fit how the reader is used,
 # then assistant/answer/weights.json. Deterministic on one machine.
 DATASETS ?= ../shared/datasets

@@ -101,51 +101,53 @@ def examples(path: Path, with_edits: bool = False) -> list[dict]:
     """Every question of the file encoded with its paragraph; impossible ones point at [CLS].
 
     ``with_edits``: also the edited, unanswerable copies of the answerable questions
-    (``bench/edits.py``), marked ``edited``, each with its own article.
+    (``bench/edits.py``), marked ``edited``, each after its paragraph's own questions.
     """
-    data = json.loads(path.read_text(encoding="utf-8"))["data"]
-    tok = tokenizer()
-    extra: dict[str, list[dict]] = {}
+    from train import load
+
+    paragraphs, questions, article = load(path)
+    by_para: dict[int, list[dict]] = {}
+    for q in questions:
+        by_para.setdefault(q["para"], []).append(q)
     if with_edits:
         from edits import edits
-        from train import load
 
-        paragraphs, questions, article_of = load(path)
-        for q in edits(questions, paragraphs, article_of):
-            extra.setdefault(paragraphs[q["para"]], []).append({**q, "edited": True})
+        for q in edits(questions, paragraphs, article):
+            by_para[q["para"]].append({**q, "edited": True})
+    tok = tokenizer()
     out = []
-    for a, article in enumerate(data):
-        for para in article["paragraphs"]:
-            ctx = para["context"]
-            for qa in para["qas"] + extra.get(ctx, []):
-                enc = tok.encode(qa["question"], ctx)
-                seq = [-1 if s is None else s for s in enc.sequence_ids]
-                start = end = 0
-                if not qa["is_impossible"]:
-                    s0 = qa["answers"][0]["answer_start"]
-                    e0 = s0 + len(qa["answers"][0]["text"])
-                    pieces = list(enumerate(enc.offsets))
-                    starts = [j for j, (x, y) in pieces if seq[j] == 1 and x <= s0 < y]
-                    ends = [j for j, (x, y) in pieces if seq[j] == 1 and x < e0 <= y]
-                    if not starts or not ends:
-                        continue  # the answer lies past the cut at MAX_PIECES
-                    start, end = starts[0], ends[0]
-                out.append(
-                    {
-                        "article": a,
-                        "question": qa["question"],
-                        "ids": enc.ids,
-                        "types": enc.type_ids,
-                        "seq": seq,
-                        "offsets": enc.offsets,
-                        "context": ctx,
-                        "impossible": qa["is_impossible"],
-                        "edited": qa.get("edited", False),
-                        "answers": [x["text"] for x in qa["answers"]],
-                        "start": start,
-                        "end": end,
-                    }
-                )
+    for para, asked in sorted(by_para.items()):
+        ctx = paragraphs[para]
+        for qa in asked:
+            enc = tok.encode(qa["question"], ctx)
+            seq = [-1 if s is None else s for s in enc.sequence_ids]
+            start = end = 0
+            if not qa["is_impossible"]:
+                s0 = qa["answers"][0]["answer_start"]
+                e0 = s0 + len(qa["answers"][0]["text"])
+                pieces = list(enumerate(enc.offsets))
+                starts = [j for j, (x, y) in pieces if seq[j] == 1 and x <= s0 < y]
+                ends = [j for j, (x, y) in pieces if seq[j] == 1 and x < e0 <= y]
+                if not starts or not ends:
+                    continue  # the answer lies past the cut at MAX_PIECES
+                start, end = starts[0], ends[0]
+            out.append(
+                {
+                    "article": article[para],
+                    "para": para,
+                    "question": qa["question"],
+                    "ids": enc.ids,
+                    "types": enc.type_ids,
+                    "seq": seq,
+                    "offsets": enc.offsets,
+                    "context": ctx,
+                    "impossible": qa["is_impossible"],
+                    "edited": qa.get("edited", False),
+                    "answers": [x["text"] for x in qa["answers"]],
+                    "start": start,
+                    "end": end,
+                }
+            )
     return out
 
 
@@ -158,16 +160,13 @@ def add_distractors(exs: list[dict], path: Path) -> None:
     from assistant.tokens import use_offline_encodings
 
     use_offline_encodings(Settings().cache_dir)  # the chunker counts tokens with tiktoken
-    paragraphs, _, _ = load(path)
-    chunks = build_chunks(paragraphs)
-    para_of = {text: i for i, text in enumerate(paragraphs)}
+    chunks = build_chunks(load(path)[0])
     cache = VectorCache(ROOT / "eval-out" / "train-vectors.npz")
     looked, _ = retrieve_all([{"question": x["question"]} for x in exs], chunks, cache)
     cache.save()
     tok = tokenizer()
     for x, found in zip(exs, looked, strict=True):
-        own = para_of[x["context"]]
-        other = next((chunks[c] for c, _ in found if chunks[c].para != own), None)
+        other = next((chunks[c] for c, _ in found if chunks[c].para != x["para"]), None)
         if other is None:
             continue
         enc = tok.encode(x["question"], other.text)
@@ -339,9 +338,12 @@ def train(
 
     forward, single_step, shared_step = model_functions()
     step = shared_step if shared else single_step
-    make = (lambda epoch: shared_batches(exs, epoch)) if shared else (
-        lambda epoch: batches(exs, order_seed=epoch))  # fmt: skip
-    per_epoch = sum(1 for _ in make(0))
+
+    def make(epoch: int):
+        return shared_batches(exs, epoch) if shared else batches(exs, order_seed=epoch)
+
+    paired = sum("neg" in x for x in exs) if shared else len(exs)
+    per_epoch = -(-paired // (BATCH // 2 if shared else BATCH))
     fitted = {n: jnp.asarray(w) for n, w in weights.items() if fitted_name(n)}
     for n, w in weights.items():  # the encoder's weight matrices: a scale per output channel
         if n.startswith("encoder.") and n.endswith(".weight") and w.ndim == 2:
