@@ -255,6 +255,11 @@ def test_unmatched_names_are_the_questions_names_no_passage_mentions() -> None:
     assert unmatched_names("Which rights did the EU protect?", union) == []  # initials
     assert unmatched_names("What did the U.S. say?", ["The United States said nothing."]) == []
     assert unmatched_names("What did NATO say?", union) == ["NATO"]
+    # initials with and without full stops are the same name
+    open_final = ["Carlos Alcaraz won the US Open men's singles final."]
+    assert unmatched_names("Who won the 2022 U.S. Open men's singles?", open_final) == []
+    assert unmatched_names("Who won the US Open?", ["Alcaraz won the U.S. Open."]) == []
+    assert unmatched_names("Who won the U.K. Open?", ["Alcaraz won the U.S. Open."]) == ["U.K. Open"]
     assert caveat(["Biden", "Macron"]).startswith("The cited passages do not mention “Biden” or")
 
 

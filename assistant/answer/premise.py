@@ -10,7 +10,8 @@ reader sees both the mismatch and the closest evidence.
 A name is a run of capitalised words after the question's first word ("Xi Jinping",
 "Eastern Economic Forum"); it is unmatched when one of its words, stemmed and with
 accents folded (so "Beyonce" matches "Beyoncé" and "Kim Jong-un" matches "Kim Jong
-Un"), is in none of the passages.
+Un"), is in none of the passages. Initials are read without their full stops, so
+"U.S. Open" matches "US Open".
 """
 
 from __future__ import annotations
@@ -22,16 +23,17 @@ from assistant.answer.features import Token, content_terms, tokens
 _POSSESSIVE = re.compile(r"['’]s?$")
 _ACRONYM = re.compile(r"(?:[A-Z]\.?){2,6}")
 _JOINERS = frozenset({"of", "the", "and", "for"})
+_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")  # "U.S.", "U.K.", "e.g."
 
 
 def unmatched_names(question: str, passages: list[str]) -> list[str]:
     """The names of ``question``, as written there, that none of ``passages`` mentions."""
-    held = {term for text in passages for term in content_terms(text)}
+    held = {term for text in passages for term in _terms(text)}
     initials = {i for text in passages for run in _name_runs(tokens(text), _JOINERS)
                 for i in _initials(run)}  # fmt: skip
     out: list[str] = []
     for run in _name_runs(tokens(question)[1:]):
-        stems = [s for t in run for s in content_terms(t.text)]
+        stems = [s for t in run for s in _terms(t.text)]
         if len(run) == 1 and _ACRONYM.fullmatch(run[0].text) and _bare(run[0].text) in initials:
             continue  # "EU" for "European Union", "U.S." for "United States"
         if stems and any(s not in held for s in stems):
@@ -63,6 +65,11 @@ def _name_runs(toks: list[Token], joiners: frozenset[str] = frozenset()) -> list
     if current:
         runs.append(current)
     return runs
+
+
+def _terms(text: str) -> list[str]:
+    """``content_terms`` with initials read as one word: "U.S." as "US"."""
+    return content_terms(_DOTTED.sub(lambda m: _bare(m.group()), text))
 
 
 def _bare(text: str) -> str:
