@@ -11,7 +11,16 @@ import numpy as np
 import pytest
 
 from assistant.answer.model import WEIGHTS, load
-from assistant.answer.reader import READER, SCALE, Reader, Weights, fitted_name, reread
+from assistant.answer.reader import (
+    LORA_A,
+    LORA_B,
+    READER,
+    SCALE,
+    Reader,
+    Weights,
+    fitted_name,
+    reread,
+)
 from assistant.errors import OfflineAssetError
 
 LINES = (Path(__file__).resolve().parent.parent / "seeds").glob("*.txt")
@@ -103,3 +112,35 @@ def test_the_weights_file_says_how_the_reader_is_used_and_why() -> None:
     calibration = data["calibration"]
     if data["null_margin"] is None:  # the margin is kept only if it refuses impossible questions
         assert calibration["impossible_refused"] <= calibration["answerable_refused"]
+
+
+def test_a_low_rank_update_is_quantised_into_the_int8_matrix(
+    reader: Reader, tmp_path: Path
+) -> None:
+    """Files from ``train_reader.py --lora``: a zero update reads as the shipped reader does,
+    a fitted one changes the reading, and an update without its other half is refused."""
+    weights = Weights.load()
+    rng = np.random.default_rng(0)
+    halves: dict[str, np.ndarray] = {}
+    for name, scale in weights.tensors.items():
+        if name.endswith(SCALE):
+            base = name.removesuffix(SCALE)
+            feed_forward_out = base.endswith(".output.dense") and ".attention." not in base
+            width = 1536 if feed_forward_out else 384  # the matrix's input size
+            halves[base + LORA_A] = rng.normal(0.0, 0.05, (2, width)).astype(np.float32)
+            halves[base + LORA_B] = np.zeros((scale.shape[0], 2), np.float32)
+    line = next(line for line in SEEDS if "exchanged rifles" in line)
+    shipped = reader.read("What did they exchange?", [line])[0]
+    replace(weights, tensors={**weights.tensors, **halves}).save(tmp_path / "zero.npz")
+    zero = Reader(tmp_path / "zero.npz").read("What did they exchange?", [line])[0]
+    assert np.abs(zero.start - shipped.start).max() < 1e-3
+    assert np.abs(zero.end - shipped.end).max() < 1e-3
+    fitted = {n: rng.normal(0.0, 0.05, t.shape).astype(np.float32) if n.endswith(LORA_B) else t
+              for n, t in halves.items()}  # fmt: skip
+    replace(weights, tensors={**weights.tensors, **fitted}).save(tmp_path / "update.npz")
+    update = Reader(tmp_path / "update.npz").read("What did they exchange?", [line])[0]
+    assert np.abs(update.start - shipped.start).max() > 0.05
+    half = {n: t for n, t in halves.items() if n.endswith(LORA_A)}
+    replace(weights, tensors={**weights.tensors, **half}).save(tmp_path / "half.npz")
+    with pytest.raises(OfflineAssetError, match=r"lora_a has no place"):
+        Reader(tmp_path / "half.npz")

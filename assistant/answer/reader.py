@@ -12,8 +12,12 @@ channel of its weight matrices, and the head were fitted (``bench/train_reader.p
 on the SQuAD 2.0 training sample); they are stored in ``reader.npz`` and written
 into a copy of the int8 ONNX model the embedder already uses: a bias or LayerNorm
 replaces the model's tensor of that name, and a scale multiplies the per-channel
-dequantisation scale of its int8 weight matrix. Nothing is downloaded and nothing
-is fitted at run time.
+dequantisation scale of its int8 weight matrix. A weights file fitted with low-rank
+updates of the matrices (``train_reader.py --lora``, tried and not shipped) is read
+too: each such matrix is rebuilt (its int8 numbers times their scales times the
+fitted scale, plus the update) and quantised again the way the model's own are
+(symmetric, per output channel). Nothing is downloaded and nothing is fitted at
+run time.
 """
 
 from __future__ import annotations
@@ -45,33 +49,39 @@ MAX_ANSWER_PIECES = 30  # longest span considered, in word pieces
 HEAD_WEIGHT, HEAD_BIAS = "head.weight", "head.bias"
 ONNX_PREFIX = "inner."  # the int8 model names each float tensor "inner." + its safetensors name
 SCALE = ".scale"  # "encoder.layer.0.intermediate.dense.scale": per output channel of its weight
+# A low-rank update of a weight matrix, W + B @ A ("encoder.layer.0.output.dense.lora_a", (r, in),
+# and ".lora_b", (out, r)): added to the matrix and quantised again, like the model's own weights.
+LORA_A, LORA_B = ".lora_a", ".lora_b"
+INT8_MAX = 127  # the int8 model's matrices are quantised symmetrically per output channel
 
 
 def fitted_name(name: str) -> bool:
-    """Whether a tensor of the encoder is one the reader fits: biases, LayerNorms and the
-    output-channel scales of the encoder's weight matrices (``SCALE``).
+    """Whether a tensor of the encoder is one the reader fits: biases, LayerNorms, and the
+    output-channel scales (``SCALE``) and low-rank updates (``LORA_A``, ``LORA_B``) of the
+    encoder's weight matrices.
 
     The attention key biases are left out: a constant added to every key changes no
     attention weight, so they cannot matter.
     """
     if name.startswith("pooler") or name.endswith("attention.self.key.bias"):
         return False
-    if name.startswith("encoder.") and name.endswith(SCALE):
+    if name.startswith("encoder.") and name.endswith((SCALE, LORA_A, LORA_B)):
         return True
     return name.startswith(("embeddings.LayerNorm", "encoder.")) and (
         name.endswith(".bias") or ".LayerNorm." in name
     )
 
 
-def scale_names(graph: GraphProto) -> dict[str, str]:
-    """For each int8 weight matrix of the encoder, its fitted scale's name and the name of
-    the model's dequantisation scale it multiplies.
+def scale_names(graph: GraphProto) -> dict[str, tuple[str, str]]:
+    """For each int8 weight matrix of the encoder, its fitted scale's name, and the names of
+    the model's dequantisation scale it multiplies and of the int8 matrix itself.
 
     The int8 model computes ``x @ (float(W) * scale) + bias``: the scale is found from
     the bias its matrix product is added to ("inner.encoder.layer.0.output.dense.bias"
     names "encoder.layer.0.output.dense.scale").
     """
     inits = {i.name for i in graph.initializer}
+    made_by = {out: node for node in graph.node for out in node.output}
     by_input: dict[str, list[NodeProto]] = {}
     for node in graph.node:
         for name in node.input:
@@ -85,8 +95,10 @@ def scale_names(graph: GraphProto) -> dict[str, str]:
         matmul = next((n for n in after if n.op_type == "MatMul"), None)
         adds = by_input.get(matmul.output[0], []) if matmul is not None else []
         bias = next((i for n in adds if n.op_type == "Add" for i in n.input if i in inits), None)
-        if bias and bias.startswith(ONNX_PREFIX) and bias.endswith(".bias"):
-            out[bias[len(ONNX_PREFIX) : -len(".bias")] + SCALE] = scale
+        cast = next((made_by[i] for i in node.input if i in made_by), None)
+        matrix = next((i for i in cast.input if i in inits), None) if cast is not None else None
+        if bias and matrix and bias.startswith(ONNX_PREFIX) and bias.endswith(".bias"):
+            out[bias[len(ONNX_PREFIX) : -len(".bias")] + SCALE] = (scale, matrix)
     return out
 
 
@@ -102,8 +114,27 @@ def reader_model(fitted: dict[str, np.ndarray], path: Path | None = None) -> byt
     model = onnx.load(str(path or model_files()[0]))
     inits = {i.name: i for i in model.graph.initializer}
     scales = scale_names(model.graph)
+    fitted = dict(fitted)
+    for name in [n for n in fitted if n.endswith(LORA_A)]:
+        base = name.removesuffix(LORA_A)
+        if base + SCALE not in scales or base + LORA_B not in fitted:
+            raise OfflineAssetError(
+                f"The reader's tensor {name} has no place in the installed MiniLM model; "
+                "reinstall the project (`make run`) or refit the reader (`make train`)."
+            )
+        scale, matrix = (inits[n] for n in scales[base + SCALE])
+        update = fitted.pop(name).T @ fitted.pop(base + LORA_B).T  # (in, out), as the matrix
+        channel = fitted.pop(base + SCALE, np.ones(update.shape[1], np.float32))
+        weight = numpy_helper.to_array(matrix).astype(np.float32)
+        weight *= numpy_helper.to_array(scale).reshape(1, -1) * channel.reshape(1, -1)
+        weight += update
+        step = np.maximum(np.abs(weight).max(axis=0, keepdims=True), 1e-12) / INT8_MAX
+        quantised = np.clip(np.rint(weight / step), -INT8_MAX, INT8_MAX).astype(np.int8)
+        matrix.CopyFrom(numpy_helper.from_array(quantised, matrix.name))
+        new_scale = step.astype(np.float32).reshape(tuple(scale.dims))
+        scale.CopyFrom(numpy_helper.from_array(new_scale, scale.name))
     for name, value in fitted.items():
-        target = inits.get(scales.get(name, ONNX_PREFIX + name))
+        target = inits.get(scales[name][0] if name in scales else ONNX_PREFIX + name)
         if target is None:
             raise OfflineAssetError(
                 f"The reader's tensor {name} has no place in the installed MiniLM model; "
