@@ -182,6 +182,34 @@ def add_distractors(exs: list[dict], path: Path) -> None:
                     "seq": [-1 if q is None else q for q in enc.sequence_ids]}  # fmt: skip
 
 
+def padded(passages: list[dict], rows: int) -> tuple[np.ndarray, ...]:
+    """``ids``, ``types``, ``mask`` and ``allowed`` (the passage's pieces and ``[CLS]``, where
+    a span may start or end) of encoded passages, in ``rows`` rows padded to a multiple of 32."""
+    width = -(-max(len(x["ids"]) for x in passages) // 32) * 32
+    ids = np.zeros((rows, width), np.int32)
+    types = np.zeros((rows, width), np.int32)
+    mask = np.zeros((rows, width), np.float32)
+    allowed = np.zeros((rows, width), np.float32)
+    for row, x in enumerate(passages):
+        n = len(x["ids"])
+        ids[row, :n], types[row, :n], mask[row, :n] = x["ids"], x["types"], 1
+        allowed[row, :n] = [q == 1 for q in x["seq"]]
+        allowed[row, 0] = 1  # [CLS]: no span
+    return ids, types, mask, allowed
+
+
+def targets(exs: list[dict], rows: int) -> tuple[np.ndarray, ...]:
+    """Start and end pieces of each example's answer, and a weight of 1 (0 for padding)."""
+    start, end, weight = (
+        np.zeros(rows, np.int32),
+        np.zeros(rows, np.int32),
+        np.zeros(rows, np.float32),
+    )
+    for r, x in enumerate(exs):
+        start[r], end[r], weight[r] = x["start"], x["end"], 1
+    return start, end, weight
+
+
 def batches(exs: list[dict], order_seed: int | None = None):
     """Padded arrays of BATCH examples of similar length (padded to a multiple of 32)."""
     order = sorted(range(len(exs)), key=lambda i: (len(exs[i]["ids"]), i))
@@ -189,24 +217,8 @@ def batches(exs: list[dict], order_seed: int | None = None):
     if order_seed is not None:
         np.random.RandomState(order_seed).shuffle(groups)
     for group in groups:
-        width = -(-max(len(exs[i]["ids"]) for i in group) // 32) * 32
-        ids = np.zeros((BATCH, width), np.int32)
-        types = np.zeros((BATCH, width), np.int32)
-        mask = np.zeros((BATCH, width), np.float32)
-        allowed = np.zeros((BATCH, width), np.float32)
-        start, end, weight = (
-            np.zeros(BATCH, np.int32),
-            np.zeros(BATCH, np.int32),
-            np.zeros(BATCH, np.float32),
-        )
-        for row, i in enumerate(group):
-            x = exs[i]
-            n = len(x["ids"])
-            ids[row, :n], types[row, :n], mask[row, :n] = x["ids"], x["types"], 1
-            allowed[row, :n] = [s == 1 for s in x["seq"]]
-            allowed[row, 0] = 1  # [CLS]: no span
-            start[row], end[row], weight[row] = x["start"], x["end"], 1
-        yield group, (ids, types, mask, allowed, start, end, weight)
+        chosen = [exs[i] for i in group]
+        yield group, (*padded(chosen, BATCH), *targets(chosen, BATCH))
 
 
 def shared_batches(exs: list[dict], order_seed: int):
@@ -219,21 +231,9 @@ def shared_batches(exs: list[dict], order_seed: int):
     groups = [order[i : i + half] for i in range(0, len(order), half)]
     np.random.RandomState(order_seed).shuffle(groups)
     for group in groups:
-        width = -(-max(size[i] for i in group) // 32) * 32
-        ids = np.zeros((BATCH, width), np.int32)
-        types = np.zeros((BATCH, width), np.int32)
-        mask = np.zeros((BATCH, width), np.float32)
-        allowed = np.zeros((BATCH, width), np.float32)
-        start, end, weight = (np.zeros(half, np.int32), np.zeros(half, np.int32),
-                              np.zeros(half, np.float32))  # fmt: skip
-        for r, i in enumerate(group):
-            for row, x in ((2 * r, exs[i]), (2 * r + 1, exs[i]["neg"])):
-                n = len(x["ids"])
-                ids[row, :n], types[row, :n], mask[row, :n] = x["ids"], x["types"], 1
-                allowed[row, :n] = [q == 1 for q in x["seq"]]
-                allowed[row, 0] = 1  # [CLS]: no span
-            start[r], end[r], weight[r] = exs[i]["start"], exs[i]["end"], 1
-        yield group, (ids, types, mask, allowed, start, end, weight)
+        chosen = [exs[i] for i in group]
+        passages = [p for x in chosen for p in (x, x["neg"])]
+        yield group, (*padded(passages, BATCH), *targets(chosen, half))
 
 
 def model_functions():
@@ -288,34 +288,26 @@ def model_functions():
         logits = x @ tp[HEAD_WEIGHT].T + tp[HEAD_BIAS]
         return logits[..., 0], logits[..., 1]
 
-    def loss(tp, fp, ids, types, mask, allowed, start, end, weight):
-        s, e = forward(tp, fp, ids, types, mask)
-        off = (1.0 - allowed) * -1e4
-        ls, le = jax.nn.log_softmax(s + off, -1), jax.nn.log_softmax(e + off, -1)
-        nll = (
-            -(
-                jnp.take_along_axis(ls, start[:, None], 1)[:, 0]
-                + jnp.take_along_axis(le, end[:, None], 1)[:, 0]
-            )
-            / 2
-        )
-        return (nll * weight).sum() / jnp.maximum(weight.sum(), 1.0)
+    def span_loss(passages: int):
+        """The answer's negative log-likelihood, with one softmax over the pieces of each
+        group of ``passages`` rows (a question's paragraph and its distractors)."""
 
-    def shared_loss(tp, fp, ids, types, mask, allowed, start, end, weight):
-        """One softmax over the spans of a question's paragraph and its distractor."""
-        s, e = forward(tp, fp, ids, types, mask)
-        off = (1.0 - allowed) * -1e4
-        b, n = ids.shape
-        s, e, off = ((a + off).reshape(b // 2, 2 * n) for a in (s, e, jnp.zeros_like(s)))
-        ls, le = jax.nn.log_softmax(s, -1), jax.nn.log_softmax(e, -1)
-        nll = (
-            -(
-                jnp.take_along_axis(ls, start[:, None], 1)[:, 0]
-                + jnp.take_along_axis(le, end[:, None], 1)[:, 0]
+        def loss(tp, fp, ids, types, mask, allowed, start, end, weight):
+            s, e = forward(tp, fp, ids, types, mask)
+            off = (1.0 - allowed) * -1e4
+            b, n = ids.shape
+            s, e = ((a + off).reshape(b // passages, passages * n) for a in (s, e))
+            ls, le = jax.nn.log_softmax(s, -1), jax.nn.log_softmax(e, -1)
+            nll = (
+                -(
+                    jnp.take_along_axis(ls, start[:, None], 1)[:, 0]
+                    + jnp.take_along_axis(le, end[:, None], 1)[:, 0]
+                )
+                / 2
             )
-            / 2
-        )
-        return (nll * weight).sum() / jnp.maximum(weight.sum(), 1.0)
+            return (nll * weight).sum() / jnp.maximum(weight.sum(), 1.0)
+
+        return loss
 
     def adam(loss):
         @jax.jit
@@ -333,7 +325,7 @@ def model_functions():
 
         return step
 
-    return jax.jit(forward), adam(loss), adam(shared_loss)
+    return jax.jit(forward), adam(span_loss(1)), adam(span_loss(2))
 
 
 def train(

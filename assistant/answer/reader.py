@@ -40,7 +40,7 @@ from assistant.errors import OfflineAssetError
 from assistant.types import JsonObject
 
 if TYPE_CHECKING:
-    from onnx import GraphProto, NodeProto
+    from onnx import GraphProto, NodeProto, TensorProto
     from tokenizers import Tokenizer
 
 READER = Path(__file__).with_name("reader.npz")
@@ -72,7 +72,7 @@ def fitted_name(name: str) -> bool:
     )
 
 
-def scale_names(graph: GraphProto) -> dict[str, tuple[str, str]]:
+def quantised_matrices(graph: GraphProto) -> dict[str, tuple[str, str]]:
     """For each int8 weight matrix of the encoder, its fitted scale's name, and the names of
     the model's dequantisation scale it multiplies and of the int8 matrix itself.
 
@@ -113,7 +113,7 @@ def reader_model(fitted: dict[str, np.ndarray], path: Path | None = None) -> byt
 
     model = onnx.load(str(path or model_files()[0]))
     inits = {i.name: i for i in model.graph.initializer}
-    scales = scale_names(model.graph)
+    scales = quantised_matrices(model.graph)
     fitted = dict(fitted)
     for name in [n for n in fitted if n.endswith(LORA_A)]:
         base = name.removesuffix(LORA_A)
@@ -125,14 +125,7 @@ def reader_model(fitted: dict[str, np.ndarray], path: Path | None = None) -> byt
         scale, matrix = (inits[n] for n in scales[base + SCALE])
         update = fitted.pop(name).T @ fitted.pop(base + LORA_B).T  # (in, out), as the matrix
         channel = fitted.pop(base + SCALE, np.ones(update.shape[1], np.float32))
-        weight = numpy_helper.to_array(matrix).astype(np.float32)
-        weight *= numpy_helper.to_array(scale).reshape(1, -1) * channel.reshape(1, -1)
-        weight += update
-        step = np.maximum(np.abs(weight).max(axis=0, keepdims=True), 1e-12) / INT8_MAX
-        quantised = np.clip(np.rint(weight / step), -INT8_MAX, INT8_MAX).astype(np.int8)
-        matrix.CopyFrom(numpy_helper.from_array(quantised, matrix.name))
-        new_scale = step.astype(np.float32).reshape(tuple(scale.dims))
-        scale.CopyFrom(numpy_helper.from_array(new_scale, scale.name))
+        _add_update(matrix, scale, channel, update)
     for name, value in fitted.items():
         target = inits.get(scales[name][0] if name in scales else ONNX_PREFIX + name)
         if target is None:
@@ -146,6 +139,23 @@ def reader_model(fitted: dict[str, np.ndarray], path: Path | None = None) -> byt
         target.CopyFrom(numpy_helper.from_array(new.reshape(tuple(target.dims)), target.name))
     serialised: bytes = model.SerializeToString()
     return serialised
+
+
+def _add_update(
+    matrix: TensorProto, scale: TensorProto, channel: np.ndarray, update: np.ndarray
+) -> None:
+    """Rebuild an int8 ``matrix`` (in, out) as its float value times the fitted ``channel``
+    scales plus ``update``, and quantise it again as the model's own matrices are."""
+    from onnx import numpy_helper
+
+    weight = numpy_helper.to_array(matrix).astype(np.float32)
+    weight *= numpy_helper.to_array(scale).reshape(1, -1) * channel.reshape(1, -1)
+    weight += update
+    step = np.maximum(np.abs(weight).max(axis=0, keepdims=True), 1e-12) / INT8_MAX
+    quantised = np.clip(np.rint(weight / step), -INT8_MAX, INT8_MAX).astype(np.int8)
+    matrix.CopyFrom(numpy_helper.from_array(quantised, matrix.name))
+    new_scale = step.astype(np.float32).reshape(tuple(scale.dims))
+    scale.CopyFrom(numpy_helper.from_array(new_scale, scale.name))
 
 
 def tokenizer() -> Tokenizer:
