@@ -15,7 +15,7 @@ import pytest
 
 from assistant.answer import features as F
 from assistant.answer.extractive import ExtractiveBackend
-from assistant.answer.learned import LearnedBackend, best_span
+from assistant.answer.learned import LearnedBackend, balanced, best_span
 from assistant.answer.model import WEIGHTS, load
 from assistant.answer.premise import caveat, unmatched_names
 from assistant.config import Settings
@@ -122,6 +122,39 @@ def test_gifts_question_cites_line_16_and_nothing_else(learned: Assistant) -> No
     source = answer.sources[short.source - 1]
     assert source.text[short.start : short.end] == short.text
     assert answer.answer.startswith(f"{short.text} — ")
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(
+    ("text", "span", "shown"),
+    [
+        (
+            'condemns the "illegitimate" elections held',
+            'illegitimate" elections held',
+            '"illegitimate" elections held',
+        ),  # the opening quote just before is taken in
+        ('condemns the "illegitimate" elections', 'the "illegitimate', 'the "illegitimate"'),
+        ("Kim (the leader) visited Russia (briefly", "Russia (briefly", "Russia"),  # no close
+        ("it was “a gift”, he said", "a gift”, he", "“a gift”, he"),
+        ("called “a gift", "called “a", "called"),
+        ("Shoigu, the minister", "Shoigu,", "Shoigu"),
+        ("no marks at all", "marks", "marks"),
+    ],
+)
+def test_a_short_answer_opens_and_closes_its_quotation_marks_and_brackets(
+    text: str, span: str, shown: str
+) -> None:
+    at = text.index(span)
+    lo, hi = balanced(text, at, at + len(span))
+    assert text[lo:hi] == shown
+
+
+def test_the_readers_short_answer_over_a_quotation_is_balanced(seeded: Assistant) -> None:
+    answer = seeded.ask("What did the European Union call the elections?")
+    short = answer.short_answer
+    assert not answer.refused and short is not None, answer.answer
+    assert short.text.count('"') % 2 == 0, short.text
+    assert answer.sources[short.source - 1].text[short.start : short.end] == short.text
 
 
 @pytest.mark.parametrize(

@@ -325,9 +325,66 @@ def best_span(
     return spans[order[0]], float(scores[order[0]]), margin
 
 
+# Marks a short answer must open and close inside itself: (opening, closing).
+PAIRED_MARKS = (("\u201c", "\u201d"), ("(", ")"), ("[", "]"), ('"', '"'))
+MAX_STRETCH = 60  # characters a span may grow by to take in a mark's other half
+
+
+def _opens(text: str, i: int, opening: str, closing: str) -> bool:
+    """Whether the mark at ``i`` opens (a straight quote opens when no word comes right
+    before it and one comes right after)."""
+    if opening != closing:
+        return text[i] == opening
+    before = text[i - 1] if i else " "
+    after = text[i + 1] if i + 1 < len(text) else " "
+    return not before.isalnum() and not after.isspace()
+
+
+def _mended(text: str, start: int, end: int, opening: str, closing: str) -> tuple[int, int]:
+    """``start..end`` with no lone ``opening`` or ``closing`` mark in it."""
+    opened: list[int] = []  # opening marks not closed yet
+    for i in range(start, end):
+        if text[i] not in (opening, closing):
+            continue
+        if _opens(text, i, opening, closing):
+            opened.append(i)
+        elif opened:
+            opened.pop()
+        else:  # a closing mark whose opening lies before the span
+            before = text.rfind(opening, max(0, start - MAX_STRETCH), start)
+            if before >= 0:
+                return _mended(text, before, end, opening, closing)
+            return _mended(text, start, i, opening, closing)
+    if opened:  # an opening mark whose closing lies after the span
+        after = text.find(closing, end, end + MAX_STRETCH)
+        if after >= 0:
+            return _mended(text, start, after + 1, opening, closing)
+        return _mended(text, start, opened[0], opening, closing)
+    return start, end
+
+
+def balanced(text: str, start: int, end: int) -> tuple[int, int]:
+    """``start..end`` of ``text`` widened or cut so that every quotation mark and
+    bracket in it is closed inside it, with no space or comma at either edge.
+
+    The reader's span may start or stop at any word piece (``illegitimate" elections``):
+    a mark whose other half lies within ``MAX_STRETCH`` characters is taken in, else
+    the span stops before it. The span as it was when nothing would be left.
+    """
+    lo, hi = start, end
+    for opening, closing in PAIRED_MARKS:
+        lo, hi = _mended(text, lo, hi, opening, closing)
+    while lo < hi and (text[lo].isspace() or text[lo] in ",;:"):
+        lo += 1
+    while hi > lo and (text[hi - 1].isspace() or text[hi - 1] in ",;:"):
+        hi -= 1
+    return (lo, hi) if lo < hi else (start, end)
+
+
 def reader_span(sentence: str, start: int, end: int) -> F.Span:
-    """The reader's span at characters ``start..end`` of ``sentence`` (it has no word
-    indexes: ``i`` and ``j`` are -1)."""
+    """The reader's span at characters ``start..end`` of ``sentence``, with its quotation
+    marks and brackets balanced (it has no word indexes: ``i`` and ``j`` are -1)."""
+    start, end = balanced(sentence, start, end)
     return F.Span(-1, -1, start, end, sentence[start:end])
 
 
