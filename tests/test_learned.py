@@ -297,6 +297,30 @@ def test_unmatched_names_are_the_questions_names_no_passage_mentions() -> None:
     assert caveat(["Biden", "Macron"]).startswith("The cited passages do not mention “Biden” or")
 
 
+@pytest.mark.fast
+def test_a_capital_or_a_place_in_one_is_mentioned_where_its_country_is() -> None:
+    russia = F.content_terms("Russian officials in Russia")
+    assert F.mentioned("kremlin", set(russia)) and F.mentioned("moscow", set(russia))
+    assert F.mentioned("pyongyang", set(F.content_terms("North Korea's leader")))
+    assert not F.mentioned("pyongyang", set(F.content_terms("South Korea's leader")))
+    assert not F.mentioned("brooklyn", set(F.content_terms("New York City")))  # no capital
+    assert not F.mentioned("paris", set(F.content_terms("a European capital")))  # no continent
+    # the checks that use it: the premise check, and the detector's missing words
+    story = "Russia seeks to buy ammunition from North Korea."
+    assert unmatched_names("What did the Kremlin buy from Pyongyang?", [story]) == []
+    assert unmatched_names("What did Beijing buy from Pyongyang?", [story]) == ["Beijing"]
+    looked = set(F.content_terms(story))
+    assert F.missing_words("What did the Kremlin buy from Pyongyang?", looked) == []
+    assert F.missing_words("What did Beijing buy from Pyongyang?", looked) == ["beijing"]
+
+
+def test_a_question_naming_a_capital_for_its_country_is_answered(learned: Assistant) -> None:
+    answer = learned.ask("What does Moscow want to buy from Pyongyang?")
+    assert not answer.refused, answer.answer
+    assert "ammunition" in answer.answer and 11 in cited_lines(answer), answer.answer
+    assert not answer.answer.startswith("The cited passages do not mention")
+
+
 @pytest.mark.parametrize("backend", ["learned", "extractive"])
 def test_a_question_about_someone_the_passages_never_mention_says_so(
     seeded_dir: Path,

@@ -18,11 +18,12 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from itertools import pairwise
 
 import numpy as np
 
+from assistant.answer.aliases import aliases
 from assistant.answer.rules import ANSWER_TYPES, answer_type
 from assistant.text import is_stopword, layout_prefix, terms, words
 
@@ -110,6 +111,21 @@ def content_terms(text: str) -> list[str]:
 def _stem(word: str) -> str:
     got = content_terms(word)
     return got[0] if got else ""
+
+
+@cache
+def _alias_terms() -> dict[str, list[list[str]]]:
+    """``aliases`` by stem, each alias as its content terms."""
+    table: dict[str, list[list[str]]] = {}
+    for word, names in aliases().items():
+        table.setdefault(_stem(word), []).extend(t for t in map(content_terms, names) if t)
+    return table
+
+
+def mentioned(name: str, terms: set[str]) -> bool:
+    """Whether ``terms`` hold the name stem ``name``, or every term of a name it may stand
+    for (``aliases``: "kremlin" is mentioned where "Russia" or "Moscow" is)."""
+    return name in terms or any(set(alias) <= terms for alias in _alias_terms().get(name, []))
 
 
 @dataclass
@@ -465,12 +481,16 @@ _NUMERAL = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def missing_words(question: str, looked_terms: set[str]) -> list[str]:
-    """The question's content words (lower-cased, sorted) whose stem no retrieved chunk holds."""
+    """The question's content words (lower-cased, sorted) whose stem no retrieved chunk
+    holds (a name counts as held where what it stands for is: ``mentioned``)."""
     out = set()
-    for t in tokens(question):
+    for i, t in enumerate(tokens(question)):
         stem = content_terms(t.text) if t.is_word else []
-        if stem and stem[0] not in looked_terms:
-            out.add(t.text.lower())
+        if not stem or stem[0] in looked_terms:
+            continue
+        if i and t.capitalised and mentioned(stem[0], looked_terms):
+            continue
+        out.add(t.text.lower())
     return sorted(out)
 
 
@@ -512,9 +532,9 @@ def no_answer_features(
         f["overlap"],
         f["dense"] - sum(r[dense_at] for r in rows) / len(rows),
         f["overlap"] - sum(r[overlap_at] for r in rows) / len(rows),
-        len(q.names - looked_terms) / len(q.names) if q.names else 0.0,
+        sum(not mentioned(n, looked_terms) for n in q.names) / len(q.names) if q.names else 0.0,
         len(q.terms - looked_terms) / n_q,
-        len(q.names - best_chunk_terms) / len(q.names) if q.names else 0.0,
+        sum(not mentioned(n, best_chunk_terms) for n in q.names) / len(q.names) if q.names else 0.0,
         float(bool(numbers - set(_NUMERAL.findall(best_sentence)))),
         float(bool(_NEGATION.search(q.text)) and not _NEGATION.search(best_sentence)),
         top_dense or 0.0,

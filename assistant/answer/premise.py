@@ -11,14 +11,15 @@ A name is a run of capitalised words after the question's first word ("Xi Jinpin
 "Eastern Economic Forum"); it is unmatched when one of its words, stemmed and with
 accents folded (so "Beyonce" matches "Beyoncé" and "Kim Jong-un" matches "Kim Jong
 Un"), is in none of the passages. Initials are read without their full stops, so
-"U.S. Open" matches "US Open".
+"U.S. Open" matches "US Open". A capital, or a place in one, counts as mentioned
+where its country is ("the Kremlin" where passages say "Russia"; ``aliases.py``).
 """
 
 from __future__ import annotations
 
 import re
 
-from assistant.answer.features import Token, content_terms, tokens
+from assistant.answer.features import Token, content_terms, mentioned, tokens
 
 _POSSESSIVE = re.compile(r"['’]s?$")
 _ACRONYM = re.compile(r"(?:[A-Z]\.?){2,6}")
@@ -36,7 +37,7 @@ def unmatched_names(question: str, passages: list[str]) -> list[str]:
         stems = [s for t in run for s in _terms(t.text)]
         if len(run) == 1 and _ACRONYM.fullmatch(run[0].text) and _bare(run[0].text) in initials:
             continue  # "EU" for "European Union", "U.S." for "United States"
-        if stems and any(s not in held for s in stems):
+        if stems and any(not mentioned(s, held) for s in stems):
             name = _POSSESSIVE.sub("", question[run[0].start : run[-1].end].rstrip("."))
             if name not in out:
                 out.append(name)
