@@ -25,8 +25,10 @@ chunks), and the sentences of those chunks are its candidates. Then:
   those held-out rates is written next to it;
 - with ``--reader-folds``, **how the span reader is used** (``bench/train_reader.py``
   fits the reader itself): on the SQuAD questions of articles each fold's reader
-  was trained without, the weight of its span score in the sentence score (the
-  one that puts the answer sentence first most often), its "no span" margin (at
+  was trained without, and the seed tune split read by the shipped reader, the
+  weight of its span score in the sentence score and the score its best span must
+  reach for that weight to count (the pair that puts the answer sentence first most
+  often, a seed question counting ``SEED_WEIGHT`` times), its "no span" margin (at
   most ``READER_FALSE_REFUSALS`` of those answerable questions refused) and
   whether its best span or the span scorer's makes the better short answer.
 
@@ -348,7 +350,10 @@ def main() -> None:
     models["no_answer"] = fit_no_answer(pools, models["span"])
     out = {"models": models}
     if args.reader_folds:
-        out["reader"] = fit_reader(pools, build_chunks(paragraphs), args.reader_folds, models)
+        seed_chunks = build_chunks(seed_documents()) if args.seeds is not None else None
+        out["reader"] = fit_reader(
+            pools, build_chunks(paragraphs), args.reader_folds, models, seed_chunks
+        )
     trained_on = [args.data.name, "edited copies of its answerable questions (bench/edits.py)"]
     trained_on += [f"{args.seeds.name} (tune split)"] if args.seeds else []
     args.out.write_text(json.dumps({"trained_on": trained_on, **out}, indent=1) + "\n")
@@ -358,6 +363,8 @@ def main() -> None:
 READ = 4  # the reader reads the chunks of this many top-ranked sentences
 # sentence score = ranker logit + weight × (its best span - the best span read)
 MIX_WEIGHTS = (0.0, 0.125, 0.25, 0.375, 0.5, 0.75, 1.0, 2.0, 4.0, 8.0)
+# ... only when the best span read scores at least the gate (None: always)
+GATES = (None, 0.0, 2.0, 4.0, 6.0, 8.0)
 # Answerable questions of a held-out article that the reader's no-span margin may refuse
 # on its own (the no-answer detector refuses its own share besides).
 READER_FALSE_REFUSALS = 0.02
@@ -383,16 +390,26 @@ def read_pool(p: Pool, chunks: list[Chunk], reader) -> tuple[list, float]:
     return spans, margin
 
 
-def fit_reader(pools: list[Pool], chunks: list[Chunk], folds: list[Path], models: dict) -> dict:
-    """The mix weight, the no-span margin and whether the reader gives the short answer.
+def fit_reader(
+    pools: list[Pool],
+    chunks: list[Chunk],
+    folds: list[Path],
+    models: dict,
+    seed_chunks: list[Chunk] | None = None,
+) -> dict:
+    """The mix weight and gate, the no-span margin and whether the reader gives the
+    short answer.
 
     Each fold's reader never saw its held-out articles; only their SQuAD questions are
     used here, so every choice is made on questions the reader did not learn from.
-    The weight maximises how often the top sentence holds the answer; the margin
-    refuses at most READER_FALSE_REFUSALS of the answerable ones, and is used only if
-    it refuses a larger share of the impossible ones.
+    The seed gold set's tune questions (``seed_chunks``: the chunks their pools index)
+    are read by the shipped reader, which never saw them either. The weight and the
+    gate maximise how often the top sentence holds the answer, a seed question
+    counting SEED_WEIGHT times as in the ranker's fit; the margin refuses at most
+    READER_FALSE_REFUSALS of the answerable SQuAD ones, and is used only if it
+    refuses a larger share of the impossible ones.
     """
-    from assistant.answer.reader import Reader, Weights, reread
+    from assistant.answer.reader import READER, Reader, Weights, reread
 
     answerable, margins = [], {True: [], False: []}
     for path in folds:
@@ -410,25 +427,46 @@ def fit_reader(pools: list[Pool], chunks: list[Chunk], folds: list[Path], models
             if not p.q["is_impossible"]:
                 labels = p.kept_labels[p.ranked]
                 answerable.append((p, [float(p.scores[i]) for i in p.ranked], spans, labels))
-    top1 = {}
-    for w in MIX_WEIGHTS:
-        top1[w] = float(
-            np.mean([lab[int(np.argmax(reread(sc, sp, w)))] for _, sc, sp, lab in answerable])
-        )
-        print(f"  mix weight {w}: answer sentence first for {top1[w]:.3f} of {len(answerable)}")
-    weight = max(MIX_WEIGHTS, key=lambda w: (top1[w], -w))
+    seeds = []
+    if seed_chunks is not None:
+        reader = Reader(READER)
+        for p in pools:
+            if p.q.get("set") == "seeds" and not p.q["is_impossible"] and p.ranked is not None:
+                spans, _ = read_pool(p, seed_chunks, reader)
+                seeds.append((p, [float(p.scores[i]) for i in p.ranked], spans,
+                              p.kept_labels[p.ranked]))  # fmt: skip
+        print(f"seed tune split: {len(seeds)} answerable questions, read by {READER.name}")
+
+    def first(group: list, w: float, g: float | None) -> float:
+        hits = [lab[int(np.argmax(reread(sc, sp, w, g)))] for _, sc, sp, lab in group]
+        return float(np.mean(hits)) if hits else 0.0
+
+    squad_top1 = {(w, g): first(answerable, w, g) for w in MIX_WEIGHTS for g in GATES}
+    seed_top1 = {(w, g): first(seeds, w, g) for w in MIX_WEIGHTS for g in GATES}
+    n, m = len(answerable), SEED_WEIGHT * len(seeds)
+    both = {k: (n * squad_top1[k] + m * seed_top1[k]) / (n + m) for k in squad_top1}
+    for g in GATES:
+        print(f"  gate {g}: " + " ".join(
+            f"{w}: {squad_top1[w, g]:.3f}/{seed_top1[w, g]:.3f}" for w in MIX_WEIGHTS))  # fmt: skip
+    weight, gate = max(both, key=lambda k: (both[k], -k[0], k[1] is None, -(k[1] or 0.0)))
+    print(
+        f"  mix weight {weight}, gate {gate}: answer sentence first for "
+        f"{squad_top1[weight, gate]:.3f} of {n} SQuAD and {seed_top1[weight, gate]:.3f} of "
+        f"{len(seeds)} seed questions (weight 0: {squad_top1[0.0, None]:.3f} and "
+        f"{seed_top1[0.0, None]:.3f})"
+    )
     em = {"reader": [], "span scorer": []}
     for p, sc, sp, lab in answerable:
-        first = int(np.argmax(reread(sc, sp, weight)))
-        if not lab[first] or p.qq.kind not in models["span"]["kinds"] or sp[first] is None:
+        first_at = int(np.argmax(reread(sc, sp, weight, gate)))
+        if not lab[first_at] or p.qq.kind not in models["span"]["kinds"] or sp[first_at] is None:
             continue
         refs = [a["text"] for a in p.q["answers"]]
-        _, lo, hi = sp[first]
-        cid = p.keys[int(p.kept[p.ranked[first]])][0]
+        _, lo, hi = sp[first_at]
+        cid = p.keys[int(p.kept[p.ranked[first_at]])][0]
         em["reader"].append(
             max(normalize_answer(chunks[cid].text[lo:hi]) == normalize_answer(r) for r in refs)
         )
-        span = best_span(p, models["span"], int(p.kept[p.ranked[first]]))[0]
+        span = best_span(p, models["span"], int(p.kept[p.ranked[first_at]]))[0]
         em["span scorer"].append(
             bool(span) and max(normalize_answer(span.text) == normalize_answer(r) for r in refs)
         )
@@ -444,10 +482,19 @@ def fit_reader(pools: list[Pool], chunks: list[Chunk], folds: list[Path], models
     if not used:
         print("  the margin refuses no larger share of the impossible questions: not used")
     return {
-        "weight": weight, "null_margin": round(null_margin, DECIMALS) if used else None,
+        "weight": weight, "gate": gate,
+        "null_margin": round(null_margin, DECIMALS) if used else None,
         "read": READ,
         "short_answer": "reader" if np.mean(em["reader"]) > np.mean(em["span scorer"]) else "span",
-        "calibration": {"top1_by_weight": {str(w): round(v, 4) for w, v in top1.items()},
+        "calibration": {"objective": f"answer sentence first, over the held-out articles' "
+                        f"SQuAD questions and the seed tune split's ({SEED_WEIGHT:g} each)",
+                        "top1_by_weight": {str(w): round(both[w, gate], 4) for w in MIX_WEIGHTS},
+                        "squad_top1_by_weight": {str(w): round(squad_top1[w, gate], 4)
+                                                 for w in MIX_WEIGHTS},
+                        "seed_top1_by_weight": {str(w): round(seed_top1[w, gate], 4)
+                                                for w in MIX_WEIGHTS},
+                        "best_by_gate": {str(g): round(max(both[w, g] for w in MIX_WEIGHTS), 4)
+                                         for g in GATES},
                         "short_answer_em": {k: round(float(np.mean(v)), 4) for k, v in em.items()},
                         "margin_tried": round(null_margin, DECIMALS), "impossible_refused": refused,
                         "answerable_refused": READER_FALSE_REFUSALS},
@@ -504,6 +551,11 @@ def build_pools(
     return pools
 
 
+def seed_documents() -> list[str]:
+    """The texts of seeds/, in the order the seed pools index them."""
+    return [d.read_text(encoding="utf-8") for d in sorted((ROOT / "seeds").glob("*.txt"))]
+
+
 def build_seed_pools(path: Path, cache: VectorCache) -> list[Pool]:
     """Pools of the gold set's 'tune' questions over seeds/ (never its 'heldout' ones).
 
@@ -514,8 +566,7 @@ def build_seed_pools(path: Path, cache: VectorCache) -> list[Pool]:
     from assistant.conversation import carry_forward
     from assistant.evaluation.dataset import load as load_items
 
-    docs = sorted((ROOT / "seeds").glob("*.txt"))
-    paragraphs = [d.read_text(encoding="utf-8") for d in docs]
+    paragraphs = seed_documents()
     questions = []
     for item in load_items(path):
         if "tune" not in item.tags or {"multi", "injection"} & set(item.tags):

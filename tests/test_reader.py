@@ -52,6 +52,10 @@ def test_reread_mixes_the_reader_into_the_ranker_and_puts_unread_sentences_last(
     mixed = reread(scores, spans, 1.0)
     assert int(np.argmax(mixed)) == 1  # the reader's span wins over the ranker's lead
     assert mixed[3] < min(mixed[:3])  # not read: after every read sentence
+    # a reader unsure of every span (best 6.0 below the gate) leaves the ranker's order
+    gated = reread(scores, spans, 1.0, gate=7.0)
+    assert int(np.argmax(gated[:3])) == 0 and gated[:3] == reread(scores, spans, 0.0)[:3]
+    assert int(np.argmax(reread(scores, spans, 1.0, gate=5.0))) == 1  # sure enough: it counts
 
 
 def test_the_reader_points_at_the_answer_words_in_a_seed_line(reader: Reader) -> None:

@@ -207,7 +207,8 @@ class LearnedBackend:
 
         The reader reads the chunks of the first ``mix.read`` sentences together with
         the question; each of their sentences scores its ranker logit plus
-        ``mix.weight`` times its best span's score less the best span read.
+        ``mix.weight`` times its best span's score less the best span read (when that
+        best span scores at least ``mix.gate``; else the ranker's order stands).
         """
         chunks = list({p.hit.id: p.hit for p in ranked[: mix.read]}.values())
         got_all = reader.load().read(q.text, [h.text for h in chunks])
@@ -215,7 +216,9 @@ class LearnedBackend:
         for pick in ranked:
             got = readings.get(pick.hit.id)
             pick.read = got.best(pick.start, pick.end) if got is not None else None
-        mixed = reader.reread([p.score for p in ranked], [p.read for p in ranked], mix.weight)
+        mixed = reader.reread(
+            [p.score for p in ranked], [p.read for p in ranked], mix.weight, mix.gate
+        )
         order = sorted(range(len(ranked)), key=lambda i: -mixed[i])
         top = max(
             (p for p in ranked if p.read), key=lambda p: p.read[0] if p.read else 0.0, default=None

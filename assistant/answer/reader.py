@@ -315,30 +315,39 @@ class Mix:
     null_margin: float | None  # refuse when "no span" beats the best span by this much
     read: int  # the reader reads the chunks of this many top-ranked sentences
     short: bool  # the short answer is the reader's best span (else the span scorer's)
+    gate: float | None = None  # the weight counts only when the best span read scores this
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Mix:
-        margin = data.get("null_margin")
+        margin, gate = data.get("null_margin"), data.get("gate")
         return cls(
             float(data["weight"]),
             None if margin is None else float(margin),
             int(data["read"]),
             data["short_answer"] == "reader",
+            None if gate is None else float(gate),
         )
 
 
 def reread(
-    scores: list[float], spans: list[tuple[float, int, int] | None], weight: float
+    scores: list[float],
+    spans: list[tuple[float, int, int] | None],
+    weight: float,
+    gate: float | None = None,
 ) -> list[float]:
     """Sentence scores with the reader's best span of each sentence mixed in.
 
     Sentences the reader did not read (``None``) keep their ranker score, lowered
-    below every read sentence: the read ones are the ranker's own best.
+    below every read sentence: the read ones are the ranker's own best. When the
+    best span read scores below ``gate`` the reader found no answer it is sure of,
+    and the ranker's scores stand alone (weight 0).
     """
     read = [s[0] for s in spans if s is not None]
     if not read:
         return list(scores)
     top = max(read)
+    if gate is not None and top < gate:
+        weight = 0.0
     mixed = [
         sc + weight * (s[0] - top) if s is not None else None
         for sc, s in zip(scores, spans, strict=True)
