@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.answer.claims import (
+    asked,
     claim_terms,
     is_yes_no,
     missing_terms,
@@ -239,6 +240,17 @@ def test_second_part_stands_on_its_own() -> None:
     first, second = question_parts("How did Kim travel to Russia, and what did he see there?")
     assert first == "How did Kim travel to Russia?"
     assert {"kim", "russia", "see"} <= set(terms(second))
+
+
+def test_a_part_as_asked_drops_only_the_words_added_to_find_it() -> None:
+    _, second = question_parts(
+        "To which city was Kim Jong Un's armored train heading, and what event was Putin "
+        "attending in that city?"
+    )
+    assert "armored" in second  # retrieved with the first part's words
+    assert asked(second) == "What event was Putin attending in that city?"
+    own = "Who won the prize (in 2022)?"  # the asker's own brackets stay
+    assert asked(own) == own and asked("How did Kim travel?") == "How did Kim travel?"
 
 
 @pytest.mark.parametrize(

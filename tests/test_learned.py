@@ -191,6 +191,17 @@ def test_a_compound_question_is_answered_part_by_part_in_order(learned: Assistan
     assert markers and set(markers) == {s.n for s in answer.sources}
 
 
+def test_a_later_part_does_not_quote_the_sentence_an_earlier_part_quoted(
+    learned: Assistant,
+) -> None:
+    answer = learned.ask(
+        "Where was Kim's armored train going, and what was Putin attending in that city?"
+    )
+    assert not answer.refused and "Vladivostok" in answer.answer
+    quoted = [s.text for s in answer.sentences]
+    assert len(quoted) >= 2 and len(quoted) == len(set(quoted)), answer.answer
+
+
 def test_an_unanswerable_part_is_said_so(learned: Assistant) -> None:
     answer = learned.ask(
         "What does Russia seek to buy from North Korea, and what is the capital of Australia?"

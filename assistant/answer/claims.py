@@ -446,6 +446,17 @@ def _names(text: str) -> tuple[list[str], list[str]]:
     return people, places
 
 
+_TOPIC = re.compile(r"(?<=\?) \([^()]*\)$")  # the first part's words ``_resolve`` appends
+
+
+def asked(part: str) -> str:
+    """A part as asked, without the first part's words appended to find its passages:
+    "What event was Putin attending in that city? (Kim Jong Un armored train heading)"
+    reads "What event was Putin attending in that city?" where the answer repeats the
+    part or checks the names it asks about."""
+    return _TOPIC.sub("", part)
+
+
 def _resolve(part: str, first: str) -> str:
     """Fill a later part's pronouns from the first part, or append its topic words."""
     people, places = _names(first)

@@ -36,7 +36,7 @@ import numpy as np
 
 from assistant.answer import features as F
 from assistant.answer import reader
-from assistant.answer.claims import VERDICT_OPENING, is_yes_no, question_parts, verdict
+from assistant.answer.claims import VERDICT_OPENING, asked, is_yes_no, question_parts, verdict
 from assistant.answer.model import LOOK, Models, load
 from assistant.answer.premise import caveat, unmatched_names
 from assistant.answer.rules import is_instruction
@@ -131,7 +131,10 @@ class LearnedBackend:
 
     def answer_parts(self, question: str, parts: list[tuple[str, list[Hit]]]) -> Answer:
         """The answer to every part, joined; refused only when no part is answered."""
-        answered = [self.answer_one(part, hits) for part, hits in parts]
+        answered: list[PartAnswer] = []
+        for part, hits in parts:
+            quoted = {(p.hit.id, p.start) for a in answered for p in a.sentences}
+            answered.append(self.answer_one(part, hits, quoted))
         retrieved = list({h.id: h for _, hits in parts for h in hits}.values())
         if all(a.refused for a in answered):
             return Answer.refusal(question, self.name, retrieved)
@@ -139,22 +142,28 @@ class LearnedBackend:
 
     # -- one question ----------------------------------------------------------------
 
-    def answer_one(self, question: str, hits: list[Hit]) -> PartAnswer:
+    def answer_one(
+        self, question: str, hits: list[Hit], quoted: set[tuple[str, int]] | None = None
+    ) -> PartAnswer:
         """The learned answer to one simple question over its retrieved ``hits``.
 
         When the question names someone or something its quoted passages never mention,
         the answer says so and gives neither a short answer nor a verdict
-        (``premise.unmatched_names``).
+        (``premise.unmatched_names``). ``quoted``: the sentences (chunk id, start) that
+        earlier parts of the same question quote; a later part asks something else, so
+        it quotes its best other sentence when it has one.
         """
-        part = self._answer_one(question, hits)
+        part = self._answer_one(question, hits, quoted or set())
         if part.refused:
             return part
-        names = unmatched_names(question, list({p.hit.text for p in part.sentences}))
+        names = unmatched_names(asked(question), list({p.hit.text for p in part.sentences}))
         if not names:
             return part
         return PartAnswer(question, False, part.sentences, unmatched=names)
 
-    def _answer_one(self, question: str, hits: list[Hit]) -> PartAnswer:
+    def _answer_one(
+        self, question: str, hits: list[Hit], quoted: set[tuple[str, int]]
+    ) -> PartAnswer:
         q = F.Question(question)
         picks = self.candidates(hits)
         shares = F.term_shares([p.cand.terms for p in picks])
@@ -166,6 +175,7 @@ class LearnedBackend:
             limit = self.models.reader.null_margin
             if limit is not None and margin >= limit:
                 return PartAnswer(question, True, [])
+        ranked = [p for p in ranked if (p.hit.id, p.start) not in quoted] or ranked
         best = ranked[0]
         if is_yes_no(question):
             for pick in ranked[:YES_NO_LOOK]:
@@ -433,7 +443,7 @@ def _compose(
 
     for part in answered:
         if part.refused:
-            pieces.append(f"The documents do not answer “{part.question.strip()}”.")
+            pieces.append(f"The documents do not answer “{asked(part.question).strip()}”.")
             continue
         opening = ""
         if part.unmatched:
