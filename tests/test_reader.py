@@ -113,6 +113,8 @@ def test_the_weights_file_says_how_the_reader_is_used_and_why() -> None:
     assert top1[data["weight"]] > top1[0.0]  # and it beats the ranker alone
     mix = load().reader
     assert mix is not None and mix.read >= 1 and mix.weight == data["weight"]
+    by_gate = data["calibration"]["best_by_gate"]  # the gate that ranked best, held out
+    assert by_gate[str(data["gate"])] == max(by_gate.values()) and mix.gate == data["gate"]
     calibration = data["calibration"]
     if data["null_margin"] is None:  # the margin is kept only if it refuses impossible questions
         assert calibration["impossible_refused"] <= calibration["answerable_refused"]
