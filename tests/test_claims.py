@@ -251,6 +251,7 @@ def test_a_part_as_asked_drops_only_the_words_added_to_find_it() -> None:
     assert asked(second) == "What event was Putin attending in that city?"
     own = "Who won the prize (in 2022)?"  # the asker's own brackets stay
     assert asked(own) == own and asked("How did Kim travel?") == "How did Kim travel?"
+    assert asked("Say what he saw. (Kim Russia)") == "Say what he saw."  # any ending _finish keeps
 
 
 @pytest.mark.parametrize(

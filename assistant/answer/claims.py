@@ -446,7 +446,7 @@ def _names(text: str) -> tuple[list[str], list[str]]:
     return people, places
 
 
-_TOPIC = re.compile(r"(?<=\?) \([^()]*\)$")  # the first part's words ``_resolve`` appends
+_TOPIC = re.compile(r"(?<=[?.!]) \([^()]*\)$")  # the first part's words ``_resolve`` appends
 
 
 def asked(part: str) -> str:
