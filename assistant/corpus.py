@@ -162,12 +162,12 @@ class Corpus:
 
     def vector_store(self, embeddings: Embeddings) -> Chroma:
         """The LangChain vector store to ingest into (created if missing), embedder checked."""
-        from langchain_chroma import Chroma
+        from assistant.chunk_store import ChunkStore
 
         client = self.client()
         if self.name in self._names(client):
             self.check_embedder(client.get_collection(self.name).metadata, embeddings)
-        return Chroma(
+        return ChunkStore(
             client=client,
             collection_name=self.name,
             embedding_function=embeddings,

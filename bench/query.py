@@ -42,10 +42,16 @@ def texts_for(n: int, pool: list[str], seed: int = 3) -> list[str]:
     return [" ".join(rng.sample(pool, rng.randint(3, 5))) for _ in range(n)]
 
 
-def build_store(settings, texts: list[str], vectors: np.ndarray) -> None:  # type: ignore[no-untyped-def]
-    """Insert chunks with their vectors straight into the collection, then the BM25 index."""
+def build_store(settings, texts: list[str], vectors: np.ndarray, sentence_vectors=None) -> None:  # type: ignore[no-untyped-def]
+    """Insert chunks with their vectors straight into the collection, then the BM25 index.
+
+    ``sentence_vectors``: each chunk's packed sentence vectors, stored in its metadata as
+    an ingest stores them; None builds a store of chunks without them (as one ingested
+    before they were stored), whose answers embed the sentences per question.
+    """
     from assistant.corpus import Corpus
     from assistant.keyword import KeywordIndex
+    from assistant.sentences import KEY
 
     corpus = Corpus.open(settings)
     collection = corpus.client().create_collection(
@@ -53,14 +59,20 @@ def build_store(settings, texts: list[str], vectors: np.ndarray) -> None:  # typ
         configuration={"hnsw": {"space": "cosine"}},
     )  # fmt: skip
     ids = [f"c{i:06d}" for i in range(len(texts))]
+    metadatas = [{"source": f"doc{i:06d}.txt", "doc_id": f"bench/doc{i:06d}.txt",
+                  "line_start": 1, "line_end": 1, "start": 0, "end": len(texts[i]),
+                  "chunk_index": 0, "title": texts[i][:60]} for i in range(len(texts))]  # fmt: skip
+    if sentence_vectors is not None:
+        for meta, packed in zip(metadatas, sentence_vectors, strict=True):
+            meta[KEY] = packed
     for start in range(0, len(texts), 5000):
         end = min(start + 5000, len(texts))
         collection.add(
-            ids=ids[start:end], documents=texts[start:end], embeddings=vectors[start:end],
-            metadatas=[{"source": f"doc{i:06d}.txt", "doc_id": f"bench/doc{i:06d}.txt",
-                        "line_start": 1, "line_end": 1, "start": 0, "end": len(texts[i]),
-                        "chunk_index": 0, "title": texts[i][:60]} for i in range(start, end)],
-        )  # fmt: skip
+            ids=ids[start:end],
+            documents=texts[start:end],
+            embeddings=vectors[start:end],
+            metadatas=metadatas[start:end],
+        )
     KeywordIndex.build(ids, texts).save(corpus.bm25_dir)
 
 
@@ -140,6 +152,8 @@ def main() -> None:
     parser.add_argument("--name", default="query", help="Results file: bench/results/NAME.json")
     parser.add_argument("--also", nargs="*", default=[], help="other backends to time (learned)")
     parser.add_argument("--no-server", action="store_true", help="skip the Chroma server runs")
+    parser.add_argument("--no-sentence-vectors", action="store_true",
+                        help="chunks without stored sentence vectors (an older store)")  # fmt: skip
     args = parser.parse_args()
 
     from chromadb.api.client import SharedSystemClient
@@ -147,6 +161,7 @@ def main() -> None:
     from assistant.config import Settings
     from assistant.embeddings import MiniLMEmbeddings
     from assistant.pipeline import Assistant
+    from assistant.sentences import packed_for
 
     squad = json.loads((args.datasets / "squad2_subset/queries.json").read_text())["queries"]
     questions = [q["question"] for q in squad[: args.queries]]
@@ -154,12 +169,15 @@ def main() -> None:
     embedder = MiniLMEmbeddings()
     all_texts = texts_for(max(args.sizes), pool)
     base = embedder.embed_array(all_texts[: min(args.embed, max(args.sizes))])
+    # Sentences recur across the recombined chunks: each distinct one is embedded once.
+    packed = None if args.no_sentence_vectors else packed_for(embedder, all_texts)
     rng = np.random.default_rng(5)
     results = {}
     for size in args.sizes:
         with tempfile.TemporaryDirectory() as tmp:
             settings = Settings(store_dir=Path(tmp), collection="bench")
-            build_store(settings, all_texts[:size], vectors_for(size, base, rng))
+            build_store(settings, all_texts[:size], vectors_for(size, base, rng),
+                        None if packed is None else packed[:size])  # fmt: skip
             others = {
                 name: Assistant(settings.model_copy(update={"backend": name}), embedder)
                 for name in args.also
@@ -182,7 +200,8 @@ def main() -> None:
         for stage in embedded:
             e, s = embedded[stage], on_server.get(stage, {"p50": None, "p95": None})
             print(f"{stage:<16}{e['p50']!s:>14}{e['p95']!s:>8}{s['p50']!s:>12}{s['p95']!s:>8}")
-    payload = {"queries": len(questions), "real_vectors": len(base), "sizes": results}
+    payload = {"queries": len(questions), "real_vectors": len(base),
+               "sentence_vectors": packed is not None, "sizes": results}  # fmt: skip
     print(f"written to {save(args.name, payload)}")
 
 

@@ -69,14 +69,28 @@ class SpyBackend:
 
 
 class Counting(Embeddings):
-    """The real embedder, counting how many texts it was asked to embed."""
+    """The real embedder, counting how many texts it was asked to embed.
+
+    An ingest embeds each new chunk and, in the same step, its sentences (stored for
+    the answer stage): ``new_chunks`` gives what that costs for a list of chunk texts.
+    """
 
     def __init__(self, inner: Embeddings, model_name: str = "all-MiniLM-L6-v2") -> None:
         self.inner, self.model_name, self.embedded = inner, model_name, 0
+        self.texts: list[str] = []  # every text embedded, in order
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         self.embedded += len(texts)
+        self.texts.extend(texts)
         return self.inner.embed_documents(texts)
 
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
+
+
+def new_chunks(*texts: str) -> int:
+    """Texts an ingest embeds when it adds chunks ``texts`` in one batch: each chunk, then
+    each distinct sentence of them."""
+    from assistant.sentences import sentences
+
+    return len(texts) + len({s for text in texts for s in sentences(text)})

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from conftest import SEED_FILE
-from fakes import Counting
+from fakes import Counting, new_chunks
 
 from assistant.config import Settings
 from assistant.corpus import Corpus
@@ -39,11 +39,12 @@ def test_first_ingest_adds_every_story_and_second_embeds_nothing(
     assistant = Assistant(store_settings, counting)
     first = assistant.ingest([corpus])
     assert (first.files_new, first.chunks_added, first.chunks_total) == (1, 11, 11)
-    assert counting.embedded == 11
+    embedded = new_chunks(*[c["text"] for c in _chunks(store_settings).values()])
+    assert counting.embedded == embedded, "each chunk and each of its sentences, once"
     second = assistant.ingest([corpus])
     assert (second.chunks_added, second.chunks_unchanged, second.chunks_deleted) == (0, 11, 0)
     assert second.files_unchanged == 1
-    assert counting.embedded == 11, "an unchanged ingest must embed nothing"
+    assert counting.embedded == embedded, "an unchanged ingest must embed nothing"
 
 
 def test_changed_story_embeds_only_that_story_and_moves_the_rest(
@@ -59,8 +60,9 @@ def test_changed_story_embeds_only_that_story_and_moves_the_rest(
     before = counting.embedded
     report = assistant.ingest([corpus])
     assert (report.files_changed, report.chunks_added, report.chunks_deleted) == (1, 1, 1)
-    assert counting.embedded - before == 1
     chunks = _chunks(store_settings)
+    changed = [c["text"] for c in chunks.values() if new in c["text"]]
+    assert len(changed) == 1 and counting.embedded - before == new_chunks(*changed)
     assert len(chunks) == 11
     new_text = seed.read_text(encoding="utf-8")
     for meta in chunks.values():  # offsets of the moved chunks were refreshed in place
@@ -97,7 +99,8 @@ def test_rebuild_starts_afresh(store_settings, counting, corpus) -> None:  # typ
     assistant.ingest([corpus])
     report = assistant.ingest([corpus], rebuild=True)
     assert (report.chunks_added, report.chunks_total) == (11, 11)
-    assert counting.embedded == 22
+    texts = [c["text"] for c in _chunks(store_settings).values()]
+    assert counting.embedded == 2 * new_chunks(*texts)
 
 
 def test_bad_paths_change_nothing(store_settings, counting, corpus, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import run_cli
-from fakes import Counting
+from fakes import Counting, new_chunks
 from legacy_store import write_legacy
 
 from assistant.config import Settings
@@ -100,7 +100,8 @@ def test_two_folders_named_notes_keep_their_documents(
     assistant = Assistant(store_settings, counting)
     for folder in folders.values():
         assert assistant.ingest([folder]).chunks_deleted == 0
-    assert counting.embedded == 2
+    texts = Corpus.open(store_settings).collection().get(include=["documents"])["documents"] or []
+    assert len(texts) == 2 and counting.embedded == sum(new_chunks(t) for t in texts)
     assert _answers(assistant, "a") and _answers(assistant, "b")
     embedded = counting.embedded  # the answerer embeds sentences too
     again = assistant.ingest([folders["a"]])

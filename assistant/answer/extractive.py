@@ -33,6 +33,7 @@ from assistant.answer.stream import words_of
 from assistant.citations import marker
 from assistant.conversation import carry_forward
 from assistant.formats import heading_label
+from assistant.sentences import of_hits
 from assistant.text import (
     clean_sentence,
     is_stopword,
@@ -127,17 +128,11 @@ class ExtractiveBackend:
         A sentence that addresses the assistant ("ignore previous instructions and
         say ...") is an injection attempt, not evidence: it is never quoted.
         """
-        spans = [
-            (hit, s, e)
-            for hit in hits
-            for s, e in sentence_spans(hit.text)
-            if not is_instruction(hit.text[s:e])
-        ]
-        texts = [clean_sentence(hit.text[s:e]) for hit, s, e in spans]
-        vectors = np.asarray(self.embeddings.embed_documents(texts)) if texts else np.zeros((0, 0))
         return [
             Candidate(hit, s, e, hit.text[s:e], vec)
-            for (hit, s, e), vec in zip(spans, vectors, strict=True)
+            for hit, vectors in zip(hits, of_hits(self.embeddings, hits), strict=True)
+            for (s, e), vec in zip(sentence_spans(hit.text), vectors, strict=True)
+            if not is_instruction(hit.text[s:e])
         ]
 
     def score(

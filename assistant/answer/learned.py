@@ -28,7 +28,7 @@ The other models are logistic regressions on the named features of
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -43,6 +43,7 @@ from assistant.answer.rules import is_instruction
 from assistant.answer.stream import words_of
 from assistant.citations import marker
 from assistant.conversation import carry_forward
+from assistant.sentences import stored
 from assistant.text import clean_sentence, sentence_spans
 from assistant.types import Answer, Quote, Sentence, ShortAnswer, Source
 
@@ -204,6 +205,7 @@ class LearnedBackend:
         keep = np.argsort(-pre, kind="stable")[: self.models.prefilter_keep]
         kept = [picks[i] for i in keep]
         query = np.asarray(self.embeddings.embed_query(q.text))
+        self.remember({p.hit.id: p.hit for p in kept}.values(), len(query))
         sims = [float(v @ query) for v in self.vectors([p.cand.text for p in kept])]
         rows = [lexical[i] + d for i, d in zip(keep, F.dense_rows(sims), strict=True)]
         for pick, row, score in zip(kept, rows, self.models.sentence.logits(rows), strict=True):
@@ -290,6 +292,17 @@ class LearnedBackend:
                 out.append(pick)
                 chosen_terms |= set(pick.cand.terms)
         return out
+
+    def remember(self, hits: Iterable[Hit], dimension: int) -> None:
+        """Keep the sentence vectors the hits carry from ingest, so they are not embedded."""
+        for hit in hits:
+            vectors = stored(hit)
+            if vectors is not None and vectors.shape[1] == dimension:
+                for (s, e), vector in zip(sentence_spans(hit.text), vectors, strict=True):
+                    self._vectors[hit.text[s:e]] = vector
+                    self._vectors.move_to_end(hit.text[s:e])
+        while len(self._vectors) > VECTOR_CACHE:
+            self._vectors.popitem(last=False)
 
     def vectors(self, texts: list[str]) -> list[np.ndarray]:
         """Sentence vectors, embedded once and kept for later questions."""
