@@ -14,6 +14,7 @@ import atexit
 import importlib.util
 import os
 import threading
+from collections import OrderedDict
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ MAX_WORD_PIECES = 256  # all-MiniLM-L6-v2 was trained with this limit; longer in
 DIMENSION = 384
 BATCH_TOKENS = 1024  # word pieces per batch, padding included
 LOAD_TIMEOUT_S = 30  # longest wait at exit for a model load still under way
+QUERY_CACHE = 64  # question vectors kept
 
 
 def _package_dir(package: str, install_hint: str) -> Path:
@@ -55,6 +57,9 @@ def minilm_session(threads: int, model: bytes | None = None) -> Any:
     options.inter_op_num_threads = 1
     options.log_severity_level = 3
     options.enable_cpu_mem_arena = False
+    # Threads that spin after a run, waiting for the next, take the cores from the other
+    # session (the embedder's and the reader's alternate within one answer).
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
     return ort.InferenceSession(
         model or str(model_files()[0]), sess_options=options, providers=["CPUExecutionProvider"]
     )
@@ -92,6 +97,7 @@ class MiniLMEmbeddings(Embeddings):
         self._files = model_files()  # fails now, clearly, if a package is missing
         self._threads = threads or os.cpu_count() or 1
         self._lock = threading.Lock()  # the tokenizer is not safe to share across threads
+        self._queries: OrderedDict[str, list[float]] = OrderedDict()
         # Loading the model takes a few hundred ms; do it in the background so that
         # opening the store (and importing Chroma) meanwhile costs no extra wall time.
         self._loaded = threading.Event()
@@ -163,9 +169,17 @@ class MiniLMEmbeddings(Embeddings):
         return vectors
 
     def embed_query(self, text: str) -> list[float]:
-        """Vector of one question."""
-        vector: list[float] = self.embed_array([text])[0].tolist()
-        return vector
+        """Vector of one question (the last few are kept: retrieval and the answer stage
+        both embed the question)."""
+        with self._lock:
+            vector = self._queries.get(text)
+        if vector is None:
+            vector = self.embed_array([text])[0].tolist()
+            with self._lock:
+                self._queries[text] = vector
+                while len(self._queries) > QUERY_CACHE:
+                    self._queries.popitem(last=False)
+        return list(vector)
 
 
 def make_embeddings(settings: Settings) -> Embeddings:

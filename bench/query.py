@@ -86,16 +86,18 @@ def vectors_for(n: int, base: np.ndarray, rng: np.random.Generator) -> np.ndarra
     return np.vstack([base, extra])
 
 
-def measure(assistant, questions: list[str], others=None) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
+def measure(assistant, questions: list[str], answering, others=None) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
     """p50 / p95 milliseconds of each retrieval stage and of the answer (of each backend).
 
-    ``others`` maps a backend name to an assistant answering with it over the same
-    store; its answers are timed in the same loop ("answer:NAME").
+    ``assistant`` is timed retrieving, ``answering`` answering; ``others`` maps a backend
+    name to an assistant answering with it over the same store, timed in the same loop
+    ("answer:NAME"). Each should have its own embedder: an embedder keeps the vectors of
+    the last questions, so a shared one would embed a question only in the first stage.
     """
     others = others or {}
     retriever = assistant.retriever
     vectors = assistant.embeddings.embed_documents(questions)
-    for each in (assistant, *others.values()):
+    for each in (assistant, answering, *others.values()):
         each.ask(questions[0])  # warm: model, store and BM25 index loaded
     times: dict[str, list[float]] = {"dense": [], "bm25": [], "fused": [], "answer": []}
     times |= {f"answer:{name}": [] for name in others}
@@ -105,7 +107,7 @@ def measure(assistant, questions: list[str], others=None) -> dict[str, dict[str,
             "dense": lambda v=vector: retriever.dense(v, 20),
             "bm25": lambda q=question: retriever.keyword_index(count).search(q, 20),
             "fused": lambda q=question: retriever.retrieve(q, 4),
-            "answer": lambda q=question: assistant.ask(q),
+            "answer": lambda q=question: answering.ask(q),
             **{f"answer:{name}": (lambda q=question, a=a: a.ask(q)) for name, a in others.items()},
         }  # fmt: skip
         for stage, run in stages.items():
@@ -179,18 +181,20 @@ def main() -> None:
             build_store(settings, all_texts[:size], vectors_for(size, base, rng),
                         None if packed is None else packed[:size])  # fmt: skip
             others = {
-                name: Assistant(settings.model_copy(update={"backend": name}), embedder)
+                name: Assistant(settings.model_copy(update={"backend": name}), MiniLMEmbeddings())
                 for name in args.also
             }
-            embedded = measure(Assistant(settings, embedder), questions, others)
+            answering = Assistant(settings, MiniLMEmbeddings())
+            embedded = measure(Assistant(settings, embedder), questions, answering, others)
             memory = memory_probe(settings, questions[:20])
             SharedSystemClient.clear_system_cache()
             on_server = {stage: {"p50": None, "p95": None} for stage in embedded}
             if not args.no_server:
                 server, url = start_server(Path(tmp))
                 try:
-                    on_server = measure(Assistant(settings.model_copy(update={"chroma_url": url}),
-                                                  embedder), questions)  # fmt: skip
+                    remote = settings.model_copy(update={"chroma_url": url})
+                    on_server = measure(Assistant(remote, embedder), questions,
+                                        Assistant(remote, MiniLMEmbeddings()))  # fmt: skip
                 finally:
                     server.terminate()
                     server.wait(10)

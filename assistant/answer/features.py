@@ -18,7 +18,7 @@ import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from functools import cache, cached_property
+from functools import cache, cached_property, lru_cache
 from itertools import pairwise
 
 import numpy as np
@@ -108,6 +108,7 @@ def content_terms(text: str) -> list[str]:
     return terms("".join(ch for ch in folded if not unicodedata.combining(ch)))
 
 
+@lru_cache(maxsize=1 << 16)  # span features stem the same words again and again
 def _stem(word: str) -> str:
     got = content_terms(word)
     return got[0] if got else ""
