@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant import sentences
 from assistant.corpus import PAGE, Corpus
 from assistant.types import StoredDocument
 
@@ -25,7 +26,8 @@ def sources(corpus: Corpus) -> list[StoredDocument]:
     for offset in range(0, collection.count(), PAGE):
         got = collection.get(include=["metadatas"], limit=PAGE, offset=offset)
         for meta in got["metadatas"] or []:
-            by_doc.setdefault(str(meta.get("doc_id", "")), []).append(dict(meta))
+            facts = {k: v for k, v in meta.items() if k != sentences.KEY}  # 0.5 KB a sentence
+            by_doc.setdefault(str(meta.get("doc_id", "")), []).append(facts)
     return [_stored(doc_id, metas) for doc_id, metas in sorted(by_doc.items())]
 
 
