@@ -29,6 +29,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
     parser.add_argument("--files", type=int, default=10_000)
+    parser.add_argument("--name", default="ingest", help="Results file: bench/results/NAME.json")
     args = parser.parse_args()
 
     from assistant.config import Settings
@@ -40,6 +41,8 @@ def main() -> None:
         assistant = Assistant(Settings(store_dir=Path(tmp) / "store"))
         assistant.embeddings.embed_query("warm up")
         first_s, first = timed_ingest(assistant, corpus)
+        store_mib = sum(f.stat().st_size for f in (Path(tmp) / "store").rglob("*") if f.is_file())
+        store_mib /= 2**20
         again_s, again = timed_ingest(assistant, corpus)
         rng = random.Random(11)
         pool = public_sentences(args.datasets)
@@ -59,6 +62,7 @@ def main() -> None:
                          "added": delta.chunks_added, "deleted": delta.chunks_deleted,
                          "share_of_first": round(delta_s / first_s, 4)},
         "peak_rss_mib": round(peak_rss_mib()),
+        "store_mib_after_first": round(store_mib, 1),
     }  # fmt: skip
     table = [("first", first_s, first), ("unchanged", again_s, again),
              ("1% of files changed", delta_s, delta)]  # fmt: skip
@@ -66,8 +70,9 @@ def main() -> None:
     for label, seconds, report in table:
         print(f"{label:<22}{seconds:>10.2f}{report.chunks_added:>14}{seconds / first_s:>10.1%}")
     print(f"{rows['chunks']} chunks, {rows['first']['chunks_per_s']} chunks/s first time; "
-          f"peak RSS {rows['peak_rss_mib']} MiB")  # fmt: skip
-    print(f"written to {save('ingest', rows)}")
+          f"peak RSS {rows['peak_rss_mib']} MiB; "
+          f"store {rows['store_mib_after_first']} MiB")  # fmt: skip
+    print(f"written to {save(args.name, rows)}")
 
 
 if __name__ == "__main__":
