@@ -16,6 +16,7 @@ from assistant.citations import (
     split_marked,
     support,
 )
+from assistant.sentences import of_hits
 from assistant.text import sentence_spans
 from assistant.types import REFUSAL, Answer, Quote, Sentence, Source
 
@@ -94,13 +95,13 @@ class _Scorer:
     def __init__(self, marked: list[Marked], shown: list[Hit], embeddings: Embeddings) -> None:
         self.marked, self.shown = marked, shown
         self.spans = [sentence_spans(hit.text) or [(0, len(hit.text))] for hit in shown]
-        texts = [
-            hit.text[s:e] for hit, spans in zip(shown, self.spans, strict=True) for s, e in spans
+        self.answer_vecs = np.asarray(embeddings.embed_documents([m.text for m in marked]))
+        # The chunks' sentences were embedded at ingest (older chunks: embedded now); a
+        # chunk with no sentence is compared as a whole.
+        self.chunk_vecs = [
+            vectors if len(vectors) else np.asarray(embeddings.embed_documents([hit.text]))
+            for hit, vectors in zip(shown, of_hits(embeddings, shown), strict=True)
         ]
-        vectors = np.asarray(embeddings.embed_documents([m.text for m in marked] + texts))
-        self.answer_vecs, chunk_vecs = vectors[: len(marked)], vectors[len(marked) :]
-        bounds = np.cumsum([0] + [len(spans) for spans in self.spans])
-        self.chunk_vecs = [chunk_vecs[bounds[i] : bounds[i + 1]] for i in range(len(shown))]
         self._cache: dict[tuple[int, int], tuple[float, int]] = {}
 
     def _best(self, sentence: int, chunk: int) -> tuple[float, int]:
