@@ -59,7 +59,7 @@ def evaluate(
         ),
     ] = None,
     backend: Annotated[
-        str | None, typer.Option(help="Answer backend: auto, extractive, openai or local.")
+        str | None, typer.Option(help="Answer backend: auto, extractive, learned, openai or local.")
     ] = None,
     k: Annotated[int | None, typer.Option("-k", min=1, max=50, help="Chunks to retrieve.")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the report files.")] = Path("eval-out"),
