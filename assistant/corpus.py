@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant import sentences
 from assistant.config import Settings
 from assistant.errors import EmbeddingMismatchError, NothingIndexedError, StoreError, UsageError
 from assistant.keyword import KeywordIndex
@@ -171,7 +172,8 @@ class Corpus:
             client=client,
             collection_name=self.name,
             embedding_function=embeddings,
-            collection_metadata=embedding_metadata(embeddings),
+            # A new collection's chunks all get their sentence vectors (ChunkStore).
+            collection_metadata={**embedding_metadata(embeddings), sentences.KEY: True},
             collection_configuration={"hnsw": {"space": "cosine"}},
         )
 

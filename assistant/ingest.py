@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant import migrate, recovery
+from assistant import migrate, recovery, sentences
 from assistant.changes import Plan, chunk_key, plan
 from assistant.corpus import PAGE, Corpus
 from assistant.documents import LoadReport, chunk_file, identity, load_paths
@@ -80,6 +80,7 @@ class IngestReport:
     orphans_removed: int = 0  # chunks in Chroma the record manager did not know
     records_dropped: int = 0  # record-manager keys whose chunk Chroma did not hold
     migrated: int = 0  # chunks of a folder stored under its name, moved to path ids
+    vectors_added: int = 0  # chunks stored without their sentence vectors, given them
     dry_run: bool = False
     new: list[str] = field(default_factory=list)  # the files, by path
     changed: list[str] = field(default_factory=list)
@@ -157,6 +158,7 @@ def ingest(
         # After an interrupted ingest every kept chunk is refreshed: it may have died
         # between index() and the refresh. Migrated chunks gain the facts they lacked.
         _refresh(corpus, todo, everything=unfinished or bool(report.migrated))
+        report.vectors_added = _add_sentence_vectors(corpus, embeddings, on_progress)
         changed = unfinished or report.migrated or report.chunks_added or report.chunks_deleted
         if changed or KeywordIndex.load(corpus.bm25_dir) is None:
             report.chunks_total = corpus.rebuild_keyword_index()
@@ -219,6 +221,42 @@ def _refresh(corpus: Corpus, todo: Plan, everything: bool) -> None:
         assert collection is not None
         batch = metas[start : start + PAGE]
         collection.update(ids=ids[start : start + PAGE], metadatas=[meta for meta in batch])
+
+
+def _add_sentence_vectors(
+    corpus: Corpus, embeddings: Embeddings, on_progress: Progress | None
+) -> int:
+    """Give the chunks stored without sentence vectors (by an earlier version) theirs.
+
+    Done once per collection: then its metadata says every chunk has them (a
+    collection made since says so from the start), and later ingests skip the scan.
+    """
+    collection = corpus.collection()
+    facts = dict(collection.metadata or {})
+    if facts.get(sentences.KEY):
+        return 0
+    lacking: list[tuple[str, str]] = []
+    for offset in range(0, collection.count(), PAGE):
+        got = collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
+        texts, metas = got["documents"] or [], got["metadatas"] or []  # both were asked for
+        lacking += [
+            (cid, text or "")
+            for cid, text, meta in zip(got["ids"], texts, metas, strict=True)
+            if sentences.KEY not in (meta or {})
+        ]
+    for start in range(0, len(lacking), BATCH):
+        batch = lacking[start : start + BATCH]
+        packed = sentences.packed_for(embeddings, [text for _, text in batch])
+        collection.update(
+            ids=[cid for cid, _ in batch], metadatas=[{sentences.KEY: p} for p in packed]
+        )
+        if on_progress:
+            on_progress(start + len(batch), len(lacking))
+    # Chroma refuses "hnsw:" keys here (an old collection's distance); the distance
+    # itself stays in the collection's configuration.
+    kept = {key: value for key, value in facts.items() if not key.startswith("hnsw:")}
+    collection.modify(metadata={**kept, sentences.KEY: True})
+    return len(lacking)
 
 
 def _preview(

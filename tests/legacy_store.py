@@ -16,6 +16,7 @@ from langchain_core.embeddings import Embeddings
 from assistant.corpus import Corpus, chunk_id
 from assistant.documents import chunk_file, load_paths
 from assistant.records import record_manager
+from assistant.store import embedding_metadata
 
 NEW_FACTS = ("format", "size_bytes", "page_count", "ingested_at")
 
@@ -39,7 +40,12 @@ def write_legacy(
             metas.append({**meta, "doc_id": doc_id, "occurrence": occurrence})
             texts.append(doc.page_content)
             ids.append(chunk_id(doc_id, occurrence, doc.page_content))
-    corpus.vector_store(embeddings)  # the collection, made as an ingest makes it
+    # The collection as an earlier version made it: no mark that its chunks carry
+    # sentence vectors (they do not).
+    corpus.client().get_or_create_collection(
+        corpus.name, metadata=embedding_metadata(embeddings),
+        configuration={"hnsw": {"space": "cosine"}},
+    )  # fmt: skip
     embedded = (vectors or embeddings.embed_documents)(texts)
     collection = corpus.collection()
     for start in range(0, len(ids), 1000):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SEED_FILE
+from conftest import SEED_FILE, run_cli
 from fakes import Counting
 
 from assistant import sentences
@@ -81,3 +81,48 @@ def test_answers_read_the_stored_vectors_and_match_an_older_store(
     assert embedded, "without stored vectors the sentences are embedded per question"
     assert older == answers
     assert answers[0] and answers[-1].startswith("The documents")
+
+
+def test_an_older_store_gets_its_sentence_vectors_on_the_next_ingest(
+    store_settings: Settings, embeddings, corpus
+) -> None:  # type: ignore[no-untyped-def]
+    Assistant(store_settings, embeddings).ingest([corpus])
+    _as_older(store_settings)
+    assert all(sentences.KEY not in meta for _, meta in _stored(store_settings))
+
+    counting = Counting(embeddings)
+    report = Assistant(store_settings, counting).ingest([corpus])
+    assert (report.chunks_added, report.vectors_added) == (0, 11)
+    chunks = _stored(store_settings)
+    assert all(sentences.unpack(m[sentences.KEY], len(sentences.sentences(t))) is not None
+               for t, m in chunks)  # fmt: skip
+    assert counting.embedded == len({s for t, _ in chunks for s in sentences.sentences(t)})
+    again = Counting(embeddings)
+    report = Assistant(store_settings, again).ingest([corpus])
+    assert (report.chunks_added, report.vectors_added, again.embedded) == (0, 0, 0)
+    # Cosine distances still: the nearest chunk of a chunk's own vector is at distance 0.
+    got = Corpus.open(store_settings).collection().query(
+        query_embeddings=[embeddings.embed_query(chunks[0][0])], n_results=1,
+        include=["distances"],
+    )  # fmt: skip
+    assert got["distances"][0][0] < 0.01
+
+
+def _as_older(settings: Settings) -> None:
+    """Strip the sentence vectors and the collection's mark, as an earlier version left it."""
+    collection = Corpus.open(settings).collection()
+    ids = collection.get()["ids"]
+    collection.update(ids=ids, metadatas=[{sentences.KEY: None} for _ in ids])
+    collection.modify(metadata={"embedding_model": "all-MiniLM-L6-v2"})
+
+
+def test_the_cli_says_when_it_stored_an_older_stores_vectors(
+    settings: Settings, embeddings, corpus
+) -> None:  # type: ignore[no-untyped-def]
+    Assistant(settings, embeddings).ingest([corpus])
+    _as_older(settings)
+    first = run_cli("ingest", str(corpus), store=settings.store_dir, cache=settings.cache_dir)
+    assert first.returncode == 0, first.stderr
+    assert "stored the sentence vectors of 11 chunks ingested by an earlier version" in first.stdout
+    again = run_cli("ingest", str(corpus), store=settings.store_dir, cache=settings.cache_dir)
+    assert again.returncode == 0 and "sentence vectors" not in again.stdout

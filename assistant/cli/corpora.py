@@ -61,6 +61,11 @@ def ingest(
         )
     if report.migrated:
         typer.echo(f"moved {report.migrated} chunks stored under the folder's name to its path")
+    if report.vectors_added:
+        typer.echo(
+            f"stored the sentence vectors of {report.vectors_added} chunks ingested by an "
+            "earlier version: their answers no longer embed them"
+        )
     typer.echo(
         f"files: {report.files_new} new, {report.files_changed} updated, "
         f"{report.files_unchanged} unchanged, {report.files_deleted} deleted\n"
