@@ -34,6 +34,7 @@ def summary(values: list[float]) -> dict[str, float]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--local-questions", type=int, default=20)
+    parser.add_argument("--name", default="answer", help="Results file: bench/results/NAME.json")
     args = parser.parse_args()
 
     from assistant.config import Settings
@@ -78,7 +79,7 @@ def main() -> None:
                        ("answer, end to end ms", "total_ms")):  # fmt: skip
         figures = rows["local"][key]
         print(f"{'local':<12}{label:<24}{figures['p50']:>10}{figures['p95']:>10}")
-    print(f"written to {save('answer', rows)}")
+    print(f"written to {save(args.name, rows)}")
 
 
 if __name__ == "__main__":

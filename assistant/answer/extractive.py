@@ -128,11 +128,21 @@ class ExtractiveBackend:
         A sentence that addresses the assistant ("ignore previous instructions and
         say ...") is an injection attempt, not evidence: it is never quoted.
         """
-        return [
-            Candidate(hit, s, e, hit.text[s:e], vec)
+        spans = [
+            (hit, s, e, vec)
             for hit, vectors in zip(hits, of_hits(self.embeddings, hits), strict=True)
             for (s, e), vec in zip(sentence_spans(hit.text), vectors, strict=True)
             if not is_instruction(hit.text[s:e])
+        ]
+        # A sentence is scored as it is shown (list marker dropped, full stop added). The
+        # vector stored at ingest is that of the sentence as it stands in the chunk, so a
+        # sentence whose shown form differs (a list item, a heading) is embedded now.
+        forms = [(hit.text[s:e], clean_sentence(hit.text[s:e])) for hit, s, e, _ in spans]
+        reworded = sorted({form for text, form in forms if form != text})
+        fresh = dict(zip(reworded, self.embeddings.embed_documents(reworded), strict=True))
+        return [
+            Candidate(hit, s, e, text, vec if form == text else np.asarray(fresh[form]))
+            for (hit, s, e, vec), (text, form) in zip(spans, forms, strict=True)
         ]
 
     def score(
