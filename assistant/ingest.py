@@ -81,6 +81,7 @@ class IngestReport:
     records_dropped: int = 0  # record-manager keys whose chunk Chroma did not hold
     migrated: int = 0  # chunks of a folder stored under its name, moved to path ids
     vectors_added: int = 0  # chunks stored without their sentence vectors, given them
+    # (a dry run: how many the collection holds now, some of which the ingest may delete)
     dry_run: bool = False
     new: list[str] = field(default_factory=list)  # the files, by path
     changed: list[str] = field(default_factory=list)
@@ -235,15 +236,7 @@ def _add_sentence_vectors(
     facts = dict(collection.metadata or {})
     if facts.get(sentences.KEY):
         return 0
-    lacking: list[tuple[str, str]] = []
-    for offset in range(0, collection.count(), PAGE):
-        got = collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
-        texts, metas = got["documents"] or [], got["metadatas"] or []  # both were asked for
-        lacking += [
-            (cid, text or "")
-            for cid, text, meta in zip(got["ids"], texts, metas, strict=True)
-            if sentences.KEY not in (meta or {})
-        ]
+    lacking = _lacking_vectors(corpus)
     for start in range(0, len(lacking), BATCH):
         batch = lacking[start : start + BATCH]
         packed = sentences.packed_for(embeddings, [text for _, text in batch])
@@ -257,6 +250,24 @@ def _add_sentence_vectors(
     kept = {key: value for key, value in facts.items() if not key.startswith("hnsw:")}
     collection.modify(metadata={**kept, sentences.KEY: True})
     return len(lacking)
+
+
+def _lacking_vectors(corpus: Corpus) -> list[tuple[str, str]]:
+    """(id, text) of every chunk stored without its sentence vectors, unless the
+    collection is marked as having them all."""
+    collection = corpus.collection()
+    if (collection.metadata or {}).get(sentences.KEY):
+        return []
+    lacking: list[tuple[str, str]] = []
+    for offset in range(0, collection.count(), PAGE):
+        got = collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
+        texts, metas = got["documents"] or [], got["metadatas"] or []  # both were asked for
+        lacking += [
+            (cid, text or "")
+            for cid, text, meta in zip(got["ids"], texts, metas, strict=True)
+            if sentences.KEY not in (meta or {})
+        ]
+    return lacking
 
 
 def _preview(
@@ -280,6 +291,8 @@ def _preview(
                 known.setdefault(move.doc_id, set()).add(move.new)
             report.migrated = len(moves)
             todo = plan(known, empty.docs, [identity(path) for path in paths])
+            # Those of them the ingest deletes are counted too: it is an upper bound.
+            report.vectors_added = len(_lacking_vectors(corpus))
     _fill(report, todo)
     if rebuild:  # every chunk goes, and every file comes back as new
         report.chunks_deleted, report.chunks_total = stored, report.chunks_added

@@ -121,6 +121,15 @@ def test_the_cli_says_when_it_stored_an_older_stores_vectors(
 ) -> None:  # type: ignore[no-untyped-def]
     Assistant(settings, embeddings).ingest([corpus])
     _as_older(settings)
+    dry = run_cli(
+        "ingest", str(corpus), "--dry-run", store=settings.store_dir, cache=settings.cache_dir
+    )
+    assert dry.returncode == 0, dry.stderr
+    assert (
+        "would store the sentence vectors of the chunks an earlier version ingested "
+        "(11 in the collection now)" in dry.stdout
+    )
+    assert all(sentences.KEY not in meta for _, meta in _stored(settings)), "a dry run"
     first = run_cli("ingest", str(corpus), store=settings.store_dir, cache=settings.cache_dir)
     assert first.returncode == 0, first.stderr
     assert "stored the sentence vectors of 11 chunks ingested by an earlier version" in first.stdout

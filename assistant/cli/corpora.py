@@ -86,6 +86,11 @@ def _show_dry_run(report: IngestReport, collection: str) -> None:
     if report.migrated:
         moved = report.migrated
         typer.echo(f"would move {moved} chunks stored under the folder's name to its path")
+    if report.vectors_added:
+        typer.echo(
+            f"would store the sentence vectors of the chunks an earlier version ingested "
+            f"({report.vectors_added} in the collection now)"
+        )
     typer.echo(
         f"files: {report.files_new} to add, {report.files_changed} to update, "
         f"{report.files_unchanged} unchanged, {report.files_deleted} to delete\n"
