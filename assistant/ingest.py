@@ -38,6 +38,7 @@ from assistant.records import FILES, check_records, file_keys, record_manager
 from assistant.store import CHROMA_FILE
 
 if TYPE_CHECKING:
+    from chromadb.api.models.Collection import Collection
     from langchain_core.documents import Document
     from langchain_core.embeddings import Embeddings
     from langchain_core.vectorstores import VectorStore
@@ -236,7 +237,7 @@ def _add_sentence_vectors(
     facts = dict(collection.metadata or {})
     if facts.get(sentences.KEY):
         return 0
-    lacking = _lacking_vectors(corpus)
+    lacking = _lacking_vectors(collection)
     for start in range(0, len(lacking), BATCH):
         batch = lacking[start : start + BATCH]
         packed = sentences.packed_for(embeddings, [text for _, text in batch])
@@ -252,12 +253,8 @@ def _add_sentence_vectors(
     return len(lacking)
 
 
-def _lacking_vectors(corpus: Corpus) -> list[tuple[str, str]]:
-    """(id, text) of every chunk stored without its sentence vectors, unless the
-    collection is marked as having them all."""
-    collection = corpus.collection()
-    if (collection.metadata or {}).get(sentences.KEY):
-        return []
+def _lacking_vectors(collection: Collection) -> list[tuple[str, str]]:
+    """(id, text) of every chunk of ``collection`` stored without its sentence vectors."""
     lacking: list[tuple[str, str]] = []
     for offset in range(0, collection.count(), PAGE):
         got = collection.get(include=["documents", "metadatas"], limit=PAGE, offset=offset)
@@ -291,8 +288,11 @@ def _preview(
                 known.setdefault(move.doc_id, set()).add(move.new)
             report.migrated = len(moves)
             todo = plan(known, empty.docs, [identity(path) for path in paths])
-            # Those of them the ingest deletes are counted too: it is an upper bound.
-            report.vectors_added = len(_lacking_vectors(corpus))
+            # Chunks stored without sentence vectors, counting those the ingest would
+            # delete: an upper bound of what it would give vectors to.
+            collection = corpus.collection()
+            if not (collection.metadata or {}).get(sentences.KEY):
+                report.vectors_added = len(_lacking_vectors(collection))
     _fill(report, todo)
     if rebuild:  # every chunk goes, and every file comes back as new
         report.chunks_deleted, report.chunks_total = stored, report.chunks_added
