@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from assistant.text import terms
 
 if TYPE_CHECKING:
@@ -75,13 +77,30 @@ class KeywordIndex:
         return cls(ids=ids, bm25=bm25)
 
     def search(self, question: str, n: int) -> list[tuple[str, float]]:
-        """Up to ``n`` (chunk id, BM25 score) pairs with a positive score, best first."""
-        query = terms(question)
-        if not query or not self.ids:
+        """Up to ``n`` (chunk id, BM25 score) pairs with a positive score, best first.
+
+        Equal scores keep the order the chunks were indexed in (see ``best``).
+        """
+        known = self.bm25.get_tokens_ids(terms(question))  # a word the index lacks scores 0
+        if not known or not self.ids:
             return []
-        docs, scores = self.bm25.retrieve(
-            [query], k=min(n, len(self.ids)), show_progress=False, n_threads=1
-        )
-        return [
-            (self.ids[int(d)], float(s)) for d, s in zip(docs[0], scores[0], strict=True) if s > 0
-        ]
+        scores = np.asarray(self.bm25.get_scores(known))
+        return [(self.ids[int(d)], float(scores[d])) for d in best(scores, n) if scores[d] > 0]
+
+
+def best(scores: np.ndarray, n: int) -> np.ndarray:
+    """The indices of the ``n`` highest scores, highest first, ties in index order.
+
+    bm25s's own top-k breaks ties one way with NumPy and another when JAX is installed
+    (the training extra), so the chunks retrieved, and the answers, would depend on
+    whether JAX is there. This order is JAX's (``jax.lax.top_k``), which the committed
+    weights were fitted with.
+    """
+    if n <= 0 or not len(scores):
+        return np.zeros(0, dtype=int)
+    if n < len(scores):
+        cut = np.partition(scores, len(scores) - n)[len(scores) - n]  # the n-th highest
+        kept = np.flatnonzero(scores >= cut)  # every tie at the cut, in index order
+    else:
+        kept = np.arange(len(scores))
+    return kept[np.argsort(-scores[kept], kind="stable")][:n]
