@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import json
 import os
@@ -13,6 +14,20 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 DEFAULT_DATASETS = Path("../shared/datasets")
+
+
+def datasets_folder(value: str) -> Path:
+    """The ``--datasets`` argument: the folder holding the public sets, checked up front."""
+    path = Path(value)
+    missing = [
+        f"{name}/" for name in ("squad2_subset", "rgb_en_fact") if not (path / name).is_dir()
+    ]
+    if missing:
+        raise argparse.ArgumentTypeError(
+            f"{path} has no {' or '.join(missing)}: pass --datasets PATH, the folder that "
+            "holds the public datasets (squad2_subset/, rgb_en_fact/)"
+        )
+    return path
 
 
 def machine() -> dict[str, object]:

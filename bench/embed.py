@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import DEFAULT_DATASETS, public_paragraphs, save
+from common import DEFAULT_DATASETS, datasets_folder, public_paragraphs, save
 
 
 def chunks(datasets: Path, n: int) -> list[str]:
@@ -47,7 +47,7 @@ def timed(fn, texts: list[str]) -> tuple[float, np.ndarray]:  # type: ignore[no-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
+    parser.add_argument("--datasets", type=datasets_folder, default=str(DEFAULT_DATASETS))
     parser.add_argument("--chunks", type=int, default=1000)
     args = parser.parse_args()
 

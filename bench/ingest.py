@@ -16,7 +16,14 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import DEFAULT_DATASETS, build_corpus, peak_rss_mib, public_sentences, save
+from common import (
+    DEFAULT_DATASETS,
+    build_corpus,
+    datasets_folder,
+    peak_rss_mib,
+    public_sentences,
+    save,
+)
 
 
 def timed_ingest(assistant, folder: Path) -> tuple[float, object]:  # type: ignore[no-untyped-def]
@@ -27,7 +34,7 @@ def timed_ingest(assistant, folder: Path) -> tuple[float, object]:  # type: igno
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
+    parser.add_argument("--datasets", type=datasets_folder, default=str(DEFAULT_DATASETS))
     parser.add_argument("--files", type=int, default=10_000)
     parser.add_argument("--name", default="ingest", help="Results file: bench/results/NAME.json")
     args = parser.parse_args()

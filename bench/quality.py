@@ -24,7 +24,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import convert_rgb
 import convert_squad
-from common import DEFAULT_DATASETS, save
+from common import DEFAULT_DATASETS, datasets_folder, save
 
 ROOT = Path(__file__).resolve().parent.parent
 K = 4
@@ -163,7 +163,7 @@ def durations(results: dict[str, Any]) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", type=Path, default=ROOT / DEFAULT_DATASETS)
+    parser.add_argument("--datasets", type=datasets_folder, default=str(ROOT / DEFAULT_DATASETS))
     parser.add_argument("--only", default="seeds,squad,rgb", help="comma-separated sets")
     parser.add_argument("--backend", default="extractive")
     parser.add_argument("--out", type=Path, default=ROOT / "eval-out/quality", help="scratch")

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import DEFAULT_DATASETS, percentile, public_sentences, save
+from common import DEFAULT_DATASETS, datasets_folder, percentile, public_sentences, save
 
 MEMORY_PROBE = """
 import json, resource, sys
@@ -147,7 +147,7 @@ def memory_probe(settings, questions: list[str]) -> int:  # type: ignore[no-unty
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
+    parser.add_argument("--datasets", type=datasets_folder, default=str(DEFAULT_DATASETS))
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10_000, 100_000])
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--embed", type=int, default=10_000)
