@@ -36,6 +36,7 @@ class Budget:
     window: int
     dropped_sources: int
     dropped_turns: int
+    dropped_context: int = 0  # kept sources shown without the context they came with
 
 
 def fit(
@@ -46,35 +47,46 @@ def fit(
     window: int,
     reserve: int,
     encoding: str = "cl100k_base",
+    bare: list[str] | None = None,
 ) -> Budget:
-    """Drop the lowest-ranked sources first, then the oldest turns, until all fits.
+    """Until all fits: drop the sources' context, then the lowest-ranked sources, then turns.
 
-    ``sources`` are best first; ``history`` is oldest first as (question, answer).
-    The question and system prompt are always kept.
+    ``sources`` are best first; ``bare`` holds the same sources without the sentences
+    around them (``prompts.fence_source``), swapped in lowest-ranked first before any
+    source is dropped. ``history`` is oldest first as (question, answer), and the oldest
+    turns go first. The question and system prompt are always kept.
     """
 
     def cost(text: str) -> int:
         return count_tokens(text, encoding) + PER_MESSAGE
 
+    plain = bare if bare is not None else sources
     fixed = cost(system) + cost(question)
     source_costs = [cost(s) for s in sources]
+    plain_costs = [cost(s) for s in plain]
     turn_costs = [cost(q) + cost(a) for q, a in history]
 
-    def total(n_sources: int, n_turns: int) -> int:
-        recent = turn_costs[len(turn_costs) - n_turns :]
-        return fixed + sum(source_costs[:n_sources]) + sum(recent)
+    def total(n_context: int, n_sources: int, n_turns: int) -> int:
+        shown = source_costs[:n_context] + plain_costs[n_context:n_sources]
+        return fixed + sum(shown) + sum(turn_costs[len(turn_costs) - n_turns :])
 
-    n_sources, n_turns = len(sources), len(history)
-    while total(n_sources, n_turns) > window - reserve and (n_sources or n_turns):
-        if n_sources:
+    # The first n_context of the n_sources kept keep their context; n_context reaches 0
+    # before any source is dropped.
+    n_context, n_sources, n_turns = len(sources), len(sources), len(history)
+    while total(n_context, n_sources, n_turns) > window - reserve and (n_sources or n_turns):
+        if n_context:
+            n_context -= 1
+        elif n_sources:
             n_sources -= 1
         else:
             n_turns -= 1
+    kept = sources[:n_context] + plain[n_context:n_sources]
     return Budget(
-        sources=sources[:n_sources],
+        sources=kept,
         history=history[len(history) - n_turns :],
-        prompt_tokens=total(n_sources, n_turns),
+        prompt_tokens=total(n_context, n_sources, n_turns),
         window=window,
         dropped_sources=len(sources) - n_sources,
         dropped_turns=len(history) - n_turns,
+        dropped_context=sum(a != b for a, b in zip(kept, sources, strict=False)),
     )

@@ -43,6 +43,12 @@ class Settings(BaseSettings):
         description="Answerer: auto, extractive, learned, openai, local (or a registered one).",
     )
     k: int = Field(4, ge=1, le=50, description="Chunks retrieved per question.")
+    pool: int = Field(
+        40, ge=1, le=200, description="Candidates fused from retrieval for the rerank stage."
+    )
+    rerank: Literal["fitted", "none"] = Field(
+        "fitted", description="Rerank stage: fitted (the committed model) or none (fused order)."
+    )
     debug: bool = Field(False, description="Show tracebacks.")
     embedding: Literal["minilm", "openai"] = Field("minilm", description="Embedding model.")
     openai_embedding_model: str = "text-embedding-3-small"
@@ -59,6 +65,9 @@ class Settings(BaseSettings):
     max_retries: int = Field(2, ge=0, le=10, description="Retries (with backoff) of LLM calls.")
     context_window: int | None = Field(
         None, ge=512, description="Model context in tokens; empty: known per model."
+    )
+    context_sentences: int = Field(
+        1, ge=0, le=10, description="Sentences around each passage an LLM reads; 0: none."
     )
     local_model: Path | None = Field(
         None, description="GGUF file of the local backend; empty: bundled SmolLM2-135M."

@@ -12,11 +12,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from assistant import diversity
 from assistant.answer.checks import CitationChecker
 from assistant.answer.registry import make_answerer
 from assistant.answer.rules import is_instruction
 from assistant.answer.stream import AnswerStream, words_of
 from assistant.config import Settings
+from assistant.context import with_context
 from assistant.conversation import CarryForward
 from assistant.corpus import Corpus
 from assistant.embeddings import make_embeddings
@@ -24,7 +26,8 @@ from assistant.errors import UsageError
 from assistant.ingest import Chunking, IngestReport, Progress, ingest
 from assistant.listing import sources
 from assistant.removal import RemoveReport, remove
-from assistant.retrieval import HybridRetriever
+from assistant.rerank import FittedReranker
+from assistant.retrieval import CANDIDATES, HybridRetriever
 from assistant.stages import (
     Answerer,
     Checker,
@@ -77,7 +80,7 @@ class Assistant:
     ) -> None:
         self.settings = settings
         self.corpus = corpus or Corpus.open(settings)
-        self.reranker = reranker  # the optional stage after retrieval; none by default
+        self._reranker = reranker
         self._embeddings = embeddings
         use_offline_encodings(settings.cache_dir)
 
@@ -93,6 +96,13 @@ class Assistant:
         """Hybrid retriever over the corpus."""
 
         return HybridRetriever(self.corpus, self.embeddings)
+
+    @cached_property
+    def reranker(self) -> Reranker | None:
+        """The reranker given, else the fitted one unless the ``rerank`` setting is none."""
+        if self._reranker is None and self.settings.rerank == "fitted":
+            self._reranker = FittedReranker(self.embeddings)
+        return self._reranker
 
     @cached_property
     def backend(self) -> Answerer:
@@ -162,7 +172,11 @@ class Assistant:
         depth = max(k, getattr(backend, "look", k))
         splitter = backend if isinstance(backend, PartAnswerer) else None
         parts = splitter.parts(standalone) if splitter else [standalone]
-        looked = [(part, self._retrieve(part, depth)) for part in parts]
+        if len(parts) > 1:  # the answerer answers each part from that part's own chunks
+            looked = [(part, self._retrieve(part, depth)) for part in parts]
+        else:  # a compound or comparison question still shows passages of each part
+            looked = [(standalone, self._covered(standalone, k, depth))]
+        looked = self._with_context(looked, backend.context_sentences)
         shown = list({h.id: h for _, hits in looked for h in hits[:k]}.values())
         retrieved = time.perf_counter()
         first_piece: float | None = None
@@ -202,10 +216,36 @@ class Assistant:
         )
         yield answer
 
+    def _covered(self, question: str, k: int, depth: int) -> list[Hit]:
+        """The ``depth`` chunks for ``question``, the first ``k`` covering each of its parts
+        or each of the names it sets side by side (``diversity.py``)."""
+        parts = diversity.parts(question)[:k]  # a part past the k-th would show nothing
+        names = diversity.paired_names(question) if len(parts) == 1 else []
+        if len(parts) == 1 and not names:
+            return self._retrieve(question, depth)
+        # A name's passage may rank low: look as deep as the retriever reads anyway.
+        pools = [self._retrieve(p, max(depth, CANDIDATES) if names else depth) for p in parts]
+        shown = diversity.cover(pools, k, names)
+        ids = {hit.id for hit in shown}
+        return shown + [h for h in diversity.cover(pools, depth) if h.id not in ids][: depth - k]
+
     def _retrieve(self, question: str, depth: int) -> list[Hit]:
-        """Retrieval, then the reranker when one is set."""
-        hits = self.retriever.retrieve(question, depth)
-        return self.reranker.rerank(question, hits) if self.reranker else hits
+        """The ``depth`` best chunks: the reranker's pick of the candidate pool, when set."""
+        reranker = self.reranker
+        if reranker is None:
+            return self.retriever.retrieve(question, depth)
+        pool = self.retriever.retrieve(question, max(depth, self.settings.pool))
+        return reranker.rerank(question, pool)[:depth]
+
+    def _with_context(
+        self, looked: list[tuple[str, list[Hit]]], sentences: int
+    ) -> list[tuple[str, list[Hit]]]:
+        """Each chunk with the sentences around it, for an answerer that reads them."""
+        if not sentences:
+            return looked
+        every = [h for _, hits in looked for h in hits]  # one look-up for all the parts
+        windowed = iter(with_context(self.corpus.collection(), every, sentences))
+        return [(part, [next(windowed) for _ in hits]) for part, hits in looked]
 
     def _check(self, question: str, draft: Draft, retrieved: list[Hit], name: str) -> Answer:
         """The checked answer of a draft, with the check's time and the draft's usage."""

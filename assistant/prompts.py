@@ -25,14 +25,30 @@ def template(name: str) -> PromptTemplate:
     return PromptTemplate.from_file(path, encoding="utf-8")
 
 
-def fence_source(n: int, file: str, text: str, location: str = "") -> str:
+def fence_source(
+    n: int, file: str, text: str, location: str = "", before: str = "", after: str = ""
+) -> str:
     """Document text fenced as numbered source ``n``; a fence inside it cannot close it early.
 
-    Every prompt that quotes documents (the answer's and the judge's) fences them here.
+    ``before`` and ``after``, the sentences around it in its document, are fenced apart
+    as context of source ``n``: outside its fence, as they are not part of what it cites
+    (``prompts/system.txt`` tells the model so). Every prompt that quotes documents (the
+    answer's and the judge's) fences them here.
     """
     where = f' location="{location}"' if location else ""
-    body = text.replace("</source>", "</ source>")
-    return f'<source n="{n}" file="{file}"{where}>\n{body}\n</source>'
+    source = f'<source n="{n}" file="{file}"{where}>\n{_unfenced(text)}\n</source>'
+    return "\n".join([*_context(n, "before", before), source, *_context(n, "after", after)])
+
+
+def _context(n: int, side: str, text: str) -> list[str]:
+    """The context on one ``side`` of source ``n``, fenced on its own; none when empty."""
+    fenced = f'<context source="{n}" side="{side}">\n{_unfenced(text)}\n</context>'
+    return [fenced] if text else []
+
+
+def _unfenced(text: str) -> str:
+    """Document text in which no closing tag can end its fence early."""
+    return text.replace("</source>", "</ source>").replace("</context>", "</ context>")
 
 
 def render(name: str, **variables: str) -> str:

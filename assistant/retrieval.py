@@ -11,6 +11,8 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+import numpy as np
+
 from assistant.corpus import Corpus
 from assistant.keyword import KeywordIndex
 from assistant.text import terms
@@ -82,7 +84,7 @@ class HybridRetriever:
         dense = self.dense(vector, depth)
         hits = {h.id: h for h in dense}
         keyword = self.keyword_index(count).search(question, depth)
-        self._fetch(hits, [cid for cid, _ in keyword if cid not in hits])
+        self._fetch(hits, [cid for cid, _ in keyword if cid not in hits], vector)
         keyword = keyword_filter(question, keyword, {cid: h.text for cid, h in hits.items()})
         fused = fuse([[h.id for h in dense], [cid for cid, _ in keyword]])
         best = sorted(fused, key=lambda cid: -fused[cid])[:k]
@@ -93,14 +95,19 @@ class HybridRetriever:
             if cid in hits  # a chunk deleted since the keyword index was saved is skipped
         ]
 
-    def _fetch(self, hits: dict[str, Hit], ids: list[str]) -> None:
-        """Add the chunks ``ids`` (found by keyword only) to ``hits``."""
+    def _fetch(self, hits: dict[str, Hit], ids: list[str], vector: list[float]) -> None:
+        """Add the chunks ``ids`` (found by keyword only) to ``hits``, with their cosine
+        similarity to ``vector`` so that every candidate has a dense score to rerank by."""
         if not ids:
             return
-        got = self.collection.get(ids=ids, include=["documents", "metadatas"])
-        texts, metas = got["documents"] or [], got["metadatas"] or []  # both were asked for
-        for cid, text, meta in zip(got["ids"], texts, metas, strict=True):
-            hits[cid] = Hit(cid, text or "", dict(meta or {}), 0.0)
+        got = self.collection.get(ids=ids, include=["documents", "metadatas", "embeddings"])
+        texts, metas = got["documents"] or [], got["metadatas"] or []  # all were asked for
+        found = np.asarray(got["embeddings"], dtype=np.float32).reshape(len(got["ids"]), -1)
+        query = np.asarray(vector, dtype=np.float32)
+        norms = np.linalg.norm(found, axis=1) * (np.linalg.norm(query) or 1.0)
+        cosines = (found @ query) / np.where(norms > 0, norms, 1.0)
+        for cid, text, meta, cosine in zip(got["ids"], texts, metas, cosines, strict=True):
+            hits[cid] = Hit(cid, text or "", dict(meta or {}), 0.0, dense=float(cosine))
 
     def dense(self, vector: list[float], n: int) -> list[Hit]:
         """The ``n`` nearest chunks by cosine similarity (in ``Hit.dense``)."""

@@ -5,7 +5,8 @@
 - **Rewriter**: a follow-up question made to stand alone (``conversation.py`` carries
   the topic forward; the LLM answerers condense with their model).
 - **Retriever**: the k best chunks for a question (``retrieval.HybridRetriever``).
-- **Reranker**: an optional slot between retrieval and the answer; empty by default.
+- **Reranker**: orders the retrieved candidate pool; its first k are shown
+  (``rerank.FittedReranker`` by default; ``ASSISTANT_RERANK=none`` skips it).
 - **Answerer**: the answer's text as it is written (``answer/``). An answerer that
   quotes ends with the finished ``Answer``; one that writes free text ends with a
   ``Draft`` (or with nothing: its text is the draft), which the check stage turns into
@@ -54,10 +55,10 @@ class Retriever(Protocol):
 
 
 class Reranker(Protocol):
-    """Reorders retrieved chunks (the optional slot after retrieval)."""
+    """Orders the candidate pool retrieval found; the first k are shown and cited."""
 
-    def rerank(self, question: str, hits: list[Hit]) -> list[Hit]:
-        """``hits`` in a better order (or fewer of them)."""
+    def rerank(self, question: str, candidates: list[Hit]) -> list[Hit]:
+        """``candidates`` best first (or fewer of them)."""
         ...
 
 
@@ -65,6 +66,9 @@ class Answerer(Protocol):
     """Writes the answer to a question from its retrieved chunks."""
 
     name: str
+    # How many sentences of each chunk's document, before and after it, the answerer
+    # reads it by (``Hit.before`` / ``Hit.after``, filled by ``context.py``); 0: none.
+    context_sentences: int
 
     def stream(
         self, question: str, hits: list[Hit], history: list[Turn]

@@ -53,6 +53,11 @@ class Hit:
     score: float
     dense: float | None = None
     keyword: float | None = None
+    rerank: float | None = None  # the rerank stage's score, when it ran
+    # Sentences of the same document just before and after the chunk (``context.py``),
+    # for an answerer that asks for them. Never part of what is cited or shown.
+    before: str = ""
+    after: str = ""
 
     @property
     def source(self) -> str:

@@ -6,7 +6,7 @@ touched. Figures come from each report.json; the seed set is also split into its
 held-out and tuning questions (tags heldout / tune), since only the held-out
 figures say how a tuned heuristic generalises. Writes bench/results/quality-BACKEND.json.
 
-    python bench/quality.py [--only seeds,squad,rgb] [--backend extractive]
+    python bench/quality.py [--only seeds,squad,rgb] [--backend extractive] [--rerank none]
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ K = 4
 # verdict metrics of newer answerers, must_recall without must terms) skips it.
 FIGURES = (
     "hit@k",
+    "answer_in_top_k",
     "must_recall",
     "false_refusal_rate",
     "refusal_rate",
@@ -46,6 +47,7 @@ FIGURES = (
 )
 COUNTS = ("questions", "answerable", "unanswerable", "errors")
 SHORT = {
+    "answer_in_top_k": "ans@k",
     "false_refusal_rate": "false_refusal",
     "contains_answer": "contains",
     "exact_match": "EM",
@@ -76,13 +78,14 @@ def prepare(name: str, datasets: Path, scratch: Path) -> QuestionSet:
         convert_squad.convert(datasets / "squad2_subset", out)
         return QuestionSet(name, out / "questions.jsonl", out / "squad-docs")
     convert_rgb.convert(datasets / "rgb_en_fact" / "en_fact.json", out)
-    return QuestionSet(name, out / "questions.jsonl", out / "rgb-docs")
+    return QuestionSet(name, out / "questions.jsonl", out / "rgb-docs", ("fit", "heldout"))
 
 
-def run_eval(qset: QuestionSet, backend: str, scratch: Path) -> dict[str, Any]:
+def run_eval(qset: QuestionSet, backend: str, scratch: Path, rerank: str) -> dict[str, Any]:
     """Run `assistant eval` on ``qset`` in the scratch store; its report.json."""
-    report_dir = scratch / qset.name / "report"
+    report_dir = scratch / qset.name / f"report-{rerank}"
     env = {**os.environ, "ASSISTANT_STORE_DIR": str(scratch / "store"), "ASSISTANT_CHROMA_URL": ""}
+    env["ASSISTANT_RERANK"] = rerank
     # -P: the package comes from the import path (an install, or PYTHONPATH naming
     # another checkout), never from the working directory.
     command = [sys.executable, "-P", "-m", "assistant", "eval", str(qset.questions)]
@@ -166,6 +169,11 @@ def main() -> None:
     parser.add_argument("--datasets", type=datasets_folder, default=str(ROOT / DEFAULT_DATASETS))
     parser.add_argument("--only", default="seeds,squad,rgb", help="comma-separated sets")
     parser.add_argument("--backend", default="extractive")
+    parser.add_argument(
+        "--rerank", choices=("fitted", "none"), default="fitted",
+        help="the rerank stage (ASSISTANT_RERANK); none: the fused order, as before it",
+    )  # fmt: skip
+    parser.add_argument("--name", help="results file bench/results/NAME.json (quality-BACKEND)")
     parser.add_argument("--out", type=Path, default=ROOT / "eval-out/quality", help="scratch")
     args = parser.parse_args()
     # Absolute, since `assistant eval` runs in the project root whatever the caller's cwd.
@@ -180,7 +188,7 @@ def main() -> None:
     for name in names:
         clock = time.perf_counter()
         qset = prepare(name, args.datasets, args.out)
-        report = run_eval(qset, args.backend, args.out)
+        report = run_eval(qset, args.backend, args.out, args.rerank)
         wall = time.perf_counter() - clock
         results[name] = {
             "questions": relative(qset.questions),
@@ -193,6 +201,7 @@ def main() -> None:
 
     settings = {
         "backend": args.backend,
+        "rerank": args.rerank,
         "k": K,
         "sets": names,
         "datasets": relative(args.datasets),
@@ -200,7 +209,7 @@ def main() -> None:
         "store_was_empty": cold,
         "code": code_version(),
     }
-    path = save(f"quality-{args.backend}", {"settings": settings, "sets": results})
+    path = save(args.name or f"quality-{args.backend}", {"settings": settings, "sets": results})
     print(table(results), durations(results), sep="\n\n")
     print(f"\nwritten: {relative(path)}")
 

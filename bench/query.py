@@ -99,7 +99,10 @@ def measure(assistant, questions: list[str], answering, others=None) -> dict[str
     vectors = assistant.embeddings.embed_documents(questions)
     for each in (assistant, answering, *others.values()):
         each.ask(questions[0])  # warm: model, store and BM25 index loaded
+    reranker = assistant.reranker
+    pool = assistant.settings.pool
     times: dict[str, list[float]] = {"dense": [], "bm25": [], "fused": [], "answer": []}
+    times |= {"pool": [], "reranked": []}
     times |= {f"answer:{name}": [] for name in others}
     count = retriever.collection.count()
     for question, vector in zip(questions, vectors, strict=True):
@@ -107,6 +110,9 @@ def measure(assistant, questions: list[str], answering, others=None) -> dict[str
             "dense": lambda v=vector: retriever.dense(v, 20),
             "bm25": lambda q=question: retriever.keyword_index(count).search(q, 20),
             "fused": lambda q=question: retriever.retrieve(q, 4),
+            # the candidate pool alone, then the pool with the rerank stage: what is shown
+            "pool": lambda q=question: retriever.retrieve(q, pool),
+            "reranked": lambda q=question: reranker.rerank(q, retriever.retrieve(q, pool))[:4],
             "answer": lambda q=question: answering.ask(q),
             **{f"answer:{name}": (lambda q=question, a=a: a.ask(q)) for name, a in others.items()},
         }  # fmt: skip

@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from assistant.answer.checks import is_refusal
-from assistant.budget import encoding_for, fit, window_for
+from assistant.budget import Budget, encoding_for, fit, window_for
 from assistant.citations import (
     Marked,
     MarkerStream,
@@ -121,6 +121,31 @@ def test_budget_drops_lowest_ranked_sources_first_then_oldest_turns() -> None:
     assert tight.dropped_sources >= 2 and tight.prompt_tokens <= 220
     tiniest = fit("system", sources, history, "question", window=260, reserve=200)
     assert tiniest.sources == [] and tiniest.history == [("new question", "new answer")]
+
+
+@pytest.mark.fast
+def test_a_tight_budget_drops_the_context_around_sources_before_any_source() -> None:
+    from assistant.prompts import fence_source
+
+    passages, around = [f"source {n} " + "word " * 30 for n in (1, 2, 3)], "context " * 30
+    framed = [fence_source(n, "a.txt", p, "", around, around) for n, p in enumerate(passages, 1)]
+    bare = [fence_source(n, "a.txt", p) for n, p in enumerate(passages, 1)]
+    history = [("old question", "old answer")]
+
+    def fitted(window: int) -> Budget:
+        return fit("system", framed, history, "question", window, 100, bare=bare)
+
+    assert fitted(8000).sources == framed and fitted(8000).dropped_context == 0
+    # Each smaller window loses more: the lowest-ranked source's context first, then
+    # the rest of the context, and only then a source (and only then the old turn).
+    budgets = [fitted(window) for window in range(900, 150, -10)]
+    for budget in budgets:
+        assert budget.prompt_tokens <= budget.window - 100 or not budget.sources
+        kept, bared = len(budget.sources), budget.dropped_context
+        assert budget.sources == framed[: kept - bared] + bare[kept - bared : kept]
+        assert budget.dropped_sources == 0 or bared == kept  # no context left when one goes
+        assert budget.dropped_turns == 0 or budget.sources == []
+    assert {(b.dropped_context, b.dropped_sources) for b in budgets} >= {(1, 0), (3, 0), (2, 1)}
 
 
 @pytest.mark.fast

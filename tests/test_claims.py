@@ -8,14 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from assistant.answer.claims import (
-    asked,
-    claim_terms,
-    is_yes_no,
-    missing_terms,
-    question_parts,
-    verdict,
-)
+from assistant.answer.claims import claim_terms, is_yes_no, missing_terms, verdict
+from assistant.compound import asked, question_parts
 from assistant.text import terms
 
 pytestmark = pytest.mark.fast

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -55,6 +57,38 @@ def test_retrieval_ranks() -> None:
     assert m.reciprocal_rank(flags) == 0.5
     assert m.reciprocal_rank([False, False]) == 0.0
     assert m.hit_at([], 4) == 0.0
+
+
+def test_answer_in_top_k_looks_for_a_reference_in_the_retrieved_passages() -> None:
+    texts = ["The train left Moscow.", "Russia seeks to buy ammunition."]
+    assert m.answer_in_top_k(texts, ["food", "ammunition"]) == 1.0  # in the 2nd passage
+    assert m.answer_in_top_k(texts, ["rifles"]) == 0.0
+    assert m.answer_in_top_k([], ["ammunition"]) == 0.0
+    assert m.answer_in_top_k(texts, []) is None  # no reference: nothing to look for
+
+
+@pytest.mark.parametrize(
+    ("passage", "reference"),
+    [
+        ("the  Kumsusan Palace of the\nSun", "Kumsusan palace of sun"),
+        ("Putin ARRIVES in Vladivostok.", "putin arrives"),
+        ("a rifle", "rifles"),
+        ("anything", "the"),
+    ],
+)
+def test_answer_in_top_k_matches_as_contains_answer_does(passage: str, reference: str) -> None:
+    contains = m.score(Item("q", "Q?", [reference]), answer(passage))["contains_answer"]
+    assert m.answer_in_top_k([passage], [reference]) == contains
+
+
+def test_answer_in_top_k_needs_a_reference_not_evidence() -> None:
+    chunks = [("the train", "t.txt"), ("Russia seeks to buy AMMUNITION.", "n.txt")]
+    item = Item("q", "What does Russia seek?", ["Ammunition"])  # no evidence, no sources
+    got = m.score(item, answer("No.", refused=True, retrieved=chunks))
+    assert got["answer_in_top_k"] == 1.0 and "hit@k" not in got
+    assert m.score(item, answer("Ammunition.", retrieved=chunks[:1]))["answer_in_top_k"] == 0.0
+    unanswerable = Item("u", "Who won the World Cup?", [], evidence=["train"])
+    assert "answer_in_top_k" not in m.score(unanswerable, answer("No.", retrieved=chunks))
 
 
 def test_evidence_recall() -> None:
@@ -223,6 +257,20 @@ def test_summary_rates_and_tags() -> None:
     assert summary.latency(records)["retrieve"] == {"p50": 10.0, "p95": 10.0}
 
 
+def test_summary_answer_in_top_k_over_the_answerable_questions() -> None:
+    records = [
+        record(True, False, ["fact"], answer_in_top_k=1.0),
+        record(True, True, ["fact"], answer_in_top_k=0.0),
+        record(True, False, ["multi"], answer_in_top_k=0.0),
+        record(False, True, ["unanswerable"]),
+    ]
+    assert summary.summarise(records)["answer_in_top_k"] == pytest.approx(1 / 3)
+    tags = summary.by_tag(records)
+    assert tags["fact"]["answer_in_top_k"] == 0.5 and tags["multi"]["answer_in_top_k"] == 0.0
+    assert tags["unanswerable"]["answer_in_top_k"] is None
+    assert summary.thresholds(["answer_in_top_k=0.9"], 4) == {"answer_in_top_k": 0.9}
+
+
 def test_summary_verdicts_and_short_answers_overall_and_per_split() -> None:
     records = [
         record(True, False, ["yesno", "heldout"], verdict_given=True, verdict_correct=True),
@@ -351,6 +399,31 @@ def test_report_formatting() -> None:
     assert report.tokens({"usage": {}}) == ""
 
 
+def evaluated(*asked: tuple[Item, dict[str, object]]) -> dict[str, Any]:
+    """The report ``runner.evaluate`` builds from these (item, answer) pairs."""
+    records = [
+        {
+            "id": item.id,
+            "tags": item.tags,
+            "question": item.question,
+            "answerable": item.answerable,
+            "reference": item.answers,
+            "answer": said,
+            "scores": m.score(item, said),
+            "timings_ms": {"total": 120.0},
+        }
+        for item, said in asked
+    ]
+    meta = {"dataset": "set.jsonl", "backend": "extractive", "k": 4, "collection": "seeds"}
+    return {
+        "meta": {**meta, "run_seconds": 1.0},
+        "metrics": summary.summarise(records),
+        "by_tag": summary.by_tag(records),
+        "latency_ms": summary.latency(records),
+        "questions": records,
+    }
+
+
 def test_reports_show_verdicts_and_short_answers(tmp_path: Path) -> None:
     from rich.console import Console
 
@@ -358,26 +431,7 @@ def test_reports_show_verdicts_and_short_answers(tmp_path: Path) -> None:
 
     item = Item("yesno-01", "Did Kim Jong Un visit Russia?", ["Yes"], tags=["yesno", "heldout"])
     said = answer("Yes. Kim Jong Un's visit to Russia.", verdict="no")
-    records = [
-        {
-            "id": item.id,
-            "tags": item.tags,
-            "question": item.question,
-            "answerable": True,
-            "reference": item.answers,
-            "answer": said,
-            "scores": m.score(item, said),
-            "timings_ms": {"total": 120.0},
-        }
-    ]
-    meta = {"dataset": "set.jsonl", "backend": "extractive", "k": 4, "collection": "seeds"}
-    result = {
-        "meta": {**meta, "run_seconds": 1.0},
-        "metrics": summary.summarise(records),
-        "by_tag": summary.by_tag(records),
-        "latency_ms": summary.latency(records),
-        "questions": records,
-    }
+    result = evaluated((item, said))
     assert ("verdict_accuracy", "0.000", "") in report.rows(result)
     assert ("verdict_rate", "1.000", "") in report.rows(result)
     console = Console(width=80, record=True)
@@ -392,3 +446,43 @@ def test_reports_show_verdicts_and_short_answers(tmp_path: Path) -> None:
     row = next(csv.DictReader((tmp_path / "q.csv").open(encoding="utf-8")))
     assert (row["verdict"], row["verdict_given"], row["verdict_correct"]) == ("no", "True", "False")
     assert row["short_answer"] == "" and "wrong verdict: no" in row["failed"]
+
+
+def test_reports_show_whether_the_answer_was_retrieved(tmp_path: Path) -> None:
+    from rich.console import Console
+
+    from assistant.evaluation import report
+
+    chunks = [("The train left Moscow.", "t.txt"), ("Russia seeks to buy ammunition.", "n.txt")]
+    found = Item("found", "What does Russia seek?", ["ammunition"], evidence=["train left"])
+    lost = Item("lost", "What did Putin give Kim?", ["rifles"], evidence=["train left"])
+    refuse = Item("refuse", "Who won the World Cup?", [], tags=["unanswerable"])
+    result = evaluated(
+        (found, answer("Ammunition.", retrieved=chunks)),
+        (lost, answer("No.", refused=True, retrieved=chunks)),
+        (refuse, answer("No.", refused=True, retrieved=chunks)),
+    )
+    # the evidence of both was retrieved, the answer of one only
+    names = [name for name, _, _ in report.rows(result)]
+    assert names[names.index("hit@4") + 1] == "answer_in_top_k"
+    assert ("answer_in_top_k", "0.500", "") in report.rows(result)
+    console = Console(width=80, record=True)
+    report.show(result, console)
+    assert re.search(r"hit@4 +│ +1\.000 │\n│ answer_in_top_k +│ +0\.500 │", console.export_text())
+    report.write_markdown(result, tmp_path / "r.md")
+    markdown = (tmp_path / "r.md").read_text(encoding="utf-8")
+    assert "| hit@4 | 1.000 |\n| answer_in_top_k | 0.500 |" in markdown
+    starts = ("| tag |", "| untagged |", "| unanswerable |")
+    table = [
+        line.strip("| ").split(" | ") for line in markdown.splitlines() if line.startswith(starts)
+    ]
+    by_tag = {cells[0]: dict(zip(table[0], cells, strict=True)) for cells in table[1:]}
+    assert by_tag["untagged"]["answer_in_top_k"] == "0.500"
+    assert by_tag["unanswerable"]["answer_in_top_k"] == "-"
+    report.write_csv(result, tmp_path / "q.csv")
+    rows = list(csv.DictReader((tmp_path / "q.csv").open(encoding="utf-8")))
+    assert [r["answer_in_top_k"] for r in rows] == ["1", "0", ""]
+    report.write_json(result, tmp_path / "r.json")
+    data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
+    assert [q["scores"].get("answer_in_top_k") for q in data["questions"]] == [1.0, 0.0, None]
+    assert data["metrics"]["answer_in_top_k"] == data["by_tag"]["untagged"]["answer_in_top_k"]

@@ -175,6 +175,15 @@ def test_eval_command(tmp_path: Path, cache_dir: Path) -> None:
     assert f"collection '{seeds}', chunks 11 added" in first.stdout
     written = {p.name for p in (tmp_path / "eval-out").iterdir()}
     assert written == {"report.json", "report.md", "questions.csv", "chart.png"}
+    # The references of fact-01 and para-11 are in the seed text word for word, those
+    # of para-01 and follow-02 are descriptions no passage holds; unanswerables have none.
+    data = json.loads((tmp_path / "eval-out" / "report.json").read_text(encoding="utf-8"))
+    found = {q["id"]: q["scores"].get("answer_in_top_k") for q in data["questions"]}
+    assert found == {
+        **{"fact-01": 1.0, "para-01": 0.0, "para-11": 1.0, "follow-02": 0.0},
+        **{"unans-02": None, "unans-12": None},
+    }
+    assert re.search(r"hit@4 +│ +1\.000 │\n│ answer_in_top_k +│ +0\.500 │", first.stdout)
     again = run(
         *(str(small), "--docs", docs, "--compare", "eval-out/report.json", "--out", "two"),
         *("--min", "must_recall=1.01"),
@@ -192,7 +201,8 @@ def test_eval_command_usage_errors(tmp_path: Path, cache_dir: Path) -> None:
     store = tmp_path / "store"
     unknown = run(str(GOLD), "--min", "accuracy=0.9", store=store, cache=cache_dir, cwd=tmp_path)
     assert unknown.returncode == 2
-    assert "unknown metric 'accuracy'" in unknown.stderr and "hit@k, recall@k" in unknown.stderr
+    assert "unknown metric 'accuracy'" in unknown.stderr
+    assert "hit@k, answer_in_top_k, recall@k" in unknown.stderr
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a", "question": "Q?", "answer": "A"}\n{"id": "b"\n')
     broken = run(str(bad), store=store, cache=cache_dir, cwd=tmp_path)

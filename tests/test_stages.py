@@ -28,6 +28,7 @@ class ParrotAnswerer:
     """Writes whatever ``said`` returns for the question, citing by the numbers it sees."""
 
     name = "parrot"
+    context_sentences = 0
 
     def __init__(self, said: dict[str, str]) -> None:
         self.said = said

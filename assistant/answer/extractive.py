@@ -113,6 +113,7 @@ class ExtractiveBackend:
     """Answers by quoting the best-supported retrieved sentences."""
 
     name = "extractive"
+    context_sentences = 0  # it quotes the chunks themselves: no neighbours wanted
 
     def __init__(self, embeddings: Embeddings, min_support: float | None = None) -> None:
         self.embeddings = embeddings

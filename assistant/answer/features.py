@@ -177,7 +177,7 @@ class Question:
         return "" if is_stopword(word) else _stem(word)
 
 
-def _has_type(kind: str, toks: list[Token], asked: set[str]) -> float:
+def has_type(kind: str, toks: list[Token], asked: set[str]) -> float:
     """Whether the text holds a word of the kind the question asks for (1.0 / 0.0)."""
     if kind == "date":
         return float(any(_DATE_WORD.match(t.lower) for t in toks))
@@ -255,7 +255,7 @@ def lexical_rows(q: Question, cands: list[Candidate]) -> list[list[float]]:
             len(q.terms & c.chunk_terms) / n_q,
             len(novel) / len(sent) if sent else 0.0,
             math.log1p(len(novel)),
-            _has_type(q.kind, tokens(c.text), q.terms) if typed else 0.0,
+            has_type(q.kind, tokens(c.text), q.terms) if typed else 0.0,
             float(typed),
             c.index / max(c.count, 1),
             float(c.index == 0),
@@ -578,6 +578,6 @@ def second_features(
         len(sent - q.terms - chosen_terms) / len(sent) if sent else 0.0,
         float(cand.rank == best_cand.rank),
         len(q.terms & sent) / max(len(q.terms), 1),
-        _has_type(q.kind, tokens(cand.text), q.terms) if typed else 0.0,
+        has_type(q.kind, tokens(cand.text), q.terms) if typed else 0.0,
         float(place),
     ]

@@ -36,12 +36,13 @@ import numpy as np
 
 from assistant.answer import features as F
 from assistant.answer import reader
-from assistant.answer.claims import VERDICT_OPENING, asked, is_yes_no, question_parts, verdict
+from assistant.answer.claims import VERDICT_OPENING, is_yes_no, verdict
 from assistant.answer.model import LOOK, Models, load
 from assistant.answer.premise import caveat, unmatched_names
 from assistant.answer.rules import is_instruction
 from assistant.answer.stream import words_of
 from assistant.citations import marker
+from assistant.compound import asked, question_parts
 from assistant.conversation import carry_forward
 from assistant.sentences import stored
 from assistant.text import clean_sentence, sentence_spans
@@ -89,6 +90,7 @@ class LearnedBackend:
     """Answers by quoting the sentences the learned models pick."""
 
     name = "learned"
+    context_sentences = 0  # it quotes the chunks themselves: no neighbours wanted
     look = LOOK  # retrieve this many chunks; candidates come from all of them
 
     def __init__(

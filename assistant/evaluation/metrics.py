@@ -90,6 +90,16 @@ def reciprocal_rank(flags: Sequence[bool]) -> float:
     return next((1.0 / rank for rank, flag in enumerate(flags, 1) if flag), 0.0)
 
 
+def answer_in_top_k(texts: Sequence[str], references: Sequence[str]) -> float | None:
+    """1.0 when a reference answer occurs in one of the retrieved ``texts`` (None: no reference).
+
+    Matched as ``contains_answer`` matches the answer, so it needs no evidence strings.
+    """
+    if not references:
+        return None
+    return float(any(contains_term(text, ref) for text in texts for ref in references))
+
+
 def evidence_recall(
     chunks: Sequence[tuple[str, str]], evidence: Sequence[str], sources: Sequence[str]
 ) -> float:
@@ -175,6 +185,8 @@ def score(item: Item, answer: JsonObject) -> JsonObject:
             "rr": reciprocal_rank(flags),
         }
     if item.answerable:
+        texts = [h["text"] for h in retrieved]
+        figures["answer_in_top_k"] = answer_in_top_k(texts, item.answers)
         figures |= _answer_figures(item, answer)
     expected = reference_verdict(item.answers)
     if expected is not None:

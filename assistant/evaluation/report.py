@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 # report.md has room for more columns than a terminal.
 MD_TAG_COLUMNS = (
     *TAG_COLUMNS,
+    "answer_in_top_k",
     "exact_match",
     "short_answer_rate",
     "verdict_rate",
@@ -36,6 +37,7 @@ SHORT = {
 CSV_SCORES = (
     "hit@1",
     "hit@k",
+    "answer_in_top_k",
     "recall@k",
     "rr",
     "exact_match",

@@ -17,6 +17,7 @@ STAGES = ("condense", "retrieve", "first_token", "answer", "total")
 METRICS = (
     "hit@1",
     "hit@k",
+    "answer_in_top_k",
     "recall@k",
     "mrr",
     "exact_match",
@@ -63,6 +64,8 @@ def summarise(records: Sequence[JsonObject]) -> JsonObject:
         "errors": sum(bool(r.get("error")) for r in records),
         "hit@1": mean([s.get("hit@1") for s in scores]),
         "hit@k": mean([s.get("hit@k") for s in scores]),
+        # Needs a reference answer, not evidence: set on the answerable questions only.
+        "answer_in_top_k": mean([s.get("answer_in_top_k") for s in scores]),
         "recall@k": mean([s.get("recall@k") for s in scores]),
         "mrr": mean([s.get("rr") for s in scores]),
         "exact_match": mean([s["exact_match"] for s in answerable]),

@@ -1,0 +1,227 @@
+"""The rerank stage: the fused candidate pool reordered by a fitted model, best first.
+
+Retrieval reads a pool of candidates (``Settings.pool``, fused dense + BM25); this
+stage scores each candidate on cheap named features and sorts the pool by that
+score, so the k passages that are shown and cited are the pool's best, not the
+fusion's first k. A passage that answers is often ranked 5th-12th by the fusion
+(it shares few words with the question, or many near-duplicates outrank it); the
+features below see what the fusion cannot: the question's numbers and names in the
+passage, the best single sentence, a word of the kind the answer needs.
+
+The weights are a listwise logistic regression (a softmax over each pool) fitted by
+``bench/train_rerank.py`` (``make train``) on news and Wikipedia questions;
+``rerank.json`` holds them with their feature names, the data that fitted them and
+how to refit. Applying them is a dot
+product in numpy: nothing here imports scikit-learn.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, replace
+from functools import cache
+from importlib import resources
+from itertools import pairwise
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from assistant.answer.features import Question, _stem, content_terms, has_type, tokens
+from assistant.sentences import stored
+from assistant.text import is_stopword, sentence_spans
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    import numpy.typing as npt
+    from langchain_core.embeddings import Embeddings
+
+    from assistant.types import Hit
+
+WEIGHTS = "rerank.json"
+_NUMERAL = re.compile(r"\d+(?:[.,]\d+)*")
+_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
+
+FEATURES = (
+    "fused_rank",  # 1 / (1 + rank) in the fused order
+    "dense",  # cosine similarity of the chunk and the question
+    "dense_gap",  # dense minus the best dense in the pool
+    "dense_rank",  # 1 / (1 + rank) in the dense ranking, 0 when it missed the chunk
+    "keyword",  # BM25 score / the best BM25 score in the pool, 0 when BM25 missed it
+    "keyword_rank",  # 1 / (1 + rank) in the BM25 ranking, 0 when it missed the chunk
+    "sentence",  # cosine similarity of the chunk's best sentence and the question
+    "sentence_gap",  # sentence minus the best of the pool
+    "coverage",  # share of the question's (stemmed) terms in the chunk
+    "idf_coverage",  # the same, each term weighted by its rarity in the pool
+    "idf_gap",  # idf_coverage minus the best of the pool
+    "sentence_coverage",  # the best idf_coverage of one sentence: terms near each other
+    "bigram",  # share of the question's term bigrams in the chunk
+    "names",  # share of the question's names (capitalised words) in the chunk
+    "numbers",  # share of the question's numerals (years, figures) in the chunk
+    "type_match",  # the chunk holds a word of the kind the answer needs (date, number, name)
+    "novel_number",  # the chunk holds a figure the question does not (an answer's figure)
+    "novel_names",  # log(1 + capitalised words the question does not hold): names it may answer
+    "year_other",  # the question names a year; the chunk names another, not that one
+    "consensus",  # share of the pool that repeats one of the chunk's new names or figures
+    "sentence_at_coverage",  # similarity of the sentence holding most of the question's terms
+    "first_chunk",  # the chunk opens its document
+    "title",  # share of the question's terms in the chunk's title or heading
+    "length",  # log(1 + words)
+)
+
+
+@dataclass(frozen=True)
+class Weights:
+    """A fitted linear scorer: standardise each feature, then a dot product."""
+
+    mean: npt.NDArray[np.float64]
+    scale: npt.NDArray[np.float64]
+    coef: npt.NDArray[np.float64]
+
+    @classmethod
+    def of(cls, table: dict[str, object]) -> Weights:
+        """The weights of a ``rerank.json`` table, in ``FEATURES`` order."""
+        names = table["features"]
+        if names != list(FEATURES):
+            raise ValueError(f"{WEIGHTS} weighs {names}, not {list(FEATURES)}: run `make train`")
+        return cls(*(np.asarray(table[key], dtype=np.float64) for key in ("mean", "scale", "coef")))
+
+    def score(self, rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+        """One score per row of features; higher is more likely to answer."""
+        scores: npt.NDArray[np.float64] = ((rows - self.mean) / self.scale) @ self.coef
+        return scores
+
+
+@cache
+def fitted() -> Weights:
+    """The committed weights (``rerank.json`` beside this module)."""
+    text = resources.files("assistant").joinpath(WEIGHTS).read_text(encoding="utf-8")
+    return Weights.of(json.loads(text))
+
+
+def _ranks(values: Sequence[float | None]) -> list[float]:
+    """1 / (1 + rank) of each present value, highest first; 0 for a missing one."""
+    present = sorted(((-v, i) for i, v in enumerate(values) if v is not None))
+    out = [0.0] * len(values)
+    for rank, (_, i) in enumerate(present):
+        out[i] = 1.0 / (1 + rank)
+    return out
+
+
+def _numerals(text: str) -> set[str]:
+    return {m.group().replace(",", "") for m in _NUMERAL.finditer(text)}
+
+
+def features(
+    question: str, query: npt.NDArray[np.float32], pool: Sequence[Hit],
+    sentence_vectors: Sequence[npt.NDArray[np.float32]],
+) -> npt.NDArray[np.float64]:  # fmt: skip
+    """The ``FEATURES`` of every candidate of ``pool`` (in fused order), one row each."""
+    q = Question(question)
+    numbers = _numerals(question)
+    chunk_terms = [content_terms(h.text) for h in pool]
+    df: dict[str, int] = {}
+    for found in chunk_terms:
+        for t in set(found) & q.terms:
+            df[t] = df.get(t, 0) + 1
+    idf = {t: math.log((len(pool) + 1) / (df.get(t, 0) + 0.5)) for t in q.terms}
+    total_idf = sum(idf.values()) or 1.0
+    n_q = max(len(q.terms), 1)
+    typed = q.kind in ("date", "number", "person", "place")
+    best_keyword = max((h.keyword or 0.0 for h in pool), default=0.0) or 1.0
+    dense_ranks = _ranks([h.dense for h in pool])
+    keyword_ranks = _ranks([h.keyword for h in pool])
+    years = set(_YEAR.findall(question))
+    offered = [_offered(h.text, q.terms) for h in pool]
+    repeats: dict[str, int] = {}
+    for words in offered:
+        for w in words:
+            repeats[w] = repeats.get(w, 0) + 1
+    rows = []
+    for i, hit in enumerate(pool):
+        found, vectors = chunk_terms[i], sentence_vectors[i]
+        have = set(found)
+        sentences = [set(content_terms(hit.text[s:e])) for s, e in sentence_spans(hit.text)]
+        near = [sum(idf[t] for t in q.terms & s) for s in sentences] or [0.0]
+        similarities = vectors @ query if len(vectors) == len(sentences) else np.zeros(0)
+        toks = tokens(hit.text)
+        names = {t.lower for j, t in enumerate(toks) if j and t.is_word and t.capitalised}
+        title = set(content_terms(str(hit.metadata.get("title", ""))))
+        chunk_years = set(_YEAR.findall(hit.text))
+        rows.append([
+            1.0 / (1 + i),
+            hit.dense or 0.0,
+            0.0,  # dense_gap, below
+            dense_ranks[i],
+            (hit.keyword or 0.0) / best_keyword,
+            keyword_ranks[i],
+            float(similarities.max()) if len(similarities) else 0.0,
+            0.0,  # sentence_gap, below
+            len(q.terms & have) / n_q,
+            sum(idf[t] for t in q.terms & have) / total_idf,
+            0.0,  # idf_gap, below
+            max(near) / total_idf,
+            len(q.bigrams & set(pairwise(found))) / len(q.bigrams) if q.bigrams else 0.0,
+            len(q.names & have) / len(q.names) if q.names else 1.0,
+            len(numbers & _numerals(hit.text)) / len(numbers) if numbers else 1.0,
+            has_type(q.kind, toks, q.terms) if typed else 0.0,
+            float(bool(_numerals(hit.text) - numbers)),
+            math.log1p(len({n for n in names if n not in question.lower()})),
+            float(bool(years) and bool(chunk_years - years) and not chunk_years & years),
+            max((repeats[w] - 1 for w in offered[i]), default=0) / len(pool),
+            float(similarities[int(np.argmax(near))]) if len(similarities) else 0.0,
+            float(int(hit.metadata.get("chunk_index", 1) or 0) == 0),
+            len(q.terms & title) / n_q,
+            math.log1p(len(hit.text.split())),
+        ])  # fmt: skip
+    x = np.asarray(rows, dtype=np.float64).reshape(len(pool), len(FEATURES))
+    for column, gap in ((1, 2), (6, 7), (9, 10)):
+        if len(x):
+            x[:, gap] = x[:, column] - x[:, column].max()
+    return x
+
+
+def _offered(text: str, asked: set[str]) -> set[str]:
+    """The names and figures a chunk offers that the question does not hold: what an
+    answer could be. Words capitalised after a sentence's first, and numerals."""
+    out = set()
+    previous = "."
+    for tok in tokens(text):
+        if tok.text[:1].isdigit() or (tok.capitalised and tok.is_word and previous not in ".!?"):
+            word = tok.lower
+            if not is_stopword(word) and (word[:1].isdigit() or _stem(word) not in asked):
+                out.add(word)
+        previous = tok.text
+    return out
+
+
+class FittedReranker:
+    """The default rerank stage: the pool sorted by the fitted score (``rerank.json``)."""
+
+    def __init__(self, embeddings: Embeddings, weights: Weights | None = None) -> None:
+        self.embeddings = embeddings
+        self.weights = weights or fitted()
+
+    def rerank(self, question: str, candidates: list[Hit]) -> list[Hit]:
+        """``candidates`` best first; each hit's ``rerank`` is its score."""
+        if len(candidates) < 2:
+            return candidates
+        query = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
+        vectors = [_sentence_vectors(h, query.shape[0]) for h in candidates]
+        scores = self.weights.score(features(question, query, candidates, vectors))
+        order = np.argsort(-scores, kind="stable")  # ties keep the fused order
+        return [replace(candidates[i], rerank=float(scores[i])) for i in order]
+
+
+def _sentence_vectors(hit: Hit, dimension: int) -> npt.NDArray[np.float32]:
+    """The stored vectors of the hit's sentences; none when it has none of this dimension.
+
+    A chunk stored before sentence vectors were (or by another embedder) scores 0 on
+    the sentence feature rather than costing an embedding per question.
+    """
+    got = stored(hit)
+    if got is None or got.shape[1] != dimension:
+        return np.zeros((0, dimension), dtype=np.float32)
+    return got
