@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.answer.features import Question, _stem, content_terms, has_type, tokens
+from assistant.answer.features import Question, Token, _stem, content_terms, has_type, tokens
 from assistant.sentences import stored
 from assistant.text import is_stopword, sentence_spans
 
@@ -134,7 +134,8 @@ def features(
     dense_ranks = _ranks([h.dense for h in pool])
     keyword_ranks = _ranks([h.keyword for h in pool])
     years = set(_YEAR.findall(question))
-    offered = [_offered(h.text, q.terms) for h in pool]
+    toks_of = [tokens(h.text) for h in pool]
+    offered = [_offered(toks, q.terms) for toks in toks_of]
     repeats: dict[str, int] = {}
     for words in offered:
         for w in words:
@@ -146,7 +147,7 @@ def features(
         sentences = [set(content_terms(hit.text[s:e])) for s, e in sentence_spans(hit.text)]
         near = [sum(idf[t] for t in q.terms & s) for s in sentences] or [0.0]
         similarities = vectors @ query if len(vectors) == len(sentences) else np.zeros(0)
-        toks = tokens(hit.text)
+        toks = toks_of[i]
         names = {t.lower for j, t in enumerate(toks) if j and t.is_word and t.capitalised}
         title = set(content_terms(str(hit.metadata.get("title", ""))))
         chunk_years = set(_YEAR.findall(hit.text))
@@ -183,12 +184,12 @@ def features(
     return x
 
 
-def _offered(text: str, asked: set[str]) -> set[str]:
+def _offered(toks: list[Token], asked: set[str]) -> set[str]:
     """The names and figures a chunk offers that the question does not hold: what an
     answer could be. Words capitalised after a sentence's first, and numerals."""
     out = set()
     previous = "."
-    for tok in tokens(text):
+    for tok in toks:
         if tok.text[:1].isdigit() or (tok.capitalised and tok.is_word and previous not in ".!?"):
             word = tok.lower
             if not is_stopword(word) and (word[:1].isdigit() or _stem(word) not in asked):

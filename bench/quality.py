@@ -31,6 +31,7 @@ K = 4
 # The figures kept per set and split, in table order; a report lacking one (the
 # verdict metrics of newer answerers, must_recall without must terms) skips it.
 FIGURES = (
+    "hit@1",
     "hit@k",
     "answer_in_top_k",
     "must_recall",

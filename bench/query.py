@@ -86,21 +86,27 @@ def vectors_for(n: int, base: np.ndarray, rng: np.random.Generator) -> np.ndarra
     return np.vstack([base, extra])
 
 
-def measure(assistant, questions: list[str], answering, others=None) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
+def measure(
+    assistant, questions: list[str], answering, others=None, reranking=None
+) -> dict[str, dict[str, float]]:  # type: ignore[no-untyped-def]
     """p50 / p95 milliseconds of each retrieval stage and of the answer (of each backend).
 
     ``assistant`` is timed retrieving, ``answering`` answering; ``others`` maps a backend
     name to an assistant answering with it over the same store, timed in the same loop
-    ("answer:NAME"). Each should have its own embedder: an embedder keeps the vectors of
-    the last questions, so a shared one would embed a question only in the first stage.
+    ("answer:NAME"). ``reranking`` (default: ``assistant``) is timed retrieving the pool
+    and reranking it ("reranked"); with an embedder of its own, the question's embedding
+    is included: what a question waits for before its answer starts. Each should have
+    its own embedder: an embedder keeps the vectors of the last questions, so a shared
+    one would embed a question only in the first stage.
     """
     others = others or {}
     retriever = assistant.retriever
     vectors = assistant.embeddings.embed_documents(questions)
-    for each in (assistant, answering, *others.values()):
+    reranking = reranking or assistant
+    for each in (assistant, answering, reranking, *others.values()):
         each.ask(questions[0])  # warm: model, store and BM25 index loaded
-    reranker = assistant.reranker
     pool = assistant.settings.pool
+    reranker, pool_retriever = reranking.reranker, reranking.retriever
     times: dict[str, list[float]] = {"dense": [], "bm25": [], "fused": [], "answer": []}
     times |= {"pool": [], "reranked": []}
     times |= {f"answer:{name}": [] for name in others}
@@ -112,7 +118,7 @@ def measure(assistant, questions: list[str], answering, others=None) -> dict[str
             "fused": lambda q=question: retriever.retrieve(q, 4),
             # the candidate pool alone, then the pool with the rerank stage: what is shown
             "pool": lambda q=question: retriever.retrieve(q, pool),
-            "reranked": lambda q=question: reranker.rerank(q, retriever.retrieve(q, pool))[:4],
+            "reranked": lambda q=question: reranker.rerank(q, pool_retriever.retrieve(q, pool))[:4],
             "answer": lambda q=question: answering.ask(q),
             **{f"answer:{name}": (lambda q=question, a=a: a.ask(q)) for name, a in others.items()},
         }  # fmt: skip
@@ -191,7 +197,10 @@ def main() -> None:
                 for name in args.also
             }
             answering = Assistant(settings, MiniLMEmbeddings())
-            embedded = measure(Assistant(settings, embedder), questions, answering, others)
+            reranking = Assistant(settings, MiniLMEmbeddings())
+            embedded = measure(
+                Assistant(settings, embedder), questions, answering, others, reranking
+            )
             memory = memory_probe(settings, questions[:20])
             SharedSystemClient.clear_system_cache()
             on_server = {stage: {"p50": None, "p95": None} for stage in embedded}
@@ -200,6 +209,7 @@ def main() -> None:
                 try:
                     remote = settings.model_copy(update={"chroma_url": url})
                     on_server = measure(Assistant(remote, embedder), questions,
+                                        Assistant(remote, MiniLMEmbeddings()), None,
                                         Assistant(remote, MiniLMEmbeddings()))  # fmt: skip
                 finally:
                     server.terminate()

@@ -104,6 +104,8 @@ def tokens(text: str) -> list[Token]:
 
 def content_terms(text: str) -> list[str]:
     """Stemmed content words with accents folded ("Beyoncé" and "Beyonce" match)."""
+    if text.isascii():  # nothing to fold (most text; folding is most of the time)
+        return terms(text)
     folded = unicodedata.normalize("NFKD", text)
     return terms("".join(ch for ch in folded if not unicodedata.combining(ch)))
 
