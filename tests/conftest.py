@@ -74,6 +74,20 @@ def run_cli(
     )  # fmt: skip
 
 
+def hashed_store(folder: Path, files: dict[str, str], **settings: object) -> Settings:
+    """Settings of a store in ``folder`` holding ``files`` (name -> text), ingested with the
+    hashing embedder (``tests/fakes.py``); ``settings`` override the defaults."""
+    from tests.fakes import HashEmbeddings
+
+    docs = folder / "docs"
+    docs.mkdir()
+    for name, text in files.items():
+        (docs / name).write_text(text, encoding="utf-8")
+    store = Settings(_env_file=None, store_dir=folder / "store", **settings)  # type: ignore[call-arg]
+    Assistant(store, HashEmbeddings()).ingest([docs])
+    return store
+
+
 @pytest.fixture(autouse=True)
 def _isolated(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No test reads the user's settings, .env or store: all state lives in a temp folder."""

@@ -23,6 +23,7 @@ from assistant.config import Settings
 from assistant.diversity import cover, paired_names, parts
 from assistant.pipeline import Assistant
 from assistant.types import REFUSAL, Answer, Hit
+from tests.conftest import hashed_store
 
 pytestmark = pytest.mark.fast
 
@@ -228,18 +229,10 @@ COMPARE = "Compare what Reuters and the AP said about the summit"
 @pytest.fixture(scope="module")
 def reports(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Settings:
     """A store of two reports on one summit (Reuters' in five chunks, the AP's in two)."""
-    folder = tmp_path_factory.mktemp("reports")
-    docs = folder / "docs"
-    docs.mkdir()
-    for name, text in REPORTS.items():
-        (docs / name).write_text(text, encoding="utf-8")
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        store_dir=folder / "store", cache_dir=cache_dir, backend="extractive",
+    return hashed_store(
+        tmp_path_factory.mktemp("reports"), REPORTS, cache_dir=cache_dir, backend="extractive",
         chunk_tokens=20, chunk_overlap=0,  # a paragraph per chunk
     )  # fmt: skip
-    Assistant(settings, HashEmbeddings()).ingest([docs])
-    return settings
 
 
 def sources(hits: list[Hit]) -> list[str]:

@@ -89,10 +89,9 @@ def test_span_candidates_are_verbatim_and_keep_dates_whole() -> None:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="known miss: the ranker prefers line 11 ('may travel to Russia'), which repeats the "
-    "question's words; line 13 (the armored train) shares no verb with the question and is not "
-    "among the chunks of the ranker's first 4 sentences, which the span reader reads; read, its "
-    "best span ('luxury armored train', -3.6) scores far below line 11's ('a summit', 9.7)",
+    reason="known miss (issue 26, selection): retrieval now shows line 13 (the armored train) "
+    "among the 4 chunks, but the sentence ranker prefers line 11 ('may travel to Russia'), which "
+    "repeats the question's words, and the answer quotes that",
 )
 def test_travel_question_cites_the_train_line_and_says_train(learned: Assistant) -> None:
     answer = learned.ask("How did Kim Jong Un travel to Russia?")

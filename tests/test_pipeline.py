@@ -22,6 +22,7 @@ from assistant.evaluation import runner
 from assistant.evaluation.dataset import Item
 from assistant.pipeline import Assistant, check_question
 from assistant.types import REFUSAL, Answer, Hit
+from tests.conftest import hashed_store
 
 pytestmark = pytest.mark.fast
 
@@ -48,19 +49,9 @@ def hits() -> list[Hit]:
 @pytest.fixture(scope="module")
 def tiny_store(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Settings:
     """A store holding the three small files, embedded with the hashing embedder."""
-    folder = tmp_path_factory.mktemp("tiny")
-    docs = folder / "docs"
-    docs.mkdir()
-    for name, text in DOCS.items():
-        (docs / name).write_text(text, encoding="utf-8")
-    settings = Settings(
-        _env_file=None,  # type: ignore[call-arg]
-        store_dir=folder / "store",
-        cache_dir=cache_dir,
-        backend="extractive",
+    return hashed_store(
+        tmp_path_factory.mktemp("tiny"), DOCS, cache_dir=cache_dir, backend="extractive"
     )
-    Assistant(settings, HashEmbeddings()).ingest([docs])
-    return settings
 
 
 @pytest.fixture
