@@ -249,5 +249,11 @@ def _hit(data: dict[str, Any]) -> Hit:
     if data.get("page") is not None:
         metadata["page"] = data["page"]
     return Hit(
-        data["chunk_id"], data["text"], metadata, data["score"], data["dense"], data["keyword"]
+        data["chunk_id"],
+        data["text"],
+        metadata,
+        data["score"],
+        data["dense"],
+        data["keyword"],
+        data.get("rerank"),  # absent in turns saved before the rerank stage
     )

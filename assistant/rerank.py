@@ -20,6 +20,7 @@ from __future__ import annotations
 import json
 import math
 import re
+from collections import Counter
 from dataclasses import dataclass, replace
 from functools import cache
 from importlib import resources
@@ -48,7 +49,7 @@ FEATURES = (
     "fused_rank",  # 1 / (1 + rank) in the fused order
     "dense",  # cosine similarity of the chunk and the question
     "dense_gap",  # dense minus the best dense in the pool
-    "dense_rank",  # 1 / (1 + rank) in the dense ranking, 0 when it missed the chunk
+    "dense_rank",  # 1 / (1 + rank) by dense similarity within the pool
     "keyword",  # BM25 score / the best BM25 score in the pool, 0 when BM25 missed it
     "keyword_rank",  # 1 / (1 + rank) in the BM25 ranking, 0 when it missed the chunk
     "sentence",  # cosine similarity of the chunk's best sentence and the question
@@ -114,74 +115,95 @@ def _numerals(text: str) -> set[str]:
     return {m.group().replace(",", "") for m in _NUMERAL.finditer(text)}
 
 
+@dataclass
+class _Asked:
+    """What every candidate's features compare with: the question, and the pool around it."""
+
+    q: Question
+    text: str
+    numbers: set[str]
+    years: set[str]
+    idf: dict[str, float]
+    total_idf: float
+    best_keyword: float
+    repeats: dict[str, int]  # how many candidates offer each name or figure
+    size: int
+
+    @property
+    def typed(self) -> bool:
+        return self.q.kind in ("date", "number", "person", "place")
+
+
 def features(
     question: str, query: npt.NDArray[np.float32], pool: Sequence[Hit],
     sentence_vectors: Sequence[npt.NDArray[np.float32]],
 ) -> npt.NDArray[np.float64]:  # fmt: skip
     """The ``FEATURES`` of every candidate of ``pool`` (in fused order), one row each."""
     q = Question(question)
-    numbers = _numerals(question)
     chunk_terms = [content_terms(h.text) for h in pool]
-    df: dict[str, int] = {}
-    for found in chunk_terms:
-        for t in set(found) & q.terms:
-            df[t] = df.get(t, 0) + 1
-    idf = {t: math.log((len(pool) + 1) / (df.get(t, 0) + 0.5)) for t in q.terms}
-    total_idf = sum(idf.values()) or 1.0
-    n_q = max(len(q.terms), 1)
-    typed = q.kind in ("date", "number", "person", "place")
-    best_keyword = max((h.keyword or 0.0 for h in pool), default=0.0) or 1.0
-    dense_ranks = _ranks([h.dense for h in pool])
-    keyword_ranks = _ranks([h.keyword for h in pool])
-    years = set(_YEAR.findall(question))
     toks_of = [tokens(h.text) for h in pool]
     offered = [_offered(toks, q.terms) for toks in toks_of]
-    repeats: dict[str, int] = {}
-    for words in offered:
-        for w in words:
-            repeats[w] = repeats.get(w, 0) + 1
-    rows = []
-    for i, hit in enumerate(pool):
-        found, vectors = chunk_terms[i], sentence_vectors[i]
-        have = set(found)
-        sentences = [set(content_terms(hit.text[s:e])) for s, e in sentence_spans(hit.text)]
-        near = [sum(idf[t] for t in q.terms & s) for s in sentences] or [0.0]
-        similarities = vectors @ query if len(vectors) == len(sentences) else np.zeros(0)
-        toks = toks_of[i]
-        names = {t.lower for j, t in enumerate(toks) if j and t.is_word and t.capitalised}
-        title = set(content_terms(str(hit.metadata.get("title", ""))))
-        chunk_years = set(_YEAR.findall(hit.text))
-        rows.append([
-            1.0 / (1 + i),
-            hit.dense or 0.0,
-            0.0,  # dense_gap, below
-            dense_ranks[i],
-            (hit.keyword or 0.0) / best_keyword,
-            keyword_ranks[i],
-            float(similarities.max()) if len(similarities) else 0.0,
-            0.0,  # sentence_gap, below
-            len(q.terms & have) / n_q,
-            sum(idf[t] for t in q.terms & have) / total_idf,
-            0.0,  # idf_gap, below
-            max(near) / total_idf,
-            len(q.bigrams & set(pairwise(found))) / len(q.bigrams) if q.bigrams else 0.0,
-            len(q.names & have) / len(q.names) if q.names else 1.0,
-            len(numbers & _numerals(hit.text)) / len(numbers) if numbers else 1.0,
-            has_type(q.kind, toks, q.terms) if typed else 0.0,
-            float(bool(_numerals(hit.text) - numbers)),
-            math.log1p(len({n for n in names if n not in question.lower()})),
-            float(bool(years) and bool(chunk_years - years) and not chunk_years & years),
-            max((repeats[w] - 1 for w in offered[i]), default=0) / len(pool),
-            float(similarities[int(np.argmax(near))]) if len(similarities) else 0.0,
-            float(int(hit.metadata.get("chunk_index", 1) or 0) == 0),
-            len(q.terms & title) / n_q,
-            math.log1p(len(hit.text.split())),
-        ])  # fmt: skip
+    df = Counter(t for found in chunk_terms for t in set(found) & q.terms)
+    idf = {t: math.log((len(pool) + 1) / (df[t] + 0.5)) for t in q.terms}
+    asked = _Asked(
+        q, question, _numerals(question), set(_YEAR.findall(question)), idf,
+        sum(idf.values()) or 1.0, max((h.keyword or 0.0 for h in pool), default=0.0) or 1.0,
+        Counter(w for words in offered for w in words), len(pool),
+    )  # fmt: skip
+    dense_ranks = _ranks([h.dense for h in pool])
+    keyword_ranks = _ranks([h.keyword for h in pool])
+    rows = [
+        [1.0 / (1 + i), *_row(asked, hit, chunk_terms[i], toks_of[i], offered[i],
+                              sentence_vectors[i] @ query if len(sentence_vectors[i]) else None,
+                              dense_ranks[i], keyword_ranks[i])]
+        for i, hit in enumerate(pool)
+    ]  # fmt: skip
     x = np.asarray(rows, dtype=np.float64).reshape(len(pool), len(FEATURES))
-    for column, gap in ((1, 2), (6, 7), (9, 10)):
+    for column, gap in ((1, 2), (6, 7), (9, 10)):  # a score against the pool's best
         if len(x):
             x[:, gap] = x[:, column] - x[:, column].max()
     return x
+
+
+def _row(
+    asked: _Asked, hit: Hit, found: list[str], toks: list[Token], offered: set[str],
+    similarities: npt.NDArray[np.float32] | None, dense_rank: float, keyword_rank: float,
+) -> list[float]:  # fmt: skip
+    """The ``FEATURES`` of one candidate after ``fused_rank`` (the gaps are filled later)."""
+    q, idf, n_q = asked.q, asked.idf, max(len(asked.q.terms), 1)
+    have = set(found)
+    sentences = [set(content_terms(hit.text[s:e])) for s, e in sentence_spans(hit.text)]
+    near = [sum(idf[t] for t in q.terms & s) for s in sentences] or [0.0]
+    if similarities is not None and len(similarities) != len(sentences):
+        similarities = None  # stored for another split of the chunk
+    names = {t.lower for j, t in enumerate(toks) if j and t.is_word and t.capitalised}
+    title = set(content_terms(str(hit.metadata.get("title", ""))))
+    numerals, years = _numerals(hit.text), set(_YEAR.findall(hit.text))
+    return [
+        hit.dense or 0.0,
+        0.0,  # dense_gap
+        dense_rank,
+        (hit.keyword or 0.0) / asked.best_keyword,
+        keyword_rank,
+        float(similarities.max()) if similarities is not None else 0.0,
+        0.0,  # sentence_gap
+        len(q.terms & have) / n_q,
+        sum(idf[t] for t in q.terms & have) / asked.total_idf,
+        0.0,  # idf_gap
+        max(near) / asked.total_idf,
+        len(q.bigrams & set(pairwise(found))) / len(q.bigrams) if q.bigrams else 0.0,
+        len(q.names & have) / len(q.names) if q.names else 1.0,
+        len(asked.numbers & numerals) / len(asked.numbers) if asked.numbers else 1.0,
+        has_type(q.kind, toks, q.terms) if asked.typed else 0.0,
+        float(bool(numerals - asked.numbers)),
+        math.log1p(len({n for n in names if n not in asked.text.lower()})),
+        float(bool(asked.years) and bool(years - asked.years) and not years & asked.years),
+        max((asked.repeats[w] - 1 for w in offered), default=0) / asked.size,
+        float(similarities[int(np.argmax(near))]) if similarities is not None else 0.0,
+        float(int(hit.metadata.get("chunk_index", 1) or 0) == 0),
+        len(q.terms & title) / n_q,
+        math.log1p(len(hit.text.split())),
+    ]
 
 
 def _offered(toks: list[Token], asked: set[str]) -> set[str]:
@@ -210,13 +232,13 @@ class FittedReranker:
         if len(candidates) < 2:
             return candidates
         query = np.asarray(self.embeddings.embed_query(question), dtype=np.float32)
-        vectors = [_sentence_vectors(h, query.shape[0]) for h in candidates]
+        vectors = [sentence_vectors(h, query.shape[0]) for h in candidates]
         scores = self.weights.score(features(question, query, candidates, vectors))
         order = np.argsort(-scores, kind="stable")  # ties keep the fused order
         return [replace(candidates[i], rerank=float(scores[i])) for i in order]
 
 
-def _sentence_vectors(hit: Hit, dimension: int) -> npt.NDArray[np.float32]:
+def sentence_vectors(hit: Hit, dimension: int) -> npt.NDArray[np.float32]:
     """The stored vectors of the hit's sentences; none when it has none of this dimension.
 
     A chunk stored before sentence vectors were (or by another embedder) scores 0 on

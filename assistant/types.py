@@ -227,6 +227,7 @@ class Answer:
                     "score": round(h.score, 6),
                     "dense": None if h.dense is None else round(h.dense, 4),
                     "keyword": None if h.keyword is None else round(h.keyword, 4),
+                    "rerank": None if h.rerank is None else round(h.rerank, 4),
                     "text": h.text,
                 }
                 for h in self.retrieved

@@ -136,7 +136,7 @@ def collect(name: str, questions: Path, docs: Path, scratch: Path) -> dict[str, 
         out.setdefault(split, Pools(f"{name}/{split}")).asked.append(
             Asked(
                 item.question, query, pool,
-                [rerank._sentence_vectors(h, query.shape[0]) for h in pool],
+                [rerank.sentence_vectors(h, query.shape[0]) for h in pool],
                 np.array([metrics.relevant(h.text, h.source, item.evidence, item.sources)
                           for h in pool]),
                 [bool(metrics.answer_in_top_k([h.text], item.answers)) for h in pool],
