@@ -44,6 +44,42 @@ def test_must_terms_match_whole_words() -> None:
     assert not m.contains_term("anything", "the")  # nothing left after normalising
 
 
+@pytest.mark.parametrize(
+    ("text", "reference"),
+    [
+        ("Florida's Gulf Coast", "Florida"),  # a possessive is the word
+        ("Florida’s Gulf Coast", "Florida"),  # with a typographic apostrophe too
+        ("the leaders' summit", "leaders"),
+        ("North Korean leader Kim Jong-un", "Kim Jong Un"),  # a hyphenated name is its words
+        ("North Korean leader Kim Jong Un", "Kim Jong-un"),
+        ("the 2022–23 season", "2022"),  # an en dash joins a range
+        ("Kim Jong-un's train", "Kim Jong Un"),
+    ],
+)
+def test_possessives_and_hyphens_do_not_hide_a_right_answer(text: str, reference: str) -> None:
+    assert m.contains_term(text, reference)
+    assert m.answer_in_top_k(["unrelated", text], [reference]) == 1.0
+
+
+@pytest.mark.parametrize(
+    ("text", "reference"),
+    [
+        ("Floridas", "Florida"),  # another word, not a possessive
+        ("the Floridian coast", "Florida"),
+        ("a rifle", "rifles"),
+        ("Kim Jong Il", "Kim Jong Un"),
+    ],
+)
+def test_other_words_still_do_not_match(text: str, reference: str) -> None:
+    assert not m.contains_term(text, reference)
+
+
+def test_exact_match_and_f1_keep_squads_official_normalisation() -> None:
+    assert m.normalize_answer("Florida's") == "floridas"
+    assert m.exact_match("Florida's", ["Floridas"]) == 1.0
+    assert m.exact_match("Florida's", ["Florida"]) == 0.0
+
+
 def test_relevance_normalises_whitespace_and_case_or_uses_the_source() -> None:
     text = "Putin   ARRIVES in\nVladivostok for the forum."
     assert m.relevant(text, "a.txt", ["putin arrives in vladivostok"], [])

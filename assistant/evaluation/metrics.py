@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from assistant.types import JsonObject
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
+_POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")  # "Florida's", "Florida’s"
+_JOINER = re.compile(r"(?<=\w)[-‐‑–—](?=\w)")  # "Jong-un", "Jong–un"
 _PUNCTUATION = frozenset(string.punctuation)
 YES_NO = ("yes", "no")  # the verdicts that answer a yes/no question ("unsettled" does not)
 
@@ -51,10 +53,19 @@ def _f1(got: list[str], want: list[str]) -> float:
     return 2 * precision * recall / (precision + recall)
 
 
+def normalize_words(text: str) -> str:
+    """``normalize_answer`` after dropping possessives and splitting hyphenated words, so
+    that a reference is found in the words that carry it: "Florida's Gulf Coast" holds
+    "Florida", "Kim Jong-un" holds "Kim Jong Un" (SQuAD's own would read "floridas",
+    "jongun"). Exact match and F1 keep SQuAD's official normalisation."""
+    return normalize_answer(_JOINER.sub(" ", _POSSESSIVE.sub("", text)))
+
+
 def contains_term(text: str, term: str) -> bool:
-    """True when ``term`` occurs in ``text`` as whole words, both SQuAD-normalised."""
-    wanted = normalize_answer(term)
-    return bool(wanted) and f" {wanted} " in f" {normalize_answer(text)} "
+    """True when ``term`` occurs in ``text`` as whole words, both normalised alike
+    (``normalize_words``)."""
+    wanted = normalize_words(term)
+    return bool(wanted) and f" {wanted} " in f" {normalize_words(text)} "
 
 
 def must_recall(text: str, must: Sequence[str]) -> float | None:
