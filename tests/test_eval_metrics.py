@@ -522,3 +522,11 @@ def test_reports_show_whether_the_answer_was_retrieved(tmp_path: Path) -> None:
     data = json.loads((tmp_path / "r.json").read_text(encoding="utf-8"))
     assert [q["scores"].get("answer_in_top_k") for q in data["questions"]] == [1.0, 0.0, None]
     assert data["metrics"]["answer_in_top_k"] == data["by_tag"]["untagged"]["answer_in_top_k"]
+
+
+def test_extra_sentences_are_those_without_the_reference_in_an_answer_that_has_it() -> None:
+    said = ["Putin gave Kim a glove from a space suit.", "Russia seeks to buy ammunition."]
+    assert m.extra_sentence_rate(said, ["glove"]) == 0.5
+    assert m.extra_sentence_rate(said[:1], ["glove"]) == 0.0
+    assert m.extra_sentence_rate(said, ["rifles"]) is None  # a wrong answer is not padding
+    assert m.extra_sentence_rate([], ["glove"]) is None

@@ -184,6 +184,14 @@ def test_eval_command(tmp_path: Path, cache_dir: Path) -> None:
         **{"unans-02": None, "unans-12": None},
     }
     assert re.search(r"hit@4 +│ +1\.000 │\n│ answer_in_top_k +│ +0\.500 │", first.stdout)
+    # Padding is measured only where the answer holds its reference, and is a share.
+    for q in data["questions"]:
+        extra = q["scores"].get("extra_sentence_rate")
+        if not q["scores"].get("contains_answer"):
+            assert extra is None, q["id"]
+        else:
+            assert extra is not None and 0.0 <= extra < 1.0, q["id"]
+    assert re.search(r"│ extra_sentence_rate +│ +[01]\.\d{3} │", first.stdout)
     again = run(
         *(str(small), "--docs", docs, "--compare", "eval-out/report.json", "--out", "two"),
         *("--min", "must_recall=1.01"),

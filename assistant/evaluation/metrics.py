@@ -208,6 +208,18 @@ def score(item: Item, answer: JsonObject) -> JsonObject:
     return figures
 
 
+def extra_sentence_rate(sentences: Sequence[str], references: Sequence[str]) -> float | None:
+    """Share of an answer's sentences that hold no reference answer, when one of them does.
+
+    Padding, not correctness: an answer without the reference has no figure (None), so
+    a wrong answer does not count as padded. Matched as ``contains_answer`` matches.
+    """
+    holds = [any(contains_term(s, ref) for ref in references) for s in sentences]
+    if not any(holds):
+        return None
+    return holds.count(False) / len(holds)
+
+
 def _answer_figures(item: Item, answer: JsonObject) -> JsonObject:
     refused = answer["refused"]
     text = "" if refused else strip_markers(answer["answer"])
@@ -220,6 +232,8 @@ def _answer_figures(item: Item, answer: JsonObject) -> JsonObject:
     }
     if not (refused or answer.get("error")):  # a failed call answered nothing at all
         figures["has_short_answer"] = bool(short_answer_text(answer))
+        said = [s["text"] for s in answer.get("sentences", [])]
+        figures["extra_sentence_rate"] = extra_sentence_rate(said, item.answers)
     return figures
 
 

@@ -23,6 +23,7 @@ MD_TAG_COLUMNS = (
     "answer_in_top_k",
     "exact_match",
     "short_answer_rate",
+    "extra_sentence_rate",
     "verdict_rate",
     "verdict_accuracy",
 )
@@ -43,6 +44,7 @@ CSV_SCORES = (
     "exact_match",
     "f1",
     "contains_answer",
+    "extra_sentence_rate",
     "must_recall",
     "verdict_given",
     "verdict_correct",

@@ -23,6 +23,7 @@ METRICS = (
     "exact_match",
     "f1",
     "short_answer_rate",
+    "extra_sentence_rate",
     "contains_answer",
     "must_recall",
     "must_all",
@@ -40,7 +41,13 @@ METRICS = (
     "judged_faithfulness",
 )
 LOWER_IS_BETTER = frozenset(
-    {"false_refusal_rate", "unsupported_rate", "latency_p50_ms", "latency_p95_ms"}
+    {
+        "false_refusal_rate",
+        "unsupported_rate",
+        "extra_sentence_rate",
+        "latency_p50_ms",
+        "latency_p95_ms",
+    }
 )
 
 
@@ -71,6 +78,8 @@ def summarise(records: Sequence[JsonObject]) -> JsonObject:
         "exact_match": mean([s["exact_match"] for s in answerable]),
         "f1": mean([s["f1"] for s in answerable]),
         "short_answer_rate": mean([s.get("has_short_answer") for s in answerable]),
+        # Over the answers that hold a reference: their sentences that hold none.
+        "extra_sentence_rate": mean([s.get("extra_sentence_rate") for s in answerable]),
         "contains_answer": mean([s["contains_answer"] for s in answerable]),
         "must_recall": mean(must),
         "must_all": mean([m == 1.0 for m in must]),
