@@ -71,12 +71,48 @@ def convert(path: Path, out: Path) -> tuple[int, int]:
     return len(rows), len(snippets)
 
 
+def convert_unanswerable(path: Path, out: Path) -> tuple[int, int]:
+    """On-topic unanswerable questions: every question asked of its corpus without any
+    positive snippet, so each topic stays (the negatives are on it) and each fact goes.
+
+    A question whose answer a remaining snippet still holds is left out. Writes
+    OUT/questions.jsonl (answer null, tagged fit / heldout by ``splits.rgb_split``) and
+    OUT/rgb-docs/; returns (questions, documents) written.
+    """
+    entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    positives = {text.strip() for entry in entries for text in entry["positive"]}
+    negatives = {
+        snippet_file(text.strip()): text.strip()
+        for entry in entries
+        for text in entry["negative"]
+        if text.strip() and text.strip() not in positives
+    }
+    bodies = [text.lower() for text in negatives.values()]
+    rows = [
+        {
+            "id": f"rgb-unans-{entry['id']}",
+            "question": entry["query"].strip(),
+            "answer": None,
+            "tags": ["rgb-unanswerable", rgb_split(entry["query"])],
+        }
+        for entry in entries
+        if not any(a.lower() in body for a in answers(entry["answer"]) for body in bodies)
+    ]
+    write_question_set(out, out / "rgb-docs", negatives, rows)
+    return len(rows), len(negatives)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("path", type=Path, help="RGB's en_fact.json (JSON Lines)")
     parser.add_argument("--out", type=Path, default=Path("eval-out/rgb"))
+    parser.add_argument(
+        "--unanswerable", action="store_true",
+        help="on-topic unanswerable questions: the corpus without any positive snippet",
+    )  # fmt: skip
     args = parser.parse_args()
-    questions, documents = convert(args.path, args.out)
+    make = convert_unanswerable if args.unanswerable else convert
+    questions, documents = make(args.path, args.out)
     print(f"{questions} questions, {documents} documents -> {args.out}")
 
 

@@ -6,7 +6,11 @@ touched. Figures come from each report.json; the seed set is also split into its
 held-out and tuning questions (tags heldout / tune), since only the held-out
 figures say how a tuned heuristic generalises. Writes bench/results/quality-BACKEND.json.
 
-    python bench/quality.py [--only seeds,squad,rgb] [--backend extractive] [--rerank none]
+    python bench/quality.py [--only seeds,squad,rgb,rgb-unans] [--backend extractive]
+        [--rerank none]
+
+``rgb-unans`` asks RGB's questions of its snippets without the positive ones: on-topic
+questions the documents cannot answer (``convert_rgb.convert_unanswerable``).
 """
 
 from __future__ import annotations
@@ -80,7 +84,10 @@ def prepare(name: str, datasets: Path, scratch: Path) -> QuestionSet:
     if name == "squad":
         convert_squad.convert(datasets / "squad2_subset", out)
         return QuestionSet(name, out / "questions.jsonl", out / "squad-docs")
-    convert_rgb.convert(datasets / "rgb_en_fact" / "en_fact.json", out)
+    if name == "rgb-unans":  # on-topic unanswerable: RGB without its positive snippets
+        convert_rgb.convert_unanswerable(datasets / "rgb_en_fact" / "en_fact.json", out)
+    else:
+        convert_rgb.convert(datasets / "rgb_en_fact" / "en_fact.json", out)
     return QuestionSet(name, out / "questions.jsonl", out / "rgb-docs", ("fit", "heldout"))
 
 
@@ -182,8 +189,10 @@ def main() -> None:
     # Absolute, since `assistant eval` runs in the project root whatever the caller's cwd.
     args.out, args.datasets = args.out.resolve(), args.datasets.resolve()
     names = [n.strip() for n in args.only.split(",") if n.strip()]
-    if unknown := set(names) - {"seeds", "squad", "rgb"}:
-        parser.error(f"unknown set(s) {', '.join(sorted(unknown))}: choose seeds, squad, rgb")
+    if unknown := set(names) - {"seeds", "squad", "rgb", "rgb-unans"}:
+        parser.error(
+            f"unknown set(s) {', '.join(sorted(unknown))}: choose seeds, squad, rgb, rgb-unans"
+        )
 
     # Ingest is incremental: wall times include embedding only into an empty store.
     cold = not (args.out / "store").exists()
