@@ -22,7 +22,7 @@ _UNFINISHED = re.compile(r"\[[\d,\s]*$")
 # own story and at most 0.59 against the best other story; the 28 short reference
 # answers of the gold set (tests/eval/seeds.jsonl), written in other words, score
 # 0.61-0.89 against their story (but up to 0.70 against another for one-word
-# answers like "Russia"). 0.6 keeps every true pairing and drops every false
+# answers, such as a country's name). 0.6 keeps every true pairing and drops every false
 # pairing of full sentences.
 SUPPORTED = 0.6
 

@@ -11,7 +11,18 @@ from __future__ import annotations
 
 import re
 
-from assistant.text import AUX, AUXILIARY, FUNCTION_WORDS, WH, stems, words
+from assistant.lexicon import (
+    AUX,
+    AUXILIARY,
+    CAPITALISED_RUN,
+    FUNCTION_WORDS,
+    PLACE_BEFORE,
+    PRONOUN,
+    RECIPROCAL,
+    SINGULAR_VERBS,
+    WH,
+)
+from assistant.text import stems, words
 
 # Where a compound question splits; the first matching cue wins at each position.
 SPLITS: tuple[tuple[str, str], ...] = (
@@ -53,20 +64,9 @@ _BOTH = re.compile(
     r"\b(?i:both)\s+(?P<a>(?:[\w'’.-]+\s+){0,5}?[\w'’.-]+)\s+and\s+"
     r"(?P<b>(?:(?:the|a|an|his|her|their)\s+)?(?:[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*|[\w'’-]+))"
 )
-RECIPROCAL = re.compile(
-    r"\b(?:exchang\w*|meet|met|meeting|agree\w*|sign\w*|discuss\w*|negotiat\w*|shar\w*|trad\w*|"
-    r"talk\w*|shak\w*|each other|one another|together|jointly)\b",
-    re.I,
-)
-_SINGULAR = {"were": "was", "are": "is", "have": "has", "do": "does"}
 _GRAMMAR = FUNCTION_WORDS | frozenset(AUXILIARY.split())  # words that open no name
-_NAME = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
-_PLACE_BEFORE = re.compile(r"\b(?:to|in|at|from|into|near|towards?|across)\s+(?:the\s+)?$", re.I)
 _PAIR = re.compile(
     r"\b([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*) and ([A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*)"
-)
-_PRONOUN = re.compile(
-    r"\b(?:he|she|him|her|his|it|its|they|them|their|this|that|these|those|there)\b", re.I
 )
 
 
@@ -127,7 +127,7 @@ def singular(text: str) -> str:
 
 
 def _singular(m: re.Match[str]) -> str:
-    word = _SINGULAR[m.group().lower()]
+    word = SINGULAR_VERBS[m.group().lower()]
     return word.capitalize() if m.group()[0].isupper() else word
 
 
@@ -135,14 +135,14 @@ def _names(text: str) -> tuple[list[str], list[str]]:
     """Capitalised names in ``text``: (people and things, places after 'to', 'in', ...)."""
     people: list[str] = []
     places: list[str] = []
-    for m in _NAME.finditer(text):
+    for m in CAPITALISED_RUN.finditer(text):
         parts = m.group().split()
         while parts and parts[0].lower() in _GRAMMAR:
             parts.pop(0)  # a capitalised question word: "How", "Did"
         name = re.sub(r"['’]s$", "", " ".join(parts))
         if name and name != "I":
             before = text[max(0, m.start() - 20) : m.start()]
-            (places if _PLACE_BEFORE.search(before) else people).append(name)
+            (places if PLACE_BEFORE.search(before) else people).append(name)
     return people, places
 
 
@@ -169,7 +169,7 @@ def _resolve(part: str, first: str) -> str:
     pair = _PAIR.search(first)
     if pair:
         part = re.sub(r"\b(?:they|them)\b", pair.group(), part, flags=re.I)
-    if _PRONOUN.search(part) or len(content_stems(part)) < 2:
+    if PRONOUN.search(part) or len(content_stems(part)) < 2:
         have = set(content_stems(part))
         topic = [w for w in re.findall(r"[\w-]+", first) if set(content_stems(w)) - have]
         part = f"{as_question(part)} ({' '.join(topic)})"

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
+from assistant.lexicon import REFERRING_WORDS
 from assistant.text import is_stopword, words
 from assistant.types import Turn
 
-# Words that point back at an earlier turn instead of naming what they mean.
-_REFERRING = frozenset(
-    """he she it they them his her its their theirs there that this those these him
-    he's she's they're it's""".split()
-)
 SHORT = 4  # a question with this few content words leans on the conversation
 
 
@@ -17,7 +13,7 @@ def needs_context(question: str) -> bool:
     """True when the question refers back (pronouns) or is too short to stand alone."""
     tokens = words(question)
     content = [t for t in tokens if len(t) > 3]
-    return any(t in _REFERRING for t in tokens) or len(content) <= SHORT - 2
+    return any(t in REFERRING_WORDS for t in tokens) or len(content) <= SHORT - 2
 
 
 def carry_forward(question: str, history: list[Turn]) -> str:
@@ -32,7 +28,7 @@ def carry_forward(question: str, history: list[Turn]) -> str:
     previous = [
         w
         for w in words(history[-1].question)
-        if len(w) > 3 and w not in asked and w not in _REFERRING and not is_stopword(w)
+        if len(w) > 3 and w not in asked and w not in REFERRING_WORDS and not is_stopword(w)
     ]
     keep = list(dict.fromkeys(previous))
     return f"{question.rstrip()} ({' '.join(keep)})" if keep else question

@@ -15,8 +15,9 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
-from assistant.compound import RECIPROCAL, as_question, content_stems, question_parts, singular
-from assistant.text import AUX, WH, terms
+from assistant.compound import as_question, content_stems, question_parts, singular
+from assistant.lexicon import AUX, RECIPROCAL, SMALL_NUMBER, WH
+from assistant.text import terms
 from assistant.types import Hit
 
 _NAME = r"[A-Z][\w'’.-]*(?:\s+[A-Z][\w'’.-]*)*"
@@ -34,7 +35,7 @@ _COMPARE = re.compile(r"^\s*(?i:compare|contrast)\s+")
 # ("Russia or China", "by train or by plane"); "or not" and "two or three" offer none.
 _CHOICE = rf"(?:(?i:by|in|on|at|to|from|with|for|the|a|an)\s+)?(?:{_NAME}|[\w'’-]+)"
 _OR = re.compile(rf"(?P<a>{_CHOICE})\s+or\s+(?P<b>{_CHOICE})")
-_NO_CHOICE = re.compile(r"not|no|\d+|one|two|three|four|five|six|seven|eight|nine|ten", re.I)
+_NO_CHOICE = re.compile("not|no|" + SMALL_NUMBER.pattern, re.I)
 _SIDE_BY_SIDE = re.compile(
     rf"(?P<a>{_NAME})\s+(?:and|or|&|vs\.?|versus|with)\s+(?:the\s+)?(?P<b>{_NAME})"
 )

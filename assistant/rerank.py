@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import json
 import math
-import re
 from collections import Counter
 from dataclasses import dataclass, replace
 from functools import cache
@@ -30,6 +29,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from assistant.answer.features import Question, Token, _stem, content_terms, has_type, tokens
+from assistant.lexicon import NUMERAL, YEAR
 from assistant.sentences import stored
 from assistant.text import is_stopword, sentence_spans
 
@@ -42,8 +42,6 @@ if TYPE_CHECKING:
     from assistant.types import Hit
 
 WEIGHTS = "rerank.json"
-_NUMERAL = re.compile(r"\d+(?:[.,]\d+)*")
-_YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 
 FEATURES = (
     "fused_rank",  # 1 / (1 + rank) in the fused order
@@ -112,7 +110,7 @@ def _ranks(values: Sequence[float | None]) -> list[float]:
 
 
 def _numerals(text: str) -> set[str]:
-    return {m.group().replace(",", "") for m in _NUMERAL.finditer(text)}
+    return {m.group().replace(",", "") for m in NUMERAL.finditer(text)}
 
 
 @dataclass
@@ -146,7 +144,7 @@ def features(
     df = Counter(t for found in chunk_terms for t in set(found) & q.terms)
     idf = {t: math.log((len(pool) + 1) / (df[t] + 0.5)) for t in q.terms}
     asked = _Asked(
-        q, question, _numerals(question), set(_YEAR.findall(question)), idf,
+        q, question, _numerals(question), set(YEAR.findall(question)), idf,
         sum(idf.values()) or 1.0, max((h.keyword or 0.0 for h in pool), default=0.0) or 1.0,
         Counter(w for words in offered for w in words), len(pool),
     )  # fmt: skip
@@ -178,7 +176,7 @@ def _row(
         similarities = None  # stored for another split of the chunk
     names = {t.lower for j, t in enumerate(toks) if j and t.is_word and t.capitalised}
     title = set(content_terms(str(hit.metadata.get("title", ""))))
-    numerals, years = _numerals(hit.text), set(_YEAR.findall(hit.text))
+    numerals, years = _numerals(hit.text), set(YEAR.findall(hit.text))
     return [
         hit.dense or 0.0,
         0.0,  # dense_gap

@@ -26,8 +26,8 @@ RRF_K = 60  # the constant of Cormack et al. (2009); damps the weight of the ver
 CANDIDATES = 20  # how deep each ranking is read before fusing
 # A keyword hit counts only when the chunk holds at least half of the question's
 # terms (BM25's "minimum should match"). Without it, a question worded unlike the
-# text matches chunks on one or two common words ("Kim", "Pyongyang") and BM25
-# ranks them as confidently as a real match, pushing the dense hits out. On 49
+# text matches chunks on one or two words the whole corpus repeats (a name, a place)
+# and BM25 ranks them as confidently as a real match, pushing the dense hits out. On 49
 # seed questions (the gold set's single-story ones and tests/paraphrases.py) the
 # right story was in the top 4 for 46 with plain RRF and for all 49 with this rule,
 # and first for 40 and 44.

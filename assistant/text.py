@@ -12,6 +12,7 @@ from functools import cache
 from typing import TYPE_CHECKING
 
 from assistant import formats
+from assistant.lexicon import ABBREVIATIONS, BRITISH_SPELLINGS, IRREGULAR_PAST, QUESTION_WORDS
 
 if TYPE_CHECKING:
     import Stemmer  # PyStemmer ships no types: mypy reads Stemmer.Stemmer as Any
@@ -21,26 +22,7 @@ _WORD = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 # or a common abbreviation ("U.S.", "Dr.", "No. 3").
 _BOUNDARY = re.compile(r"(?<=[.!?;])[\"”’)]*\s+")
 _ABBREV = re.compile(
-    r"(?:\b[A-Z]\.|\b(?:Mr|Mrs|Ms|Dr|St|No|vs|etc|Jr|Sr|Gen|Col|Lt|U\.S|U\.N)\.|^\s*\d+\.)$"
-)
-
-
-QUESTION_WORDS = frozenset(
-    [
-        "s",
-        "did",
-        "does",
-        "do",
-        "whose",
-        "what",
-        "who",
-        "whom",
-        "where",
-        "when",
-        "why",
-        "how",
-        "which",
-    ]
+    r"(?:\b[A-Z]\.|\b(?:" + "|".join(map(re.escape, ABBREVIATIONS)) + r")\.|^\s*\d+\.)$"
 )
 
 
@@ -81,55 +63,13 @@ def terms(text: str) -> list[str]:
     return stems
 
 
-# The grammar of questions, shared by the yes/no rules (``answer/claims.py``) and the
-# splitting of compound questions (``compound.py``).
-AUXILIARY = (
-    "did does do is was are were has have had can could will would should may might must shall"
-)
-AUX = "(?:" + "|".join(AUXILIARY.split()) + ")"  # a regex alternative of the auxiliaries
-WH = r"(?:what|where|who|whom|whose|when|why|how|which)"
-# Past forms the stemmer leaves apart from their verb ("gave" is not "give"); the
-# few with a noun sense (saw, left, found, won) still need every other claim term.
-_IRREGULAR = dict(
-    pair.split(":")
-    for pair in """gave:give given:give met:meet went:go gone:go sold:sell bought:buy made:make
-    took:take taken:take began:begin begun:begin came:come saw:see seen:see said:say told:tell
-    held:hold led:lead left:leave lost:lose won:win sent:send spent:spend built:build paid:pay
-    brought:bring fought:fight sought:seek caught:catch taught:teach found:find kept:keep
-    felt:feel heard:hear meant:mean thought:think got:get gotten:get ran:run wrote:write
-    written:write spoke:speak spoken:speak chose:choose chosen:choose flew:fly flown:fly
-    drove:drive driven:drive rode:ride ridden:ride knew:know known:know grew:grow grown:grow
-    threw:throw thrown:throw shot:shoot fell:fall fallen:fall broke:break broken:break
-    stole:steal stolen:steal struck:strike stood:stand withdrew:withdraw withdrawn:withdraw
-    rose:rise risen:rise drew:draw drawn:draw froze:freeze frozen:freeze hid:hide hidden:hide
-    sat:sit swore:swear sworn:swear wore:wear worn:wear understood:understand fled:flee
-    fed:feed dealt:deal lent:lend became:become""".split()
-)
-# British spellings meet American ones ("recognise"/"recognize", "armoured"/"armored").
-_SPELLING = (
-    (re.compile(r"(?<=\w{3})is(e|es|ed|ing|ation|ations)$"), r"iz\1"),
-    (re.compile(r"(?<=\w{3})our(s|ed|ing)?$"), r"or\1"),
-    (re.compile(r"(?<=\w{3})ence$"), r"ense"),
-)
-# Grammar, not content: requiring "from" or "his" in the sentence would reject paraphrases.
-FUNCTION_WORDS = frozenset(
-    """i me my we us our you your he him his she her hers it its they them their theirs
-    this that these those who whom whose which what where when why how am is are was were
-    be been being has have had having do does did done doing from to of in on at by for
-    with about into onto over under through during after before since until upon within
-    across against among between toward towards a an the some any each every all both
-    either other another also just only very so too there here than as then yet still ever
-    already really actually indeed and or but if""".split()
-)
-
-
 @cache
 def stems(word: str) -> tuple[str, ...]:
     """Stems of one word, irregular verbs and British spellings unified."""
     out: list[str] = []
     for part in word.split("-"):
-        part = _IRREGULAR.get(part, part)
-        for pattern, repl in _SPELLING:
+        part = IRREGULAR_PAST.get(part, part)
+        for pattern, repl in BRITISH_SPELLINGS:
             part = pattern.sub(repl, part)
         out.extend(terms(part))
     return tuple(out)

@@ -11,9 +11,17 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-from assistant.text import AUX, FUNCTION_WORDS, WH, stems, terms, words
-
-_NEGATION_WORD = re.compile(r"^(?:not|never|\w+n't|cannot)$")
+from assistant.lexicon import (
+    AUX,
+    CONTRACTED_AUXILIARIES,
+    CUE_GLUE,
+    FINITE_BE_HAVE,
+    FUNCTION_WORDS,
+    NEGATION_WORD,
+    SMALL_NUMBER,
+    WH,
+)
+from assistant.text import stems, terms, words
 
 # Words in a sentence that keep it from stating a claim plainly. Each governs the words
 # after it to the end of its clause ("after"), or its whole clause ("segment").
@@ -82,8 +90,6 @@ _SEGMENT = re.compile(
     re.I,
 )
 _CLAUSE = re.compile(r"[,:()\[\]]|\b(?:which|who|whom|whose|where|when|because)\b", re.I)
-# "a train believed to be carrying Kim has departed": a finite be/have ends the hedge.
-_FINITE = frozenset("has have had is was are were".split())
 _PREFIX = re.compile(
     r"^\s*(?:(?:and|so|but|also|then|ok|okay|well)\b[\s,]*)?(?:"
     r"(?P<true>(?:is|isn['’]t) it (?:really )?(?:true|the case) that)|"
@@ -94,17 +100,14 @@ _PREFIX = re.compile(
 )
 _REQUEST = re.compile(r"^\s*(?:(?:can|could|would|will) you|do you know)\b", re.I)
 _OR = re.compile(r"([\w'’-]+)\s+or\s+([\w'’-]+)", re.I)
-_NUMBER = re.compile(r"\d+|one|two|three|four|five|six|seven|eight|nine|ten", re.I)
 _WH_PART = re.compile(rf"(?:\band|\bbut)\s+{WH}\b", re.I)
-_CONTRACTED = {"wo": "will", "ca": "can", "sha": "shall", "cannot": "can"}
-_GLUE = frozenset(["to", "that", "of"])  # words of a cue too common to tie it to the question
 
 
 def _is_choice(question: str) -> bool:
     """'A or B' offers alternatives; 'or not' and 'two or three' do not."""
     return any(
         m[2].lower() not in ("not", "no")
-        and not (_NUMBER.fullmatch(m[1]) and _NUMBER.fullmatch(m[2]))
+        and not (SMALL_NUMBER.fullmatch(m[1]) and SMALL_NUMBER.fullmatch(m[2]))
         for m in _OR.finditer(question)
     )
 
@@ -124,10 +127,10 @@ def _claim(question: str) -> tuple[list[tuple[str, str]], set[str], frozenset[st
     match = _PREFIX.match(question)
     body = question[match.end() :] if match else question
     aux = (match.group("aux") or "").lower().replace("’", "'").removesuffix("n't") if match else ""
-    aux = _CONTRACTED.get(aux, aux)
+    aux = CONTRACTED_AUXILIARIES.get(aux, aux)
     said = words(body)
-    negated = sum(bool(_NEGATION_WORD.match(w)) for w in said)
-    said = [w for w in said if not _NEGATION_WORD.match(w)]
+    negated = sum(bool(NEGATION_WORD.match(w)) for w in said)
+    said = [w for w in said if not NEGATION_WORD.match(w)]
     pairs = [
         (s, p) for w in said if w not in FUNCTION_WORDS for p in w.split("-") for s in stems(p)
     ]
@@ -220,7 +223,7 @@ def _asked(cue: str, asked: set[str]) -> bool:
     Stems match "denied" to "deny"; an adverb must match as written ("reportedly" is
     no "report").
     """
-    said = [w for w in words(cue) if w not in _GLUE]
+    said = [w for w in words(cue) if w not in CUE_GLUE]
     return any(w in asked or (not w.endswith("ly") and asked & set(stems(w))) for w in said)
 
 
@@ -231,7 +234,7 @@ def _after(
     span, content = [], False
     for i in range(bisect_right(starts, end - 1), len(tokens)):
         start, word = tokens[i]
-        if bisect_right(cuts, start) != clause or (content and word in _FINITE):
+        if bisect_right(cuts, start) != clause or (content and word in FINITE_BE_HAVE):
             break
         span.append(i)
         content = content or (word not in FUNCTION_WORDS and bool(stems(word)))

@@ -33,6 +33,7 @@ from assistant.answer.stream import words_of
 from assistant.citations import marker
 from assistant.conversation import carry_forward
 from assistant.formats import heading_label
+from assistant.lexicon import WH
 from assistant.sentences import of_hits
 from assistant.text import (
     clean_sentence,
@@ -53,8 +54,8 @@ if TYPE_CHECKING:
 # Calibrated on the seed gold set (tests/eval/seeds.jsonl, k=4), with the checks
 # below applied: the best support of its 25 single-story answerable questions
 # (fact + paraphrase) is 0.26-0.91; of the 13 questions the seeds do not answer,
-# 0.03-0.20, except "What model of rifle did Putin give Kim?" (0.72: every word
-# of it is in the text). 0.23 sits in the middle of that gap. Prompt injections
+# 0.03-0.20, except one whose every word is in the text (0.72). 0.23 sits in the
+# middle of that gap. Prompt injections
 # are refused before any backend answers (pipeline.refuse).
 MIN_SUPPORT = 0.23
 WRONG_KIND_PENALTY = 0.25
@@ -65,10 +66,8 @@ MAX_SENTENCES = 3
 MAX_CHARS = 700
 RELATIVE = 0.75  # a further sentence must score within 25% of the best one
 DUPLICATE = 0.9  # sentences this similar to one already chosen add nothing
-# "..., and what did Kim thank Putin for?": a second question joined to the first.
-_COMPOUND = re.compile(
-    r",?\s+and\s+(?=(?:what|where|who|whom|whose|when|why|how|which)\b)", re.IGNORECASE
-)
+# "..., and what did the minister say?": a second question joined to the first.
+_COMPOUND = re.compile(rf",?\s+and\s+(?={WH}\b)", re.IGNORECASE)
 
 
 @dataclass

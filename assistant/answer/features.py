@@ -9,7 +9,7 @@ the weights file, so a weight always says what it weighs.
 
 The hand-written rules left are the answer-type patterns (``rules.RULES``:
 what kind of answer a question asks for) and the word shapes of a date or a
-number below; the models learn how much each match counts.
+number (``assistant/lexicon.py``); the models learn how much each match counts.
 """
 
 from __future__ import annotations
@@ -25,45 +25,32 @@ import numpy as np
 
 from assistant.answer.aliases import aliases
 from assistant.answer.rules import ANSWER_TYPES, answer_type
+from assistant.lexicon import (
+    DATE_WORD,
+    EDGE_WORDS,
+    NEGATION,
+    NUMBER_WORD,
+    NUMERAL,
+    PLACE_PREPOSITIONS,
+)
 from assistant.text import is_stopword, layout_prefix, terms, words
 
 TYPES = (*ANSWER_TYPES, "other")
 # Types whose answer is a short span taken from the sentence.
 SPAN_TYPES = frozenset({"date", "number", "person", "place", "manner", "thing"})
 
-_MONTHS = (
-    "january february march april may june july august september october november december "
-    "jan feb mar apr jun jul aug sep sept oct nov dec"
-).split()
-_DATE_WORD = re.compile(
-    r"^(?:1\d{3}|20\d\d|\d{3}0s|(?:" + "|".join(_MONTHS[:12]) + r")|monday|tuesday|wednesday|"
-    r"thursday|friday|saturday|sunday|century|centuries|bc|ad|decade|\d{1,2}(?:st|nd|rd|th))$",
-    re.IGNORECASE,
-)
-_NUMBER_WORD = re.compile(
-    r"^(?:[\d.,%$€£]+\d*%?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
-    r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|"
-    r"billions?|trillions?|dozens?|half|percent|per|cent)$",
-    re.IGNORECASE,
-)
 _FOCUS_WORD = re.compile(r"\b(?:what|which)\s+(?:kind of |type of |sort of )?([a-z]+)", re.I)
-_PLACE_BEFORE = frozenset("in at near from to into across throughout outside inside".split())
 _TOKEN = re.compile(
     r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|[^\W_]+(?:['’.-][^\W_]+)*\.?|[^\w\s]", re.UNICODE
 )
 _PUNCT_BREAK = frozenset(',;:()[]{}"“”!?')
 MAX_SPAN = 7  # words; longer spans are whole clauses, shown as the sentence instead
-# Function words the stopword list lacks: a span never starts or ends with one ("two years from").
-_EDGE_WORDS = frozenset(
-    "from during since after before about than over under between through into onto upon "
-    "within without across against among toward towards until via per".split()
-)
 
 
 def _edge_ok(token: Token) -> bool:
     """Whether a span may start or end with ``token``."""
     word = token.lower
-    return not ((is_stopword(word) or word in _EDGE_WORDS) and not _NUMBER_WORD.match(word))
+    return not ((is_stopword(word) or word in EDGE_WORDS) and not NUMBER_WORD.match(word))
 
 
 @dataclass(frozen=True)
@@ -182,10 +169,10 @@ class Question:
 def has_type(kind: str, toks: list[Token], asked: set[str]) -> float:
     """Whether the text holds a word of the kind the question asks for (1.0 / 0.0)."""
     if kind == "date":
-        return float(any(_DATE_WORD.match(t.lower) for t in toks))
+        return float(any(DATE_WORD.match(t.lower) for t in toks))
     if kind == "number":
         return float(
-            any(_NUMBER_WORD.match(t.lower) and any(c.isalnum() for c in t.text) for t in toks)
+            any(NUMBER_WORD.match(t.lower) and any(c.isalnum() for c in t.text) for t in toks)
         )
     if kind in ("person", "place"):
         return float(any(t.capitalised and t.is_word and i > 0 and _stem(t.text) not in asked
@@ -395,9 +382,9 @@ def span_features(
     props = {
         "capitalised": float(all(t.capitalised for t in inner if not is_stopword(t.lower))),
         "has_digit": float(any(c.isdigit() for c in span.text)),
-        "date_word": float(any(_DATE_WORD.match(t.lower) for t in inner)),
-        "number_word": float(any(_NUMBER_WORD.match(t.lower) for t in inner)),
-        "place_before": float(before is not None and before.lower in _PLACE_BEFORE),
+        "date_word": float(any(DATE_WORD.match(t.lower) for t in inner)),
+        "number_word": float(any(NUMBER_WORD.match(t.lower) for t in inner)),
+        "place_before": float(before is not None and before.lower in PLACE_PREPOSITIONS),
         "long": float(n >= 4),
     }
     kind = q.kind if q.kind in SPAN_KINDS else "other"
@@ -479,8 +466,6 @@ NO_ANSWER_FEATURES = (
     # stay close to what was retrieved; a swapped name or number does not.
     "missing_similarity",
 )
-_NEGATION = re.compile(r"\b(?:not|never|no|none|nobody|nothing|neither|nor|without)\b|n't\b", re.I)
-_NUMERAL = re.compile(r"\d+(?:[.,]\d+)*")
 
 
 def missing_words(question: str, looked_terms: set[str]) -> list[str]:
@@ -528,7 +513,7 @@ def no_answer_features(
     dense_at, overlap_at = SENTENCE_FEATURES.index("dense"), SENTENCE_FEATURES.index("overlap")
     typed = q.kind in ("date", "number", "person", "place")
     n_q = max(len(q.terms), 1)
-    numbers = set(_NUMERAL.findall(q.text))
+    numbers = set(NUMERAL.findall(q.text))
     return [
         best,
         best - second,
@@ -538,8 +523,8 @@ def no_answer_features(
         sum(not mentioned(n, looked_terms) for n in q.names) / len(q.names) if q.names else 0.0,
         len(q.terms - looked_terms) / n_q,
         sum(not mentioned(n, best_chunk_terms) for n in q.names) / len(q.names) if q.names else 0.0,
-        float(bool(numbers - set(_NUMERAL.findall(best_sentence)))),
-        float(bool(_NEGATION.search(q.text)) and not _NEGATION.search(best_sentence)),
+        float(bool(numbers - set(NUMERAL.findall(best_sentence)))),
+        float(bool(NEGATION.search(q.text)) and not NEGATION.search(best_sentence)),
         top_dense or 0.0,
         f["dense"],
         span_logit,

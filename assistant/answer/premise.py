@@ -17,28 +17,22 @@ where its country is ("the Kremlin" where passages say "Russia"; ``aliases.py``)
 
 from __future__ import annotations
 
-import re
-
 from assistant.answer.features import Token, content_terms, mentioned, tokens
-
-_POSSESSIVE = re.compile(r"['’]s?$")
-_ACRONYM = re.compile(r"(?:[A-Z]\.?){2,6}")
-_JOINERS = frozenset({"of", "the", "and", "for"})
-_DOTTED = re.compile(r"\b(?:[A-Za-z]\.){2,}")  # "U.S.", "U.K.", "e.g."
+from assistant.lexicon import ACRONYM, DOTTED, NAME_JOINERS, POSSESSIVE
 
 
 def unmatched_names(question: str, passages: list[str]) -> list[str]:
     """The names of ``question``, as written there, that none of ``passages`` mentions."""
     held = {term for text in passages for term in _terms(text)}
-    initials = {i for text in passages for run in _name_runs(tokens(text), _JOINERS)
+    initials = {i for text in passages for run in _name_runs(tokens(text), NAME_JOINERS)
                 for i in _initials(run)}  # fmt: skip
     out: list[str] = []
     for run in _name_runs(tokens(question)[1:]):
         stems = [s for t in run for s in _terms(t.text)]
-        if len(run) == 1 and _ACRONYM.fullmatch(run[0].text) and _bare(run[0].text) in initials:
+        if len(run) == 1 and ACRONYM.fullmatch(run[0].text) and _bare(run[0].text) in initials:
             continue  # "EU" for "European Union", "U.S." for "United States"
         if stems and any(not mentioned(s, held) for s in stems):
-            name = _POSSESSIVE.sub("", question[run[0].start : run[-1].end].rstrip("."))
+            name = POSSESSIVE.sub("", question[run[0].start : run[-1].end].rstrip("."))
             if name not in out:
                 out.append(name)
     return out
@@ -70,7 +64,7 @@ def _name_runs(toks: list[Token], joiners: frozenset[str] = frozenset()) -> list
 
 def _terms(text: str) -> list[str]:
     """``content_terms`` with initials read as one word: "U.S." as "US"."""
-    return content_terms(_DOTTED.sub(lambda m: _bare(m.group()), text))
+    return content_terms(DOTTED.sub(lambda m: _bare(m.group()), text))
 
 
 def _bare(text: str) -> str:

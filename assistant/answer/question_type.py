@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from assistant.lexicon import DATE, FULL_NAME, QUANTITY, WHO_AUXILIARIES
 from assistant.text import clean_sentence, terms
 
 NEAR = 40  # characters either side of a figure or name in which a question word must appear
@@ -19,18 +20,6 @@ _QUANTITY_Q = re.compile(
 )
 _TIME_Q = re.compile(
     r"^\s*when\b|\b(what|which|on what) (exact )?(date|day|year|month|time)\b", re.IGNORECASE
-)
-_NUMBER = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"forty|fifty|hundreds?|thousands?|millions?|billions?|dozens?|half|few|several|"
-    r"(hour|day|week|month|year)s?)\b",
-    re.IGNORECASE,
-)
-# Case-sensitive on purpose: "May" is a month, "may" is not.
-_DATE = re.compile(
-    r"\b(1[89]\d\d|20\d\d|January|February|March|April|May|June|July|August|September|"
-    r"October|November|December|Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|"
-    r"[Yy]esterday|[Tt]oday|[Tt]omorrow|\d{1,2}(st|nd|rd|th))\b"
 )
 
 
@@ -50,10 +39,10 @@ def can_answer(kind: str | None, sentence: str, question_terms: set[str]) -> boo
     platforms", not "the two countries" when asked about missiles).
     """
     body = clean_sentence(sentence)  # a list marker ("3.") is no figure
-    pattern = {"quantity": _NUMBER, "time": _DATE}.get(kind or "")
+    pattern = {"quantity": QUANTITY, "time": DATE}.get(kind or "")
     if pattern is None:
         return True
-    asked = {t for t in question_terms if len(t) > 2}  # "Un" of "Kim Jong Un" is not "UN"
+    asked = {t for t in question_terms if len(t) > 2}  # "Ma" of "Jack Ma" is not "MA"
     return any(
         asked & set(terms(body[max(0, m.start() - NEAR) : m.end() + NEAR]))
         for m in pattern.finditer(body)
@@ -67,10 +56,8 @@ def _mentioned(name: str, seen: set[str]) -> bool:
     )
 
 
-_AUXILIARY = frozenset("is was are were has have had will would did does do can could".split())
 _WHO = re.compile(r"^\s*(?:who|whom)\s+([\w'-]+)", re.IGNORECASE)
 _NAME_Q = re.compile(r"^\s*(?:who|whom|whose)\b|\bname of\b|\bwhose name\b", re.IGNORECASE)
-_FULL_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+")
 
 
 def asks_for_a_person(question: str) -> bool:
@@ -81,7 +68,7 @@ def asks_for_a_person(question: str) -> bool:
 def who_verb(question: str) -> str | None:
     """The verb of "who VERB ..." (``led`` in "Who led the delegation?"), not an auxiliary."""
     match = _WHO.match(question)
-    if match and match.group(1).lower() not in _AUXILIARY:
+    if match and match.group(1).lower() not in WHO_AUXILIARIES:
         return match.group(1).lower()
     return None
 
@@ -97,7 +84,7 @@ def has_new_name(sentence: str, question: str) -> bool:
     return any(
         set(terms(m.group())) - asked
         and asked & set(terms(body[max(0, m.start() - NEAR) : m.end() + NEAR]))
-        for m in _FULL_NAME.finditer(body)
+        for m in FULL_NAME.finditer(body)
     )
 
 
@@ -108,6 +95,6 @@ def unknown_full_names(question: str, passages: list[str]) -> list[str]:
     body = parts[1] if len(parts) == 2 else ""  # the first word is capitalised anyway
     return [
         name
-        for name in _FULL_NAME.findall(body)
+        for name in FULL_NAME.findall(body)
         if not any(_mentioned(t, seen) for t in terms(name))
     ]
