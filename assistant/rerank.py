@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.answer.features import Question, Token, _stem, content_terms, has_type, tokens
+from assistant.answer.features import Question, Token, content_terms, has_type, stem, tokens
 from assistant.lexicon import NUMERAL, YEAR
 from assistant.sentences import stored
 from assistant.text import is_stopword, sentence_spans
@@ -212,7 +212,7 @@ def _offered(toks: list[Token], asked: set[str]) -> set[str]:
     for tok in toks:
         if tok.text[:1].isdigit() or (tok.capitalised and tok.is_word and previous not in ".!?"):
             word = tok.lower
-            if not is_stopword(word) and (word[:1].isdigit() or _stem(word) not in asked):
+            if not is_stopword(word) and (word[:1].isdigit() or stem(word) not in asked):
                 out.add(word)
         previous = tok.text
     return out

@@ -98,7 +98,8 @@ def content_terms(text: str) -> list[str]:
 
 
 @lru_cache(maxsize=1 << 16)  # span features stem the same words again and again
-def _stem(word: str) -> str:
+def stem(word: str) -> str:
+    """The stem of one word (accents folded), or "" for a stopword."""
     got = content_terms(word)
     return got[0] if got else ""
 
@@ -108,7 +109,7 @@ def _alias_terms() -> dict[str, list[list[str]]]:
     """``aliases`` by stem, each alias as its content terms."""
     table: dict[str, list[list[str]]] = {}
     for word, names in aliases().items():
-        table.setdefault(_stem(word), []).extend(t for t in map(content_terms, names) if t)
+        table.setdefault(stem(word), []).extend(t for t in map(content_terms, names) if t)
     return table
 
 
@@ -135,7 +136,7 @@ class Question:
         self.bigrams = set(pairwise(seq))
         # Capitalised words after the first: the names the question is about.
         toks = tokens(self.text)
-        self.names = {_stem(t.text) for t in toks[1:] if t.is_word and t.capitalised} - {""}
+        self.names = {stem(t.text) for t in toks[1:] if t.is_word and t.capitalised} - {""}
 
     @cached_property
     def focus_word(self) -> str:
@@ -163,7 +164,7 @@ class Question:
         if not m:
             return ""
         word = m.group(1).split()[-1].lower()
-        return "" if is_stopword(word) else _stem(word)
+        return "" if is_stopword(word) else stem(word)
 
 
 def has_type(kind: str, toks: list[Token], asked: set[str]) -> float:
@@ -175,7 +176,7 @@ def has_type(kind: str, toks: list[Token], asked: set[str]) -> float:
             any(NUMBER_WORD.match(t.lower) and any(c.isalnum() for c in t.text) for t in toks)
         )
     if kind in ("person", "place"):
-        return float(any(t.capitalised and t.is_word and i > 0 and _stem(t.text) not in asked
+        return float(any(t.capitalised and t.is_word and i > 0 and stem(t.text) not in asked
                          for i, t in enumerate(toks)))  # fmt: skip
     return 0.0
 
@@ -372,7 +373,7 @@ def span_features(
     """
     inner = [t for t in toks[span.i : span.j + 1] if t.is_word]
     n = len(inner)
-    stems = [_stem(t.text) for t in inner]
+    stems = [stem(t.text) for t in inner]
     content = [s for s in stems if s]
     in_q = sum(s in q.terms for s in content) / len(content) if content else 1.0
     outside = [p for p in q_positions if p < span.i or p > span.j]
@@ -390,8 +391,8 @@ def span_features(
     kind = q.kind if q.kind in SPAN_KINDS else "other"
     opened = sum(t.text == "(" for t in toks[: span.i]) > sum(t.text == ")" for t in toks[: span.i])
     window = toks[max(0, span.i - 2) : span.i] + toks[span.j + 1 : span.j + 3]
-    neighbours = {_stem(t.text) for t in window if t.is_word}
-    pool = [shares.get(stem, 0.0) for stem in content]
+    neighbours = {stem(t.text) for t in window if t.is_word}
+    pool = [shares.get(term, 0.0) for term in content]
     caps = [t.is_word and t.capitalised for t in toks]
     all_caps = all(caps[span.i : span.j + 1])
     run_edge = (span.i > 0 and caps[span.i - 1]) or (span.j + 1 < len(toks) and caps[span.j + 1])
@@ -413,8 +414,8 @@ def span_features(
         float(n == 1), float(n == 2), float(n == 3), float(n >= 4),
         in_q,
         1.0 / (1 + dist),
-        float(before is not None and _stem(before.text) in q.terms),
-        float(after is not None and _stem(after.text) in q.terms),
+        float(before is not None and stem(before.text) in q.terms),
+        float(after is not None and stem(after.text) in q.terms),
         float(bool(q_positions) and span.i > max(q_positions)),
         float(span.i == 0),
         float(opened),
@@ -442,7 +443,7 @@ def span_word(span: Span, toks: list[Token]) -> str:
 
 def question_positions(q: Question, toks: list[Token]) -> list[int]:
     """Token indices of the sentence whose stem is one of the question's terms."""
-    return [i for i, t in enumerate(toks) if t.is_word and _stem(t.text) in q.terms]
+    return [i for i, t in enumerate(toks) if t.is_word and stem(t.text) in q.terms]
 
 
 NO_ANSWER_FEATURES = (
@@ -473,10 +474,10 @@ def missing_words(question: str, looked_terms: set[str]) -> list[str]:
     holds (a name counts as held where what it stands for is: ``mentioned``)."""
     out = set()
     for i, t in enumerate(tokens(question)):
-        stem = content_terms(t.text) if t.is_word else []
-        if not stem or stem[0] in looked_terms:
+        found = content_terms(t.text) if t.is_word else []
+        if not found or found[0] in looked_terms:
             continue
-        if i and t.capitalised and mentioned(stem[0], looked_terms):
+        if i and t.capitalised and mentioned(found[0], looked_terms):
             continue
         out.add(t.text.lower())
     return sorted(out)
