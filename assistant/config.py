@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -16,12 +16,21 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from assistant.errors import UsageError
 
 MINILM = "all-MiniLM-L6-v2"
+# The GGUF `make local-model` installs into ``models_dir`` (``assistant/local_model.py``).
+LOCAL_GGUF = "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
 
 
 def _default_cache_dir() -> Path:
     # Derived files (tiktoken encodings unpacked from an installed package) live
     # beside the install that produced them, so every venv carries its own.
     return Path(sys.prefix) / "share" / "assistant"
+
+
+def _installed_local_model(fields: dict[str, Any]) -> Path | None:
+    # The 1.5B is moved into place whole (`make local-model`), so a file there is
+    # complete; without it the local backend serves the bundled SmolLM2-135M.
+    path = Path(fields.get("models_dir", "models")) / LOCAL_GGUF
+    return path if path.is_file() else None
 
 
 class Settings(BaseSettings):
@@ -40,7 +49,7 @@ class Settings(BaseSettings):
     chroma_url: str = Field("", description="Chroma server URL; empty means embedded.")
     backend: str = Field(
         "auto",
-        description="Answerer: auto, extractive, learned, openai, local (or a registered one).",
+        description="Answerer: auto, extractive, openai, local (or a registered one).",
     )
     k: int = Field(4, ge=1, le=50, description="Chunks retrieved per question.")
     pool: int = Field(
@@ -69,15 +78,22 @@ class Settings(BaseSettings):
     context_sentences: int = Field(
         1, ge=0, le=10, description="Sentences around each passage an LLM reads; 0: none."
     )
-    local_model: Path | None = Field(
-        None, description="GGUF file of the local backend; empty: bundled SmolLM2-135M."
+    models_dir: Path = Field(
+        Path("models"), description="Where `make local-model` installs the local 1.5B GGUF."
+    )
+    local_model: Path | None = Field(  # after models_dir: its default looks there
+        default_factory=_installed_local_model,
+        description="GGUF file of the local backend; empty: the 1.5B in models_dir when "
+        "installed, else the bundled SmolLM2-135M.",
     )
     local_context: int = Field(4096, ge=512, description="Context of the local llama.cpp server.")
     local_threads: int | None = Field(None, ge=1, description="Threads of the local server.")
     chunk_tokens: int = Field(200, ge=20, le=240, description="Max tokens per chunk.")
     chunk_overlap: int = Field(20, ge=0, le=100, description="Token overlap of split chunks.")
-    min_support: float | None = Field(
-        None, description="Refusal threshold of the extractive answerer; empty: calibrated."
+    no_answer_threshold: float | None = Field(
+        None,
+        description="No-answer logit at which the extractive answerer refuses (lower refuses "
+        "more); empty: the fitted one.",
     )
     seeds_dir: Path = Field(Path("seeds"), description="Corpus ingested by `make run`.")
     port: int = Field(8501, ge=1, le=65535, description="Port of the chat page.")

@@ -55,3 +55,7 @@ class OfflineAssetError(AssistantError):
 
 class LLMError(AssistantError):
     """The language model server refused, failed or did not answer."""
+
+
+class ModelInstallError(AssistantError):
+    """`make local-model` could not fetch, join or check the model; nothing was installed."""

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from assistant import diversity
 from assistant.answer.checks import CitationChecker
+from assistant.answer.model_name import answer_model
 from assistant.answer.registry import make_answerer
 from assistant.answer.rules import is_instruction
 from assistant.answer.stream import AnswerStream, words_of
@@ -256,12 +257,13 @@ class Assistant:
         return answer
 
     def stats(self) -> JsonObject:
-        """Where the store is and what it holds."""
+        """Where the store is, what it holds and which models answer and embed."""
         return {
             "store": self.corpus.location,
             "collection": self.corpus.name,
             "embedding_model": self.settings.embedding_model_name,
             "backend": self.settings.backend,
+            "answer_model": answer_model(self.settings),
             "openai_api_key": "set" if self.settings.openai_api_key else "not set",
             **self.corpus.stats(),
         }

@@ -104,7 +104,8 @@ def test_empty_state_says_what_the_corpus_is_and_offers_examples(page: AppTest) 
 
 def test_sidebar_names_backend_models_and_corpus(page: AppTest) -> None:
     side = "\n".join(m.value for m in page.sidebar.markdown)
-    assert "extractive" in side and "all-MiniLM-L6-v2" in side
+    assert "extractive — no LLM: answers quote the documents" in side
+    assert "all-MiniLM-L6-v2" in side
     assert "1 document, 11 chunks" in side
     assert page.sidebar.slider[0].value == 4
 

@@ -164,6 +164,7 @@ def test_local_backend_serves_the_bundled_model_and_stops(
     assert any(s.supported for s in answer.sentences)
     servers = list(local_server._servers.values())
     assert len(servers) == 1 and servers[0].process is not None
+    assert servers[0].model == local_server.bundled_model()  # no 1.5B in this models folder
     process = servers[0].process
     servers[0].stop()
     assert process.poll() is not None, "the server process is gone"

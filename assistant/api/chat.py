@@ -16,6 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
+from assistant.answer.model_name import answer_model
 from assistant.api import openai_format as fmt
 from assistant.api.errors import ERRORS, of_assistant
 from assistant.api.schema import (
@@ -39,7 +40,8 @@ log = logging.getLogger("assistant.api")
 async def models(svc: Shared) -> ModelList:
     """The collections, one model each: the ``model`` of a chat request picks one."""
     names = await run_in_threadpool(svc.names)
-    return ModelList(data=[Model(id=name) for name in names])
+    writer = answer_model(svc.settings)
+    return ModelList(data=[Model(id=name, answer_model=writer) for name in names])
 
 
 @router.post(

