@@ -2,8 +2,8 @@
 
 "How did Kim travel to Russia, and what did he see there?" is two questions; "Where
 were both Putin and Kim born?" and "Compare A and B" ask about each item. Pure rules
-on the question's words, no model. The learned answer stage answers part by part
-(``answer/learned.py``); retrieval looks up each part (``diversity.py``, which adds
+on the question's words, no model. The extractive answer stage answers part by part
+(``answer/extractive.py``); retrieval looks up each part (``diversity.py``, which adds
 splits only retrieval makes).
 """
 

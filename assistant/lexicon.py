@@ -39,9 +39,6 @@ AUXILIARY = (
 AUX = "(?:" + "|".join(AUXILIARY.split()) + ")"  # a regex alternative of the auxiliaries
 # The English wh-words, as a regex alternative.
 WH = r"(?:what|where|who|whom|whose|when|why|how|which)"
-# Written for this project: the auxiliaries that are not the verb of "who ... ?" ("Who
-# was ...", but "Who led ..."); narrower than AUXILIARY (no should, may, might, must, shall).
-WHO_AUXILIARIES = frozenset("is was are were has have had will would did does do can could".split())
 # The finite forms of "be" and "have": one ends a hedge ("a ship believed to be carrying
 # grain has docked").
 FINITE_BE_HAVE = frozenset("has have had is was are were".split())
@@ -113,7 +110,7 @@ PRONOUN = re.compile(
 # --- Places, pairs and names ------------------------------------------------------------
 
 # English prepositions before a place, as a set of single words: the word before a
-# candidate span of the learned answerer. Unlike PLACE_BEFORE it holds "throughout",
+# candidate span of the extractive answerer. Unlike PLACE_BEFORE it holds "throughout",
 # "outside" and "inside".
 PLACE_PREPOSITIONS = frozenset("in at near from to into across throughout outside inside".split())
 # English prepositions before a place, as a pattern for the end of a text, with an
@@ -127,8 +124,6 @@ RECIPROCAL = re.compile(
     r"talk\w*|shak\w*|each other|one another|together|jointly)\b",
     re.I,
 )
-# A full name: two or more capitalised words of two or more characters each.
-FULL_NAME = re.compile(r"\b[A-Z][\w'’-]+(?:\s+[A-Z][\w'’-]+)+")
 # A run of one or more capitalised words (a name, or a sentence's first word).
 CAPITALISED_RUN = re.compile(r"\b[A-Z][\w'’-]*(?:\s+[A-Z][\w'’-]*)*")
 # English words that join the capitalised words of one name ("Bank of England").
@@ -161,20 +156,11 @@ YEAR = re.compile(r"\b(?:1[89]|20)\d\d\b")
 # "two or three" offers no choice.
 SMALL_NUMBER = re.compile(r"\d+|one|two|three|four|five|six|seven|eight|nine|ten", re.I)
 # One token of a number (lower-cased): digits with separators or a currency or per cent
-# sign, English number words, "half", "percent". The span features read it; unlike
-# QUANTITY it holds "sixty" to "ninety", "trillions", "percent", and no units of time.
+# sign, English number words, "half", "percent". The span features read it.
 NUMBER_WORD = re.compile(
     r"^(?:[\d.,%$€£]+\d*%?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
     r"twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety|hundreds?|thousands?|millions?|"
     r"billions?|trillions?|dozens?|half|percent|per|cent)$",
-    re.IGNORECASE,
-)
-# A quantity anywhere in a sentence: a digit, an English number word, "few", "several",
-# or a unit of time ("three days"). Looser than NUMBER_WORD, which needs a whole token.
-QUANTITY = re.compile(
-    r"\d|\b(one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|twenty|thirty|"
-    r"forty|fifty|hundreds?|thousands?|millions?|billions?|dozens?|half|few|several|"
-    r"(hour|day|week|month|year)s?)\b",
     re.IGNORECASE,
 )
 # The English month names and weekday names.
@@ -189,11 +175,19 @@ DATE_WORD = re.compile(
     + r"|century|centuries|bc|ad|decade|\d{1,2}(?:st|nd|rd|th))$",
     re.IGNORECASE,
 )  # fmt: skip
-# A date anywhere in a sentence: a year from 1800 to 2099, a capitalised month or weekday,
-# "yesterday", "today", "tomorrow", an ordinal day. Unlike DATE_WORD it is case-sensitive
-# on purpose ("May" is a month, "may" is not) and knows no decades or centuries.
-DATE = re.compile(
-    r"\b(1[89]\d\d|20\d\d|"
-    + "|".join(word.capitalize() for word in (*MONTHS, *WEEKDAYS))
-    + r"|[Yy]esterday|[Tt]oday|[Tt]omorrow|\d{1,2}(st|nd|rd|th))\b"
+# Written for this project: verbs of handing something over or taking it in. "What did X
+# give / send / offer ...?" asks for everything given, not for one thing.
+TRANSFER_VERBS = re.compile(
+    r"\b(?:give|gave|given|giving|send|sent|offer(?:s|ed)?|provide[sd]?|suppl(?:y|ies|ied)|"
+    r"sell|sold|exchange[sd]?|buy|bought|receive[sd]?|deliver(?:s|ed)?|donate[sd]?)\b",
+    re.IGNORECASE,
+)
+# English nouns that end in "s" but are not plurals: "What news ...?" asks for one thing.
+NOT_PLURAL = frozenset(
+    "news series species means physics politics economics mathematics status bus gas lens".split()
+)
+# Written for this project: what joins two spans into one item of a list answer, a
+# preposition or article alone ("glove" + "from a" + "space suit"); a comma or "and" does not.
+ITEM_LINK = re.compile(
+    r"\s*(?:(?:of|from|for|with|in|on|at|to|by|as)\s+)?(?:(?:the|a|an)\s+)?", re.IGNORECASE
 )

@@ -55,20 +55,51 @@ def row(entry: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def convert(path: Path, out: Path) -> tuple[int, int]:
-    """Write OUT/questions.jsonl and OUT/rgb-docs/; (questions, documents) written."""
-    entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    docs = out / "rgb-docs"
-    docs.mkdir(parents=True, exist_ok=True)
-    snippets = {
+def entries(path: Path) -> list[dict[str, Any]]:
+    """RGB's questions, one JSON object a line."""
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def snippets(items: list[dict[str, Any]]) -> dict[str, str]:
+    """Every positive and negative snippet, by file name."""
+    return {
         snippet_file(text.strip()): text.strip()
-        for entry in entries
+        for entry in items
         for text in entry["positive"] + entry["negative"]
         if text.strip()
     }
-    rows = [row(entry) for entry in entries]
-    write_question_set(out, docs, snippets, rows)
-    return len(rows), len(snippets)
+
+
+def negative_snippets(items: list[dict[str, Any]]) -> dict[str, str]:
+    """The negative snippets that are no question's positive one, by file name."""
+    positives = {text.strip() for entry in items for text in entry["positive"]}
+    return {
+        snippet_file(text.strip()): text.strip()
+        for entry in items
+        for text in entry["negative"]
+        if text.strip() and text.strip() not in positives
+    }
+
+
+def unanswerable(items: list[dict[str, Any]], negatives: dict[str, str]) -> list[dict[str, Any]]:
+    """The questions that the negative snippets cannot answer: none holds their answer."""
+    bodies = [text.lower() for text in negatives.values()]
+    return [
+        entry
+        for entry in items
+        if not any(a.lower() in body for a in answers(entry["answer"]) for body in bodies)
+    ]
+
+
+def convert(path: Path, out: Path) -> tuple[int, int]:
+    """Write OUT/questions.jsonl and OUT/rgb-docs/; (questions, documents) written."""
+    items = entries(path)
+    docs = out / "rgb-docs"
+    docs.mkdir(parents=True, exist_ok=True)
+    texts = snippets(items)
+    rows = [row(entry) for entry in items]
+    write_question_set(out, docs, texts, rows)
+    return len(rows), len(texts)
 
 
 def convert_unanswerable(path: Path, out: Path) -> tuple[int, int]:
@@ -79,15 +110,8 @@ def convert_unanswerable(path: Path, out: Path) -> tuple[int, int]:
     OUT/questions.jsonl (answer null, tagged fit / heldout by ``splits.rgb_split``) and
     OUT/rgb-docs/; returns (questions, documents) written.
     """
-    entries = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
-    positives = {text.strip() for entry in entries for text in entry["positive"]}
-    negatives = {
-        snippet_file(text.strip()): text.strip()
-        for entry in entries
-        for text in entry["negative"]
-        if text.strip() and text.strip() not in positives
-    }
-    bodies = [text.lower() for text in negatives.values()]
+    items = entries(path)
+    negatives = negative_snippets(items)
     rows = [
         {
             "id": f"rgb-unans-{entry['id']}",
@@ -95,8 +119,7 @@ def convert_unanswerable(path: Path, out: Path) -> tuple[int, int]:
             "answer": None,
             "tags": ["rgb-unanswerable", rgb_split(entry["query"])],
         }
-        for entry in entries
-        if not any(a.lower() in body for a in answers(entry["answer"]) for body in bodies)
+        for entry in unanswerable(items, negatives)
     ]
     write_question_set(out, out / "rgb-docs", negatives, rows)
     return len(rows), len(negatives)

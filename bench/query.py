@@ -164,7 +164,7 @@ def main() -> None:
     parser.add_argument("--queries", type=int, default=50)
     parser.add_argument("--embed", type=int, default=10_000)
     parser.add_argument("--name", default="query", help="Results file: bench/results/NAME.json")
-    parser.add_argument("--also", nargs="*", default=[], help="other backends to time (learned)")
+    parser.add_argument("--also", nargs="*", default=[], help="other backends to time")
     parser.add_argument("--no-server", action="store_true", help="skip the Chroma server runs")
     parser.add_argument("--no-sentence-vectors", action="store_true",
                         help="chunks without stored sentence vectors (an older store)")  # fmt: skip

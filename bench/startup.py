@@ -30,7 +30,7 @@ def wall(command: list[str], env: dict[str, str]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--backends", nargs="+", default=["extractive", "learned"])
+    parser.add_argument("--backends", nargs="+", default=["extractive"])
     args = parser.parse_args()
     cli = str(Path(sys.executable).with_name("assistant"))
     with tempfile.TemporaryDirectory() as tmp:

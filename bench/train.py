@@ -61,9 +61,12 @@ from assistant.retrieval import CANDIDATES, fuse, keyword_filter  # noqa: E402
 from assistant.text import sentence_spans  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
+import convert_rgb  # noqa: E402
 from edits import edits  # noqa: E402
+from splits import rgb_split  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared/datasets/squad2_train_sample/train-v2.0-sample.json"
+DEFAULT_RGB = ROOT.parent / "shared/datasets/rgb_en_fact/en_fact.json"
 # The no-answer threshold refuses at most this share of the answerable questions of an
 # article left out of training: the product's bound is 10 % false refusals on new
 # questions, with a margin for the shift.
@@ -74,6 +77,10 @@ EDIT_WEIGHT = 1.0
 # A seed question weighs as much as this many SQuAD ones: the 25 answerable tune
 # questions then count about a tenth of the 4,371 answerable SQuAD ones.
 SEED_WEIGHT = 20.0
+# An RGB fit-half question (news) weighs as much as a seed one, set before any RGB
+# figure was read: its 39 answerable and 32 unanswerable questions then count about
+# a fifth of the SQuAD ones, so news is no longer an afterthought of a Wikipedia fit.
+NEWS_WEIGHT = 20.0
 PREFILTER_RECALL = 0.95
 # A question type gets a short answer only where, on the training questions, the span
 # beats the whole sentence by this much SQuAD F1 (else the sentence alone is shown).
@@ -102,6 +109,7 @@ class Pool:
     scores: np.ndarray | None = None
     ranked: np.ndarray | None = None
     missing_sim: float = 1.0  # the no-answer feature of that name (needs the word vectors)
+    chunks: list[Chunk] = field(default_factory=list)  # the corpus its keys index
 
 
 @dataclass
@@ -269,6 +277,20 @@ def main() -> None:
         default=ROOT / "tests" / "eval" / "seeds.jsonl",
         help="also fit on this gold set's questions tagged 'tune' (over seeds/); 'none' to skip",
     )
+    parser.add_argument(
+        "--rgb",
+        type=Path,
+        default=DEFAULT_RGB,
+        help="also fit on RGB en_fact's fit half (bench/splits.py): its answerable questions "
+        "over all its snippets, and the same questions over the snippets without the "
+        "positive ones as unanswerable news; 'none' to skip",
+    )
+    parser.add_argument(
+        "--keep-reader",
+        action="store_true",
+        help="without --reader-folds: keep how the span reader is used (the 'reader' "
+        "section) from the weights file being replaced",
+    )
     parser.add_argument("--cache", type=Path, default=ROOT / "eval-out" / "train-vectors.npz")
     parser.add_argument(
         "--reader-folds",
@@ -281,6 +303,9 @@ def main() -> None:
     args = parser.parse_args()
     if str(args.seeds) == "none":
         args.seeds = None
+    if str(args.rgb) == "none":
+        args.rgb = None
+    kept_reader = json.loads(args.out.read_text())["reader"] if args.keep_reader else None
 
     from assistant.config import Settings
     from assistant.tokens import use_offline_encodings
@@ -301,6 +326,10 @@ def main() -> None:
             f"+ {len(seed_pools)} questions of the seed gold set's tune split, weight {SEED_WEIGHT}"
         )
         pools += seed_pools
+    if args.rgb is not None:
+        news = build_rgb_pools(args.rgb, cache)
+        print(f"+ {len(news)} questions of RGB en_fact's fit half, weight {NEWS_WEIGHT}")
+        pools += news
     answerable = [p for p in pools if not p.q["is_impossible"]]
     reachable = [p for p in answerable if p.labels.any()]
     print(f"answer sentence among the candidates for {len(reachable)}/{len(answerable)}")
@@ -344,7 +373,7 @@ def main() -> None:
         print(f"sentence ranker: answer in its top {n} for {hit:.3f} of answerable questions")
     models = {"prefilter": prefilter, "sentence": sentence}
     embed_words(pools, cache)
-    models |= fit_spans([p for p in answerable if p.weight == 1.0])
+    models |= fit_spans([p for p in answerable if p.q.get("set", "squad") in ("squad", "rgb")])
     models["second"] = fit_second(answerable)
     missing_similarities(pools, cache)
     models["no_answer"] = fit_no_answer(pools, models["span"])
@@ -354,8 +383,21 @@ def main() -> None:
         out["reader"] = fit_reader(
             pools, build_chunks(paragraphs), args.reader_folds, models, seed_chunks
         )
+    elif kept_reader is not None:
+        out["reader"] = kept_reader
     trained_on = [args.data.name, "edited copies of its answerable questions (bench/edits.py)"]
     trained_on += [f"{args.seeds.name} (tune split)"] if args.seeds else []
+    if args.rgb is not None:
+        trained_on += [
+            f"{args.rgb.name} fit half (bench/splits.py), answerable over all its snippets",
+            f"{args.rgb.name} fit half over its negative snippets alone, as unanswerable news",
+        ]
+    if kept_reader is not None:
+        trained_on += ["the reader section: kept from the previous file (--keep-reader)"]
+    if "reader" in out and (args.rgb is not None or args.seeds is not None):
+        out["reader"] |= fit_news_margin(pools, models)
+    if "reader" in out:
+        out["reader"] |= fit_list_gap(pools)
     args.out.write_text(json.dumps({"trained_on": trained_on, **out}, indent=1) + "\n")
     print(f"wrote {args.out} ({args.out.stat().st_size:,} bytes)")
 
@@ -368,6 +410,113 @@ GATES = (None, 0.0, 2.0, 4.0, 6.0, 8.0)
 # Answerable questions of a held-out article that the reader's no-span margin may refuse
 # on its own (the no-answer detector refuses its own share besides).
 READER_FALSE_REFUSALS = 0.02
+
+
+# Answerable fit questions of the news set and of the seed set (each) that the reader's
+# no-span margin may refuse on top of the no-answer detector. (A bound on the mean of
+# the two let the news set's fit-half false refusals triple, 0.026 -> 0.077.)
+NEWS_FALSE_REFUSALS = 0.03
+
+
+def fit_news_margin(pools: list[Pool], models: dict) -> dict:
+    """The reader's no-span margin at which a question is refused, fitted on news.
+
+    On SQuAD's held-out articles no margin refused more impossible questions than
+    answerable ones (``fit_reader``), but the questions the product is asked are news:
+    RGB's fit half, answerable and asked without its positive snippets, and the seed
+    tune split. The shipped reader never saw them (it learned from SQuAD alone). The
+    margin is the lowest that refuses at most NEWS_FALSE_REFUSALS of their answerable
+    questions the no-answer detector lets through.
+    """
+    from assistant.answer.reader import load as load_reader
+
+    reader = load_reader()
+    threshold = models["no_answer"]["threshold"]
+    rows = []  # (set, impossible, refused by the detector, the reader's margin)
+    for p in pools:
+        origin = p.q.get("set")
+        if origin not in ("rgb", "seeds") or p.ranked is None or not len(p.ranked):
+            continue
+        detector = float(logit(models["no_answer"], np.array([question_row(p, models["span"])]))[0])
+        _, margin = read_pool(p, p.chunks, reader)
+        rows.append((origin, bool(p.q["is_impossible"]), detector >= threshold, margin))
+    sets = sorted({r[0] for r in rows})
+
+    def refused(limit: float, origin: str, impossible: bool) -> float:
+        got = [r[2] or r[3] >= limit for r in rows if r[0] == origin and r[1] == impossible]
+        return float(np.mean(got)) if got else 0.0
+
+    def extra(limit: float) -> float:  # answerable refused by the margin alone, worst set
+        return max(refused(limit, o, False) - refused(np.inf, o, False) for o in sets)
+
+    candidates = sorted({round(r[3], 3) for r in rows if not r[1]})
+    limit = next((t for t in candidates if extra(t) <= NEWS_FALSE_REFUSALS), None)
+    at = np.inf if limit is None else limit
+    table = {
+        o: {"impossible_refused": round(refused(at, o, True), 4),
+            "answerable_refused": round(refused(at, o, False), 4),
+            "questions": sum(r[0] == o for r in rows)}
+        for o in sets
+    }  # fmt: skip
+    print(f"news no-span margin {limit}: {table}")
+    return {
+        "null_margin": limit,
+        "null_margin_fit": {
+            "data": "RGB en_fact fit half (answerable, and asked over its negative snippets "
+            "alone) and the seed gold set's tune split, read by the shipped reader",
+            "rule": f"the lowest margin refusing at most {NEWS_FALSE_REFUSALS:.0%} of each "
+            "set's answerable questions beyond the no-answer detector",
+            "refused_in_fit": table,
+        },
+    }
+
+
+# How far below the best span a further item may score, tried in turn (None: one span).
+LIST_GAPS = (None, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0)
+
+
+def fit_list_gap(pools: list[Pool]) -> dict:
+    """How many things a question asking for several gets (``Reader.spans``' gap).
+
+    On the answerable fit questions that ask for several things (``Question.wants_list``:
+    a plural after what/which, "what did ... give"), SQuAD's and RGB's, the shipped
+    reader reads the answer sentence's chunk; each gap's short answer
+    (``extractive.list_span``) is scored by SQuAD F1 against the reference, and the gap
+    with the best mean is kept (None when one span does best). The reader learned from
+    these SQuAD questions, so its scores on them are surer than on new ones.
+    """
+    from assistant.answer.extractive import MAX_ITEMS, list_span
+    from assistant.answer.reader import load as load_reader
+
+    reader = load_reader()
+    f1 = {gap: [] for gap in LIST_GAPS}
+    for p in pools:
+        refs = [a["text"] for a in p.q["answers"]]
+        if p.q["is_impossible"] or not refs or not p.qq.wants_list or not p.labels.any():
+            continue
+        cid, si = p.keys[int(np.flatnonzero(p.labels)[0])]
+        chunk = p.chunks[cid]
+        lo, hi = chunk.sentences[si]
+        reading = reader.read(p.q["question"], [chunk.text])[0]
+        for gap in LIST_GAPS:
+            spans = reading.spans(lo, hi, gap or 0.0, MAX_ITEMS if gap is not None else 1)
+            if not spans:
+                f1[gap].append(0.0)
+                continue
+            span = list_span(p.qq, chunk.text[lo:hi], [(a - lo, b - lo) for _, a, b in spans])
+            f1[gap].append(token_f1(span.text, refs))
+    means = {str(gap): round(float(np.mean(v)), 4) for gap, v in f1.items() if v}
+    best = max(LIST_GAPS, key=lambda gap: (means.get(str(gap), -1.0), gap is None))
+    print(f"list questions: {len(f1[None])}; mean F1 by gap {means}; kept {best}")
+    return {
+        "list_gap": best,
+        "list_gap_fit": {
+            "data": "the answerable SQuAD 2.0 training and RGB fit-half questions that ask "
+            "for several things, read on their answer sentence by the shipped reader",
+            "questions": len(f1[None]),
+            "mean_f1_by_gap": means,
+        },
+    }
 
 
 def read_pool(p: Pool, chunks: list[Chunk], reader) -> tuple[list, float]:
@@ -546,7 +695,19 @@ def build_pools(
         vectors = cache.get([c.text for c in cands]) if cands else np.zeros((0, 384))
         shares = F.term_shares([c.terms for c in cands])
         pools.append(
-            Pool(q, qq, cands, keys, np.array(rows), labels, vectors, q_vecs[qi], weight, shares)
+            Pool(
+                q,
+                qq,
+                cands,
+                keys,
+                np.array(rows),
+                labels,
+                vectors,
+                q_vecs[qi],
+                weight,
+                shares,
+                chunks=chunks,
+            )
         )
     return pools
 
@@ -582,6 +743,36 @@ def build_seed_pools(path: Path, cache: VectorCache) -> list[Pool]:
             }
         )
     return build_pools(paragraphs, questions, cache, SEED_WEIGHT)
+
+
+def build_rgb_pools(path: Path, cache: VectorCache) -> list[Pool]:
+    """Pools of RGB en_fact's fit half: news questions the product is asked.
+
+    - Answerable: each question over every snippet of the set; its gold sentences are
+      those holding one of its accepted answers (questions whose positive snippets
+      hold none are left out).
+    - Unanswerable: the same questions over the negative snippets alone (the topic
+      stays, the fact goes; ``convert_rgb.convert_unanswerable``), those whose answer no
+      negative snippet holds.
+    """
+    items = [e for e in convert_rgb.entries(path) if rgb_split(e["query"]) == "fit"]
+    every = convert_rgb.entries(path)
+
+    def asked(entry: dict, impossible: bool) -> dict:
+        accepted = convert_rgb.answers(entry["answer"])
+        return {
+            "id": f"rgb-{entry['id']}", "question": entry["query"].strip(), "set": "rgb",
+            "is_impossible": impossible, "evidence": [] if impossible else accepted,
+            "answers": [] if impossible else [{"text": a} for a in accepted],
+        }  # fmt: skip
+
+    answerable = [asked(e, False) for e in items if convert_rgb.row(e)["evidence"]]
+    snippets = convert_rgb.snippets(every)
+    pools = build_pools([snippets[k] for k in sorted(snippets)], answerable, cache, NEWS_WEIGHT)
+    negatives = convert_rgb.negative_snippets(every)
+    unanswerable = [asked(e, True) for e in convert_rgb.unanswerable(items, negatives)]
+    docs = [negatives[k] for k in sorted(negatives)]
+    return pools + build_pools(docs, unanswerable, cache, NEWS_WEIGHT)
 
 
 WORDS: dict[str, np.ndarray] = {}  # MiniLM vectors of single words (``embed_words``)
@@ -813,6 +1004,14 @@ def fit_no_answer(pools: list[Pool], span_model: dict) -> dict:
             f"seed tune split at the threshold (in-sample): refused "
             f"{refused_seeds[y[seeds]].mean():.2f} of its unanswerable, "
             f"{refused_seeds[~y[seeds]].mean():.2f} of its answerable"
+        )
+    news = origin == "rgb"
+    if news.any():
+        refused_news = scores[news] >= threshold
+        print(
+            f"RGB fit half at the threshold (in-sample): refused "
+            f"{refused_news[y[news]].mean():.2f} of its unanswerable, "
+            f"{refused_news[~y[news]].mean():.2f} of its answerable"
         )
     model["threshold"] = round(threshold, DECIMALS)
     table = [

@@ -34,7 +34,7 @@ CHROMIUM_ARGS = [
 ]
 GIFTS = "What gifts did Putin and Kim exchange?"
 EVIL = (
-    "The Zorblax rocket engine was built by <script>alert(1)</script> engineers at Acme, "
+    "The Zorblax rocket engine was built by engineers at Acme <script>alert(1)</script>, "
     "<img src=x onerror=\"document.title='pwned'\"> says [the report](https://evil.example/x).\n"
 )
 

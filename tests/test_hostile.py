@@ -101,11 +101,12 @@ def test_attempts_to_change_the_instructions_are_refused_by_the_guard(
 def test_an_instruction_around_an_answerable_question_is_still_refused(
     seeded: Assistant, question: str
 ) -> None:
-    """The passage matches so well that only the guard stands between it and an answer."""
+    """The passage answers the question the instruction wraps; the answer is still refused."""
     answer = seeded.ask(question)
-    assert answer.refused
+    assert answer.refused and answer.answer == REFUSAL
     assert any("rifles" in hit.text for hit in answer.retrieved)
-    assert not seeded.backend.answer(question, answer.retrieved).refused
+    plain = "What gifts did Putin and Kim exchange?"
+    assert not seeded.backend.answer(plain, answer.retrieved).refused
 
 
 @settings(

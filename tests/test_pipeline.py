@@ -167,8 +167,9 @@ def test_the_guard_refuses_an_instruction_before_any_backend_sees_it(
     assert answer.refused and answer.answer == REFUSAL and answer.sources == []
     assert spy.streamed == [], "the guard refused, not the backend"
     assert answer.retrieved and answer.retrieved[0].source == "gifts.txt"
-    # Without the guard the backend would have answered: the passage matches strongly.
-    assert not spy.inner.answer(question, answer.retrieved).refused
+    # The retrieved passage answers the question the instruction wraps: the backend,
+    # asked it plainly, answers. (It may refuse the wrapped form itself as well.)
+    assert not spy.inner.answer(GIFTS, answer.retrieved).refused
 
 
 def test_an_ordinary_question_reaches_the_backend(tiny: Assistant) -> None:

@@ -1,4 +1,4 @@
-"""The named features of the learned answer stage: pure functions on plain text.
+"""The named features of the extractive answer stage: pure functions on plain text.
 
 Three small models read them (``assistant/answer/model.py``): the *sentence*
 ranker (which sentence answers), the *span* scorer (which words of it are the
@@ -29,9 +29,11 @@ from assistant.lexicon import (
     DATE_WORD,
     EDGE_WORDS,
     NEGATION,
+    NOT_PLURAL,
     NUMBER_WORD,
     NUMERAL,
     PLACE_PREPOSITIONS,
+    TRANSFER_VERBS,
 )
 from assistant.text import is_stopword, layout_prefix, terms, words
 
@@ -40,6 +42,7 @@ TYPES = (*ANSWER_TYPES, "other")
 SPAN_TYPES = frozenset({"date", "number", "person", "place", "manner", "thing"})
 
 _FOCUS_WORD = re.compile(r"\b(?:what|which)\s+(?:kind of |type of |sort of )?([a-z]+)", re.I)
+_WHAT_DID = re.compile(r"^\s*what\s+(?:did|does|do|will|would|could|can|has|have|had)\b", re.I)
 _TOKEN = re.compile(
     r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|[^\W_]+(?:['’.-][^\W_]+)*\.?|[^\w\s]", re.UNICODE
 )
@@ -145,6 +148,16 @@ class Question:
         m = _FOCUS_WORD.search(self.text)
         word = m.group(1).lower() if m else ""
         return "" if is_stopword(word) else word
+
+    @cached_property
+    def wants_list(self) -> bool:
+        """Whether the question asks for every one of several things: a plural noun after
+        what/which ("which countries", "what gifts"), or "what did ... give / send / offer
+        ...?" (``lexicon.TRANSFER_VERBS``)."""
+        word = self.focus_word
+        if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            return word not in NOT_PLURAL
+        return bool(_WHAT_DID.search(self.text) and TRANSFER_VERBS.search(self.text))
 
     @cached_property
     def focus(self) -> str:

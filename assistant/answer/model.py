@@ -1,4 +1,4 @@
-"""The learned answer stage's weights: read once from ``weights.json``, applied as logistic models.
+"""The extractive answer stage's weights: read once from ``weights.json``, as logistic models.
 
 ``bench/train.py`` writes the file (``make train``); nothing is fitted at run time.
 Each model names its features, so the file reads as a table of what counts and

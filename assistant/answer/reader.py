@@ -238,6 +238,32 @@ class Reading:
         a, b = np.unravel_index(int(np.argmax(pairs)), pairs.shape)
         return float(pairs[a, b]), int(self.offsets[inside[a], 0]), int(self.offsets[inside[b], 1])
 
+    def spans(self, lo: int, hi: int, gap: float, limit: int) -> list[tuple[float, int, int]]:
+        """The best span within characters [lo, hi), then each next best that overlaps none
+        taken and scores within ``gap`` of the first, at most ``limit`` in all, best first.
+
+        For a question that asks for several things ("What did Putin give Kim?"), each
+        item the passage gives is a span the reader scores nearly as high as the best.
+        """
+        inside = np.flatnonzero((self.offsets[:, 0] >= lo) & (self.offsets[:, 1] <= hi))
+        if not len(inside):
+            return []
+        pairs = self.start[inside][:, None] + self.end[inside][None, :]
+        gap_pieces = inside[None, :] - inside[:, None]
+        pairs[(gap_pieces < 0) | (gap_pieces >= MAX_ANSWER_PIECES)] = -np.inf
+        taken: list[tuple[float, int, int]] = []
+        while len(taken) < limit:
+            a, b = np.unravel_index(int(np.argmax(pairs)), pairs.shape)
+            score = float(pairs[a, b])
+            if not np.isfinite(score) or (taken and score < taken[0][0] - gap):
+                break
+            taken.append((score, int(self.offsets[inside[a], 0]), int(self.offsets[inside[b], 1])))
+            # No later span may overlap this one: it may neither start nor end within it.
+            pairs[a : b + 1, :] = -np.inf
+            pairs[:, a : b + 1] = -np.inf
+            pairs[:a, b + 1 :] = -np.inf  # nor contain it
+        return taken
+
 
 class Reader:
     """Scores the spans of passages for a question (thread-safe; one ONNX session)."""
@@ -313,23 +339,27 @@ def preload(path: Path = READER) -> None:
 
 @dataclass(frozen=True)
 class Mix:
-    """How the learned answerer uses the reader (fitted by ``bench/train.py``)."""
+    """How the extractive answerer uses the reader (fitted by ``bench/train.py``)."""
 
     weight: float  # sentence score: ranker logit + weight × (its best span − best span read)
     null_margin: float | None  # refuse when "no span" beats the best span by this much
     read: int  # the reader reads the chunks of this many top-ranked sentences
     short: bool  # the short answer is the reader's best span (else the span scorer's)
     gate: float | None = None  # the weight counts only when the best span read scores this
+    # A question asking for several things gets every span within this much of the best
+    # (``Reading.spans``); None: the best span alone.
+    list_gap: float | None = None
 
     @classmethod
     def from_dict(cls, data: JsonObject) -> Mix:
-        margin, gate = data.get("null_margin"), data.get("gate")
+        margin, gate, gap = data.get("null_margin"), data.get("gate"), data.get("list_gap")
         return cls(
             float(data["weight"]),
             None if margin is None else float(margin),
             int(data["read"]),
             data["short_answer"] == "reader",
             None if gate is None else float(gate),
+            None if gap is None else float(gap),
         )
 
 

@@ -13,7 +13,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from assistant.answer.extractive import ExtractiveBackend
-from assistant.answer.learned import LearnedBackend
 from assistant.answer.llm import OpenAIBackend
 from assistant.answer.local_server import MODEL_ALIAS, bundled_model, shared_server
 from assistant.config import Settings
@@ -27,11 +26,7 @@ if TYPE_CHECKING:
 
 
 def _extractive(settings: Settings, embeddings: Embeddings) -> Answerer:
-    return ExtractiveBackend(embeddings, settings.min_support)
-
-
-def _learned(settings: Settings, embeddings: Embeddings) -> Answerer:
-    return LearnedBackend(embeddings)
+    return ExtractiveBackend(embeddings, settings.no_answer_threshold)
 
 
 def _openai(settings: Settings, embeddings: Embeddings) -> Answerer:
@@ -53,7 +48,6 @@ def _local(settings: Settings, embeddings: Embeddings) -> Answerer:
 
 ANSWERERS: dict[str, Factory] = {
     "extractive": _extractive,
-    "learned": _learned,
     "openai": _openai,
     "local": _local,
 }
@@ -75,6 +69,11 @@ def resolve(settings: Settings) -> str:
 def make_answerer(settings: Settings, embeddings: Embeddings) -> Answerer:
     """The answerer the ``backend`` setting names."""
     name = resolve(settings)
+    if name == "learned":
+        raise AssistantError(
+            "The 'learned' backend is now the one extractive answerer: set "
+            "ASSISTANT_BACKEND=extractive (or auto)."
+        )
     if name not in ANSWERERS:
         raise AssistantError(
             f"Unknown backend '{settings.backend}': choose auto, {', '.join(ANSWERERS)}."

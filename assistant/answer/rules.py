@@ -1,6 +1,6 @@
 """The hand-written rules of the answer stage, in one table: each pattern and its reason.
 
-Everything else the learned answerer decides is fitted (``bench/train.py``).
+Everything else the extractive answerer decides is fitted (``bench/train.py``).
 Two kinds of rule remain:
 
 - ``answer_type``: what kind of answer a question asks for (the first matching

@@ -1,4 +1,4 @@
-"""The learned answer stage: its weights file, its features, and what it answers over the seeds.
+"""The extractive answer stage: its weights file, its features, and what it answers over the seeds.
 
 Behaviour, not exact strings: which line is cited, whether a verdict is given,
 what the short answer is taken from.
@@ -14,23 +14,16 @@ import numpy as np
 import pytest
 
 from assistant.answer import features as F
-from assistant.answer.extractive import ExtractiveBackend
-from assistant.answer.learned import LearnedBackend, balanced, best_span
+from assistant.answer.extractive import ExtractiveBackend, balanced, best_span
 from assistant.answer.model import WEIGHTS, load
 from assistant.answer.premise import caveat, unmatched_names
 from assistant.config import Settings
+from assistant.errors import AssistantError
 from assistant.pipeline import Assistant
 from assistant.types import REFUSAL
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED_FILE = next((ROOT / "seeds").glob("*.txt"))
-
-
-@pytest.fixture
-def learned(seeded_dir: Path, cache_dir: Path, embeddings) -> Assistant:  # type: ignore[no-untyped-def]
-    """An assistant over the seeded store answering with the learned backend."""
-    settings = Settings(store_dir=seeded_dir, cache_dir=cache_dir, backend="learned")
-    return Assistant(settings, embeddings)
 
 
 def cited_lines(answer) -> set[int]:  # type: ignore[no-untyped-def]
@@ -93,17 +86,17 @@ def test_span_candidates_are_verbatim_and_keep_dates_whole() -> None:
     "among the 4 chunks, but the sentence ranker prefers line 11 ('may travel to Russia'), which "
     "repeats the question's words, and the answer quotes that",
 )
-def test_travel_question_cites_the_train_line_and_says_train(learned: Assistant) -> None:
-    answer = learned.ask("How did Kim Jong Un travel to Russia?")
+def test_travel_question_cites_the_train_line_and_says_train(seeded: Assistant) -> None:
+    answer = seeded.ask("How did Kim Jong Un travel to Russia?")
     assert not answer.refused
     assert 13 in cited_lines(answer), answer.answer
     assert "train" in answer.answer.lower()
 
 
 def test_did_kim_visit_russia_opens_with_yes_and_cites_a_line_that_says_so(
-    learned: Assistant,
+    seeded: Assistant,
 ) -> None:
-    answer = learned.ask("Did Kim Jong Un visit Russia?")
+    answer = seeded.ask("Did Kim Jong Un visit Russia?")
     assert answer.answer.startswith("Yes") and answer.verdict == "yes"
     lines = SEED_FILE.read_text(encoding="utf-8").splitlines()
     quoted = [q.text for s in answer.sources for q in s.quotes]
@@ -111,8 +104,8 @@ def test_did_kim_visit_russia_opens_with_yes_and_cites_a_line_that_says_so(
     assert all(lines[n - 1] for n in cited_lines(answer))
 
 
-def test_gifts_question_cites_line_16_and_nothing_else(learned: Assistant) -> None:
-    answer = learned.ask("What gifts did Putin and Kim exchange?")
+def test_gifts_question_cites_line_16_and_nothing_else(seeded: Assistant) -> None:
+    answer = seeded.ask("What gifts did Putin and Kim exchange?")
     assert not answer.refused
     assert cited_lines(answer) == {16}
     assert "rifles" in answer.answer
@@ -165,20 +158,18 @@ def test_the_readers_short_answer_over_a_quotation_is_balanced(seeded: Assistant
         "Did North Korea agree to sell weapons to Russia?",
     ],
 )
-@pytest.mark.parametrize("backend", ["learned", "extractive"])
 def test_a_claim_the_documents_contradict_or_leave_open_never_gets_yes(
-    seeded_dir: Path, cache_dir: Path, embeddings, question: str, backend: str
-) -> None:  # type: ignore[no-untyped-def]
-    settings = Settings(store_dir=seeded_dir, cache_dir=cache_dir, backend=backend)
-    answer = Assistant(settings, embeddings).ask(question)
+    seeded: Assistant, question: str
+) -> None:
+    answer = seeded.ask(question)
     assert not answer.answer.startswith("Yes")
     assert answer.refused or answer.verdict in ("no", "unsettled")
     if answer.verdict == "unsettled":
         assert "do not settle" in answer.answer and answer.sources  # and quotes what they say
 
 
-def test_a_compound_question_is_answered_part_by_part_in_order(learned: Assistant) -> None:
-    answer = learned.ask(
+def test_a_compound_question_is_answered_part_by_part_in_order(seeded: Assistant) -> None:
+    answer = seeded.ask(
         "What does Russia seek to buy from North Korea, and who is the Russian defense minister "
         "who visited North Korea?"
     )
@@ -192,9 +183,9 @@ def test_a_compound_question_is_answered_part_by_part_in_order(learned: Assistan
 
 
 def test_a_later_part_does_not_quote_the_sentence_an_earlier_part_quoted(
-    learned: Assistant,
+    seeded: Assistant,
 ) -> None:
-    answer = learned.ask(
+    answer = seeded.ask(
         "Where was Kim's armored train going, and what was Putin attending in that city?"
     )
     assert not answer.refused and "Vladivostok" in answer.answer
@@ -202,8 +193,8 @@ def test_a_later_part_does_not_quote_the_sentence_an_earlier_part_quoted(
     assert len(quoted) >= 2 and len(quoted) == len(set(quoted)), answer.answer
 
 
-def test_an_unanswerable_part_is_said_so(learned: Assistant) -> None:
-    answer = learned.ask(
+def test_an_unanswerable_part_is_said_so(seeded: Assistant) -> None:
+    answer = seeded.ask(
         "What does Russia seek to buy from North Korea, and what is the capital of Australia?"
     )
     assert "ammunition" in answer.answer
@@ -218,8 +209,8 @@ def test_an_unanswerable_part_is_said_so(learned: Assistant) -> None:
         "What is the boiling point of water at sea level in degrees Fahrenheit?",
     ],
 )
-def test_questions_about_other_things_are_refused(learned: Assistant, question: str) -> None:
-    answer = learned.ask(question)
+def test_questions_about_other_things_are_refused(seeded: Assistant, question: str) -> None:
+    answer = seeded.ask(question)
     assert answer.refused and answer.answer == REFUSAL and answer.sources == []
 
 
@@ -231,12 +222,20 @@ def test_an_instruction_in_a_document_is_never_quoted(embeddings) -> None:  # ty
         "Kim Jong Un travelled to Vladivostok by armored train."
     )
     hit = Hit("c1", text, {"source": "doc.txt", "line_start": 1, "line_end": 1}, 1.0, dense=0.6)
-    backend = LearnedBackend(embeddings)
+    backend = ExtractiveBackend(embeddings)
     assert all("Ignore" not in p.cand.text for p in backend.candidates([hit]))
 
 
-def test_the_default_backend_is_unchanged(seeded: Assistant) -> None:
+def test_the_default_backend_is_the_one_extractive_stage(seeded: Assistant) -> None:
     assert isinstance(seeded.backend, ExtractiveBackend)
+
+
+def test_the_former_learned_backend_name_says_what_to_set(
+    seeded_dir: Path, cache_dir: Path, embeddings
+) -> None:  # type: ignore[no-untyped-def]
+    settings = Settings(store_dir=seeded_dir, cache_dir=cache_dir, backend="learned")
+    with pytest.raises(AssistantError, match="ASSISTANT_BACKEND=extractive"):
+        Assistant(settings, embeddings).ask("Who visited North Korea?")
 
 
 @pytest.mark.fast
@@ -265,12 +264,12 @@ def test_missing_similarity_is_the_least_covered_words_best_cosine() -> None:
     ],
 )  # fmt: skip
 def test_a_question_about_a_name_the_documents_lack_is_refused(
-    learned: Assistant, asked: str, swapped: str
+    seeded: Assistant, asked: str, swapped: str
 ) -> None:
     """The no-answer detector learned from edited questions: the same question about
     someone or somewhere the stories never mention is refused, the original is not."""
-    assert not learned.ask(asked).refused
-    refused = learned.ask(swapped)
+    assert not seeded.ask(asked).refused
+    refused = seeded.ask(swapped)
     assert refused.refused and refused.answer == REFUSAL and not refused.sources
 
 
@@ -325,24 +324,19 @@ def test_a_capital_or_a_place_in_one_is_mentioned_where_its_country_is() -> None
     assert F.missing_words("What did Beijing buy from Pyongyang?", looked) == ["beijing"]
 
 
-def test_a_question_naming_a_capital_for_its_country_is_answered(learned: Assistant) -> None:
-    answer = learned.ask("What does Moscow want to buy from Pyongyang?")
+def test_a_question_naming_a_capital_for_its_country_is_answered(seeded: Assistant) -> None:
+    answer = seeded.ask("What does Moscow want to buy from Pyongyang?")
     assert not answer.refused, answer.answer
     assert "ammunition" in answer.answer and 11 in cited_lines(answer), answer.answer
     assert not answer.answer.startswith("The cited passages do not mention")
 
 
-@pytest.mark.parametrize("backend", ["learned", "extractive"])
 def test_a_question_about_someone_the_passages_never_mention_says_so(
-    seeded_dir: Path,
-    cache_dir: Path,
-    embeddings,
-    backend: str,  # type: ignore[no-untyped-def]
+    seeded: Assistant,
 ) -> None:
     """The Biden question finds the story of Kim's thanks to Putin: the answer says the
     cited passages do not mention Biden, quotes them, and names no short answer."""
-    settings = Settings(store_dir=seeded_dir, cache_dir=cache_dir, backend=backend)
-    bot = Assistant(settings, embeddings)
+    bot = seeded
     answer = bot.ask("What did Kim Jong Un express gratitude to Biden for?")
     assert not answer.refused
     assert answer.answer.startswith("The cited passages do not mention “Biden”")
@@ -375,3 +369,94 @@ def test_the_span_scorer_weighs_each_spans_closeness_to_the_questions_focus_noun
     assert asked and asked[0][0] == "instrument" and "piano" in asked[0]
     best_span(load(), F.Question("Who played the piano?"), sentence, {}, vectors)
     assert len(asked) == 1  # no focus noun: no word is embedded
+
+
+# -- questions that ask for several things ------------------------------------------------
+
+
+@pytest.mark.fast
+@pytest.mark.parametrize(
+    ("question", "several"),
+    [
+        ("What did Putin give Kim?", True),
+        ("What gifts did Putin and Kim exchange?", True),
+        ("Which countries attended the summit?", True),
+        ("What does Russia seek to buy from North Korea?", True),
+        ("What news did the envoy bring?", False),
+        ("What is the capital of Australia?", False),
+        ("Who visited Pyongyang?", False),
+    ],
+)
+def test_a_question_asking_for_several_things_is_told_apart(question: str, several: bool) -> None:
+    assert F.Question(question).wants_list is several
+
+
+@pytest.mark.fast
+def test_the_readers_spans_overlap_none_and_stop_at_the_gap() -> None:
+    from assistant.answer.reader import Reading
+
+    # Six word pieces of "aa bb cc dd ee ff"; spans aa (5), dd-ee (3), ff (1) stand out.
+    offsets = np.array([[0, 2], [3, 5], [6, 8], [9, 11], [12, 14], [15, 17]])
+    start = np.array([3.0, -5, -5, 2.0, -5, 0.5])
+    end = np.array([2.0, -5, -5, -5, 1.0, 0.5])
+    reading = Reading(offsets, start, end, null=-10.0)
+    assert [(lo, hi) for _, lo, hi in reading.spans(0, 17, 2.5, 4)] == [(0, 2), (9, 14)]
+    got = reading.spans(0, 17, 10.0, 4)
+    assert [(lo, hi) for _, lo, hi in got[:3]] == [(0, 2), (9, 14), (15, 17)]
+    for i, (_, lo, hi) in enumerate(got):  # no span overlaps or holds another
+        assert all(hi <= a or lo >= b for _, a, b in got[:i])
+    assert len(reading.spans(0, 17, 10.0, 2)) == 2
+    assert reading.spans(3, 8, 2.5, 1) == [reading.best(3, 8)]  # one span: the best
+
+
+@pytest.mark.fast
+def test_a_list_answer_names_each_item_in_the_order_the_sentence_gives_them() -> None:
+    from assistant.answer.extractive import list_span
+
+    sentence = "They exchanged rifles as gifts, and he also gave him a glove from a space suit."
+    q = F.Question("What gifts did they exchange?")
+
+    def at(text: str) -> tuple[int, int]:
+        return sentence.index(text), sentence.index(text) + len(text)
+
+    # Best first: the glove; "a space suit" joins it through "from"; "gifts" is the
+    # question's own word, no item.
+    span = list_span(q, sentence, [at("glove"), at("rifles"), at("a space suit"), at("gifts")])
+    assert span.text == "rifles and glove from a space suit"
+    assert (span.start, span.end) == (at("rifles")[0], at("a space suit")[1])
+    assert list_span(q, sentence, [at("glove")]).text == "glove"
+
+
+def test_a_question_asking_for_several_things_gets_every_item_the_reader_ranks_close(
+    seeded_dir: Path, cache_dir: Path, embeddings
+) -> None:  # type: ignore[no-untyped-def]
+    """The mechanism, with a wide gap: the fitted one (weights.json) decides how close."""
+    from dataclasses import replace
+
+    models = load()
+    assert models.reader is not None
+    wide = replace(models, reader=replace(models.reader, list_gap=3.0))
+    settings = Settings(store_dir=seeded_dir, cache_dir=cache_dir)
+    bot = Assistant(settings, embeddings)
+    bot.backend = ExtractiveBackend(embeddings, models=wide)
+    answer = bot.ask("What did Putin give Kim?")
+    assert answer.short_answer is not None, answer.answer
+    short = answer.short_answer.text
+    assert "rifles" in short and "glove" in short and answer.answer.startswith(short)
+    assert cited_lines(answer) == {16}
+    single = Assistant(settings, embeddings).ask(
+        "Who is the Russian defense minister who visited North Korea?"
+    )
+    assert single.short_answer is not None and " and " not in single.short_answer.text
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="known miss (issue 26, list answers): the fitted gap (1.0, weights.json) keeps the "
+    "glove alone; the reader scores the rifles 2.4 below it",
+)
+def test_what_putin_gave_kim_names_the_rifles_and_the_glove(seeded: Assistant) -> None:
+    answer = seeded.ask("What did Putin give Kim?")
+    assert cited_lines(answer) == {16}
+    assert answer.short_answer is not None
+    assert "rifles" in answer.short_answer.text and "glove" in answer.short_answer.text
