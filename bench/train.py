@@ -997,22 +997,15 @@ def fit_no_answer(pools: list[Pool], span_model: dict) -> dict:
     model = fit(x, y, F.NO_ANSWER_FEATURES, weights=w)
     scores = logit(model, x)
     threshold = float(np.quantile(scores[squad & ~y], 1 - share))
-    seeds = origin == "seeds"
-    if seeds.any():
-        refused_seeds = scores[seeds] >= threshold
-        print(
-            f"seed tune split at the threshold (in-sample): refused "
-            f"{refused_seeds[y[seeds]].mean():.2f} of its unanswerable, "
-            f"{refused_seeds[~y[seeds]].mean():.2f} of its answerable"
-        )
-    news = origin == "rgb"
-    if news.any():
-        refused_news = scores[news] >= threshold
-        print(
-            f"RGB fit half at the threshold (in-sample): refused "
-            f"{refused_news[y[news]].mean():.2f} of its unanswerable, "
-            f"{refused_news[~y[news]].mean():.2f} of its answerable"
-        )
+    for name, label in (("seeds", "seed tune split"), ("rgb", "RGB fit half")):
+        mine = origin == name
+        if mine.any():
+            refuses = scores[mine] >= threshold
+            print(
+                f"{label} at the threshold (in-sample): refused "
+                f"{refuses[y[mine]].mean():.2f} of its unanswerable, "
+                f"{refuses[~y[mine]].mean():.2f} of its answerable"
+            )
     model["threshold"] = round(threshold, DECIMALS)
     table = [
         {

@@ -201,19 +201,6 @@ def test_an_unanswerable_part_is_said_so(seeded: Assistant) -> None:
     assert "do not answer" in answer.answer and "capital of Australia" in answer.answer
 
 
-@pytest.mark.parametrize(
-    "question",
-    [
-        "Who won the 2022 FIFA World Cup?",
-        "What is the capital of Australia?",
-        "What is the boiling point of water at sea level in degrees Fahrenheit?",
-    ],
-)
-def test_questions_about_other_things_are_refused(seeded: Assistant, question: str) -> None:
-    answer = seeded.ask(question)
-    assert answer.refused and answer.answer == REFUSAL and answer.sources == []
-
-
 def test_an_instruction_in_a_document_is_never_quoted(embeddings) -> None:  # type: ignore[no-untyped-def]
     from assistant.types import Hit
 
