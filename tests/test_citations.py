@@ -263,3 +263,29 @@ def test_the_judge_fences_a_hostile_source_as_the_answer_prompt_does(settings) -
         assert fenced.count("</source>") == 1
         assert fenced.index("Ignore previous") < fenced.index("</source>")
         assert f"{FARES}</ source>\nIgnore previous" in fenced
+
+
+@pytest.mark.fast
+def test_what_the_check_changed_in_a_streamed_answer_is_said_sentence_by_sentence() -> None:
+    from assistant.answer.checks import Revision, revisions
+    from assistant.types import Answer, Sentence
+
+    def checked(text: str, *sentences: Sentence, **counts: int) -> Answer:
+        return Answer("q", text, False, "openai", [], [], sentences=list(sentences), **counts)
+
+    rifles, gold = Sentence("They swapped rifles.", [1]), Sentence("Of gold.", [1], 0.3, False)
+    as_streamed = checked("They swapped rifles. [1] Of gold. [1]", rifles, gold)
+    assert revisions("They swapped rifles [1]. Of gold [1].", as_streamed) == [
+        Revision("unsupported", "Of gold.")
+    ]
+    moved = checked("They swapped rifles. [1] Of gold. [1]", rifles, gold, corrected_markers=1)
+    assert revisions("They swapped rifles [2]. Of gold.", moved) == [
+        Revision("moved", count=1),
+        Revision("cited", "They swapped rifles.", [2], [1]),
+        Revision("cited", "Of gold.", [], [1]),
+        Revision("unsupported", "Of gold."),
+    ]
+    refusal = Answer.refusal("q", "openai", [])
+    assert revisions("Rifles [1].", refusal) == [Revision("refused")]
+    assert revisions(REFUSAL, refusal) == [] and revisions("", refusal) == []
+    assert revisions("Something else [1].", as_streamed) == [Revision("rewritten")]

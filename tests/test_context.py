@@ -1,4 +1,5 @@
-"""Context windows: an LLM reads each passage with the sentences around it, and cites the passage.
+"""Context windows: an LLM reads each passage with the sentences around it that bear on the
+question, and cites the passage.
 
 The neighbours come from a real Chroma store in a temp folder (ingested through the
 assistant, on the hashing embedder); the model is a loopback OpenAI-compatible server
@@ -45,31 +46,36 @@ HARBOUR = (
 CHUNKING = {"chunk_tokens": 20, "chunk_overlap": 5}
 FLOUR = "The miller sold flour to the bakers of three towns."
 QUESTION = "Who did the miller sell flour to?"
+# A question that the sentence after FLOUR bears on too.
+FROZE = "Who did the miller sell flour to in the winter the river froze solid?"
 
 
 # -- the prompt (pure) -------------------------------------------------------------------
 
 
-def test_the_prompt_marks_the_neighbours_as_context_outside_the_cited_source(
+def test_the_prompt_shows_a_neighbour_bearing_on_the_question_as_context_outside_the_source(
     settings: Settings,
 ) -> None:
     backend = OpenAIBackend(settings, HashEmbeddings(), base_url="http://127.0.0.1:9/v1")
     harbour = {"source": "harbour.txt", "line_start": 5, "line_end": 5}
     mill = {"source": "mill.txt", "line_start": 5, "line_end": 5}
+    before, after = "Its wheel turned.", "In the hard winter of 1901 the river froze solid."
     hits = [
         Hit("a", "Storms closed the harbour.", harbour, 1.0),
-        Hit("b", FLOUR, mill, 0.9, before="Its wheel turned.", after="The river froze."),
+        Hit("b", FLOUR, mill, 0.9, before=before, after=after),
     ]
-    messages, budget = backend.messages(QUESTION, hits, [])
+    messages, budget = backend.messages(FROZE, hits, [])
     prompt = str(messages[-1].content)
     assert (
-        '<context source="2" side="before">\nIts wheel turned.\n</context>\n'
         f'<source n="2" file="mill.txt" location="line 5">\n{FLOUR}\n</source>\n'
-        '<context source="2" side="after">\nThe river froze.\n</context>'
+        f'<context source="2" side="after">\n{after}\n</context>'
     ) in prompt
+    assert before not in prompt, "a neighbour the question does not bear on is left out"
     assert '<context source="1"' not in prompt, "a chunk without neighbours gets no context"
-    assert "Context is not part of any source: never cite it" in str(messages[0].content)
+    assert "<context> around a source only to read it, never to cite" in str(messages[0].content)
     assert budget.dropped_context == 0
+    asked_else = str(backend.messages(QUESTION, hits, [])[0][-1].content)
+    assert "<context" not in asked_else, "neither neighbour bears on the flour alone"
 
 
 # -- the neighbours of a chunk (pure, on the chunker's own overlapping spans) -----------
@@ -144,12 +150,17 @@ def test_a_chunk_gets_its_own_documents_adjacent_sentences(store: Settings) -> N
 
 
 class _Chat(http.server.BaseHTTPRequestHandler):
-    """Records each chat request; streams FLOUR citing the source that holds it."""
+    """Records each chat request; says the sources answer, then streams FLOUR citing the
+    source that holds it."""
 
     requests: ClassVar[list[dict[str, Any]]] = []
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if not body.get("stream"):  # whether the sources answer (answer/answerable.py)
+            self._reply({"choices": [{"index": 0, "message": {"role": "assistant",
+                        "content": "Yes"}, "finish_reason": "length"}]})  # fmt: skip
+            return
         self.requests.append(body)
         prompt = body["messages"][-1]["content"]
         fences = re.findall(r'<source n="(\d+)"[^>]*>\n(.*?)\n</source>', prompt, re.DOTALL)
@@ -163,6 +174,15 @@ class _Chat(http.server.BaseHTTPRequestHandler):
         usage = {"prompt_tokens": 50, "completion_tokens": 12, "total_tokens": 62}
         self._event({"choices": [], "usage": usage})
         self.wfile.write(b"data: [DONE]\n\n")
+
+    def _reply(self, fields: dict[str, object]) -> None:
+        reply = json.dumps({"id": "c", "object": "chat.completion", "created": 0, "model": "m",
+                            **fields}).encode()  # fmt: skip
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(reply)))
+        self.end_headers()
+        self.wfile.write(reply)
 
     def _event(self, fields: dict[str, object]) -> None:
         chunk = {"id": "c", "object": "chat.completion.chunk", "created": 0, "model": "m", **fields}
@@ -189,23 +209,20 @@ def asking(store: Settings, url: str, **more: object) -> Settings:
     return store.model_copy(update=update)
 
 
-def test_the_model_reads_the_neighbours_and_the_answer_cites_the_chunks_own_lines(
+def test_the_model_reads_a_neighbour_and_the_answer_cites_the_chunks_own_lines(
     store: Settings, chat_server: str
 ) -> None:
-    answer = Assistant(asking(store, chat_server), HashEmbeddings()).ask(QUESTION, k=2)
+    answer = Assistant(asking(store, chat_server), HashEmbeddings()).ask(FROZE, k=2)
     [request] = _Chat.requests
     prompt = request["messages"][-1]["content"]
     cited = re.search(r'<source n="(\d+)"[^>]*>\n' + re.escape(FLOUR), prompt)
     assert cited, "the chunk is shown as a source"
     n = cited.group(1)
     assert (
-        f'<context source="{n}" side="before">\n'
-        "Its wheel turned for a hundred years without stopping.\n</context>"
-    ) in prompt
-    assert (
         f'<context source="{n}" side="after">\n'
         "In the hard winter of 1901 the river froze solid.\n</context>"
     ) in prompt
+    assert "Its wheel turned" not in prompt, "the neighbour the question does not bear on"
     assert not answer.refused and answer.answer == f"{FLOUR} [1]"
     [source] = answer.sources
     assert source.source == "mill.txt" and source.lines == (5, 5) and source.location == "line 5"
@@ -215,7 +232,7 @@ def test_the_model_reads_the_neighbours_and_the_answer_cites_the_chunks_own_line
 
 def test_no_neighbours_when_the_setting_is_zero(store: Settings, chat_server: str) -> None:
     llm = asking(store, chat_server, context_sentences=0)
-    answer = Assistant(llm, HashEmbeddings()).ask(QUESTION, k=2)
+    answer = Assistant(llm, HashEmbeddings()).ask(FROZE, k=2)
     [request] = _Chat.requests
     assert "<context source=" not in request["messages"][-1]["content"]
     assert not answer.refused and answer.sources[0].lines == (5, 5)

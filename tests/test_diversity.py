@@ -265,7 +265,8 @@ def test_an_llm_comparing_two_reports_is_shown_and_cites_both(reports: Settings)
     assistant = Assistant(settings, HashEmbeddings())
 
     def ask(text: str) -> Answer:
-        assistant.backend.chat = GenericFakeChatModel(messages=iter([AIMessage(text)]))
+        replies = iter([AIMessage("Yes"), AIMessage(text)])  # the sources answer; the answer
+        assistant.backend.chat = GenericFakeChatModel(messages=replies)
         answer = assistant.ask(COMPARE)
         assert {"reuters.txt", "ap.txt"} <= set(sources(answer.retrieved))
         return answer

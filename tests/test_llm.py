@@ -53,11 +53,13 @@ def test_streams_tokens_and_ends_with_a_checked_answer(llm_settings: Settings, e
 
 
 def test_small_window_drops_sources_and_reports_tokens(llm_settings: Settings, embeddings) -> None:  # type: ignore[no-untyped-def]
-    small = llm_settings.model_copy(update={"context_window": 700, "max_answer_tokens": 100})
+    # Six trimmed sources take about 450 tokens: a window of 450 with 100 for the answer
+    # leaves room for some of them only.
+    small = llm_settings.model_copy(update={"context_window": 450, "max_answer_tokens": 100})
     answer = Assistant(small, embeddings).ask("What gifts did Putin and Kim exchange?", k=6)
     assert answer.usage["sources_dropped"] >= 1
-    assert answer.usage["prompt_tokens_budgeted"] <= 600
-    assert answer.usage["context_window"] == 700
+    assert answer.usage["prompt_tokens_budgeted"] <= 350
+    assert answer.usage["context_window"] == 450
     assert all(s.n <= 6 - answer.usage["sources_dropped"] for s in answer.sources)
 
 
@@ -160,7 +162,7 @@ def test_local_backend_serves_the_bundled_model_and_stops(
     # The grammar makes even the 135M model close each sentence with a valid marker,
     # and at least one of its sentences is backed by the story it cites.
     assert not answer.refused and answer.sources
-    assert all(s.citations for s in answer.sentences)
+    assert all(s.citations for s in answer.sentences), (answer.answer, answer.usage)
     assert any(s.supported for s in answer.sentences)
     servers = list(local_server._servers.values())
     assert len(servers) == 1 and servers[0].process is not None
@@ -221,14 +223,30 @@ def test_grammar_closes_every_sentence_with_a_shown_source(
 
     assistant = Assistant(llm_settings, embeddings)
     long = llm_settings.model_copy(update={"max_answer_tokens": 300})
-    assistant.backend = OpenAIBackend(long, embeddings, grammar=True)  # as the local backend
+    # As the local backend serves SmolLM2: the grammar, and no refusing before it writes.
+    assistant.backend = OpenAIBackend(long, embeddings, grammar=True, threshold=0.0)
     for question in ["Where did Kim's armored train go?", "Who won the 2022 FIFA World Cup?"]:
         stream = assistant.stream(question, k=3)
         streamed = "".join(stream).strip()
         assert stream.answer is not None
         sentences = re.split(r"(?<=\])\.?\s+", streamed)
-        # The exact refusal, or one to three sentences each closed by a marker of a shown source.
-        assert streamed == REFUSAL or (
-            1 <= len(sentences) <= 3 and all(re.search(r"\[[123]\]\.?$", s) for s in sentences)
-        ), streamed
-        assert stream.answer.refused or streamed != REFUSAL
+        # One to three sentences, each closed by a marker of a shown source: having said the
+        # sources answer, the model is not offered the refusal.
+        assert 1 <= len(sentences) <= 3, streamed
+        assert all(re.search(r"\[[123]\]\.?$", s) for s in sentences), streamed
+        assert stream.answer.refused == (not any(s.supported for s in stream.answer.sentences))
+
+
+def test_the_local_backend_reads_the_fixed_prompt_prefix_from_its_cache(
+    settings: Settings, seeded_dir, embeddings
+) -> None:  # type: ignore[no-untyped-def]
+    """Asked whether the sources answer, then answering, the server reads the prompt once."""
+    update = {"store_dir": seeded_dir, "backend": "local", "local_context": 2048}
+    local = settings.model_copy(update={**update, "max_answer_tokens": 60})
+    assistant = Assistant(local, embeddings)
+    for question in ["What gifts did Putin and Kim exchange?", "Where did Kim's armored train go?"]:
+        usage = assistant.ask(question).usage
+        # Two requests sharing all but the yes/no question: the second reads its prompt
+        # (about half of all the prompt tokens) from the cache.
+        assert usage["prompt_tokens_cached"] >= 0.4 * usage["prompt_tokens"], usage
+        assert 0 <= usage["answerable_permille"] <= 1000

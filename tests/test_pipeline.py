@@ -216,7 +216,9 @@ def llm(tiny_store: Settings) -> Assistant:
 
 def generated(llm: Assistant, text: str, k: int = 3) -> tuple[str, Answer]:
     """What the assistant streams and answers when the model writes ``text``."""
-    llm.backend.chat = GenericFakeChatModel(messages=iter([AIMessage(text)]))  # the model
+    # The model says the sources answer (asked first, answer/answerable.py), then writes.
+    replies = iter([AIMessage("Yes"), AIMessage(text)])
+    llm.backend.chat = GenericFakeChatModel(messages=replies)  # the model
     stream = llm.stream(GIFTS, k=k)
     streamed = "".join(stream)
     assert stream.answer is not None

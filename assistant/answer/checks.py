@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -134,3 +135,44 @@ class CitationChecker:
     def check(self, question: str, draft: Draft, retrieved: list[Hit], answerer: str) -> Answer:
         """The Answer for ``draft``: see ``check_answer``."""
         return check_answer(question, draft.text, draft.shown, retrieved, self.embeddings, answerer)
+
+
+@dataclass
+class Revision:
+    """One thing the check changed in an answer already streamed, for a flag under it.
+
+    ``kind`` is ``refused`` (nothing was backed: the refusal replaces the text),
+    ``unsupported`` (``sentence`` is not backed by what it cites), ``cited`` (``sentence``
+    cites ``after`` in the checked answer's numbering; it was streamed citing ``before``),
+    ``moved`` (``count`` markers were moved to the source that backs their sentence),
+    ``dropped`` (``count`` markers named no shown source) or ``rewritten`` (the text
+    differs in another way: show the checked answer whole).
+    """
+
+    kind: str
+    sentence: str = ""
+    before: list[int] = field(default_factory=list)
+    after: list[int] = field(default_factory=list)
+    count: int = 0
+
+
+def revisions(streamed: str, answer: Answer) -> list[Revision]:
+    """What ``answer`` changed of the text ``streamed`` before it, sentence by sentence."""
+    streamed = streamed.strip()
+    if answer.refused:
+        return [] if is_refusal(streamed) or not streamed else [Revision("refused")]
+    out = [Revision(kind, count=count)
+           for kind, count in (("moved", answer.corrected_markers),
+                               ("dropped", answer.invalid_markers)) if count]  # fmt: skip
+    if streamed == answer.answer.strip():
+        return out + [Revision("unsupported", s.text) for s in answer.unsupported]
+    drafted = split_marked(streamed)
+    if [d.text for d in drafted] != [s.text for s in answer.sentences]:
+        return [*out, Revision("rewritten")]
+    for draft, checked in zip(drafted, answer.sentences, strict=True):
+        before = list(dict.fromkeys(draft.numbers))
+        if before != checked.citations:
+            out.append(Revision("cited", checked.text, before, checked.citations))
+        if not checked.supported:
+            out.append(Revision("unsupported", checked.text))
+    return out

@@ -1,7 +1,11 @@
 """Generated answers from OpenAI or any OpenAI-compatible server, through LangChain's ChatOpenAI.
 
-The ``local`` backend is this same class pointed at a llama.cpp server on
-127.0.0.1. Every answer is checked after generation (``assistant.answer.checks``).
+The model reads one fixed system prompt, then the sources, each cut to what bears
+on the question (``layout.py``), and the question. It is first asked, in a one-token
+request, whether the sources answer (``answerable.py``); then it writes the answer,
+streamed. The ``local`` backend is this same class pointed at a llama.cpp server on
+127.0.0.1, with a grammar (``grammar.py``) and the server's prompt cache. Every
+answer is checked after generation (``assistant.answer.checks``).
 """
 
 from __future__ import annotations
@@ -9,7 +13,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from assistant.answer.answerable import TOP_LOGPROBS, threshold_for, yes_share
 from assistant.answer.grammar import cited_answer_grammar
+from assistant.answer.layout import trim
+from assistant.answer.stream import words_of
 from assistant.budget import encoding_for, fit, window_for
 from assistant.citations import MarkerStream
 from assistant.conversation import carry_forward
@@ -47,17 +54,20 @@ class OpenAIBackend:
         window: int | None = None,
         name: str = "openai",
         grammar: bool = False,
+        threshold: float | None = None,
     ) -> None:
         from langchain_openai import ChatOpenAI
 
         self.name = name
-        self.grammar = grammar
+        self.grammar = grammar  # a llama.cpp server: a grammar and the prompt cache
         self.context_sentences = settings.context_sentences
         self.settings = settings
         self.embeddings = embeddings
         self.model = model or settings.openai_model
         self.base_url = base_url or settings.openai_base_url or "https://api.openai.com/v1"
         self.window = window or settings.context_window or window_for(self.model)
+        # Below this share of "yes" to "do the sources answer?" it refuses (answerable.py).
+        self.threshold = threshold_for(self.model) if threshold is None else threshold
         key = api_key or (
             settings.openai_api_key.get_secret_value() if settings.openai_api_key else ""
         )
@@ -92,15 +102,18 @@ class OpenAIBackend:
         """The chat messages within the context budget, and the budget."""
         from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
-        system = render("system", refusal=REFUSAL)
+        system = render("system")  # fixed, first: the server caches it
         frame = render("question", sources="", question=question)
-        # Each source with the sentences around it, and without them for when space is short.
+        # Each source cut to what bears on the question (``layout.py``), with any context
+        # kept, and without that context for when space is short.
+        shown = trim(question, hits, self.embeddings) if hits else []
         blocks = [
-            fence_source(n, hit.source, hit.text, hit.location, hit.before, hit.after)
-            for n, hit in enumerate(hits, 1)
+            fence_source(n, hit.source, cut.text, hit.location, cut.before, cut.after)
+            for n, (hit, cut) in enumerate(zip(hits, shown, strict=True), 1)
         ]
         bare = [
-            fence_source(n, hit.source, hit.text, hit.location) for n, hit in enumerate(hits, 1)
+            fence_source(n, hit.source, cut.text, hit.location)
+            for n, (hit, cut) in enumerate(zip(hits, shown, strict=True), 1)
         ]
         turns = [(t.question, t.answer) for t in history]
         budget = fit(system, blocks, turns, frame, self.window, self.settings.max_answer_tokens,
@@ -116,41 +129,75 @@ class OpenAIBackend:
         """Tokens as the model writes them (markers renumbered on the fly), then the Draft."""
         messages, budget = self.messages(question, hits, history)
         shown = hits[: len(budget.sources)]
+        usage = {
+            "prompt_tokens_budgeted": budget.prompt_tokens,
+            "context_window": budget.window,
+            "sources_dropped": budget.dropped_sources,
+            "context_dropped": budget.dropped_context,
+            "turns_dropped": budget.dropped_turns,
+            "prompt_tokens": 0,
+            "prompt_tokens_cached": 0,
+            "completion_tokens": 0,
+        }
+        if shown:  # whether they answer it is asked on its own first (``answerable.py``)
+            share = self._answerable(messages, usage)
+            usage["answerable_permille"] = round(1000 * share)
+            if share < self.threshold:
+                yield from words_of(REFUSAL)
+                yield Draft(REFUSAL, shown, usage)
+                return
         markers = MarkerStream(len(shown))
         raw: list[str] = []
-        usage: UsageMetadata | None = None
         with self._errors():
             for chunk in self._chat_for(len(shown)).stream(messages):
                 raw.append(str(chunk.content))
-                usage = chunk.usage_metadata or usage
+                _count(chunk.usage_metadata, usage)
                 piece = markers.feed(str(chunk.content))
                 if piece:
                     yield piece
         tail = markers.flush()
         if tail:
             yield tail
-        yield Draft(
-            "".join(raw),
-            shown,
-            {
-                "prompt_tokens_budgeted": budget.prompt_tokens,
-                "context_window": budget.window,
-                "sources_dropped": budget.dropped_sources,
-                "context_dropped": budget.dropped_context,
-                "turns_dropped": budget.dropped_turns,
-                "prompt_tokens": int(usage.get("input_tokens", 0)) if usage else 0,
-                "completion_tokens": int(usage.get("output_tokens", 0)) if usage else 0,
-            },
-        )  # the check stage (answer/checks.py) makes it an Answer
+        # The check stage (answer/checks.py) makes the draft an Answer.
+        yield Draft("".join(raw), shown, usage)
+
+    def _answerable(self, messages: list[BaseMessage], usage: dict[str, int]) -> float:
+        """The model's share of "yes" to whether the sources answer the question."""
+        from langchain_core.messages import HumanMessage
+
+        asked = [*messages[:-1], HumanMessage(f"{messages[-1].content}\n\n{render('decide')}")]
+        chat = self.chat.bind(
+            logprobs=True, top_logprobs=TOP_LOGPROBS, max_completion_tokens=1,
+            **({"extra_body": {"cache_prompt": True}} if self.grammar else {}),
+        )  # fmt: skip
+        with self._errors():
+            reply = chat.invoke(asked)
+        _count(reply.usage_metadata, usage)
+        return yes_share(reply)
 
     def _chat_for(self, n_sources: int) -> Runnable[LanguageModelInput, AIMessage]:
         """The chat model, constrained to cited sentences when the server takes a grammar."""
         if not self.grammar:
             return self.chat
-        return self.chat.bind(extra_body={"grammar": cited_answer_grammar(n_sources, REFUSAL)})
+        # The model has said the sources answer: the refusal is not among its choices.
+        grammar = cited_answer_grammar(n_sources, REFUSAL, refusable=False)
+        # llama.cpp keeps the prompt's evaluated prefix between requests (cache_prompt):
+        # the fixed system prompt, and after the decision all but its last few tokens.
+        return self.chat.bind(extra_body={"grammar": grammar, "cache_prompt": True})
 
     def _errors(self) -> _ErrorTranslator:
         return _ErrorTranslator(self)
+
+
+def _count(reported: UsageMetadata | None, usage: dict[str, int]) -> None:
+    """Adds a request's token counts (as the server reports them) to the answer's."""
+    if not reported:
+        return
+    cached = (reported.get("input_token_details") or {}).get("cache_read", 0)
+    for key, value in (("prompt_tokens", reported.get("input_tokens", 0)),
+                       ("prompt_tokens_cached", cached),
+                       ("completion_tokens", reported.get("output_tokens", 0))):  # fmt: skip
+        usage[key] = usage.get(key, 0) + int(value or 0)
 
 
 class _ErrorTranslator:

@@ -12,6 +12,7 @@ import os
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from assistant.answer.answerable import threshold_for
 from assistant.answer.extractive import ExtractiveBackend
 from assistant.answer.llm import OpenAIBackend
 from assistant.answer.local_server import MODEL_ALIAS, bundled_model, shared_server
@@ -43,6 +44,7 @@ def _local(settings: Settings, embeddings: Embeddings) -> Answerer:
     return OpenAIBackend(
         settings, embeddings, base_url=server.base_url, api_key="local", model=MODEL_ALIAS,
         window=settings.local_context, name="local", grammar=True,
+        threshold=threshold_for(model.name),
     )  # fmt: skip
 
 

@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from assistant.answer.checks import Revision, revisions
+from assistant.citations import marker
 from assistant.cli.common import CollectionOption, app, assistant_for, load_settings
 from assistant.errors import AssistantError
 from assistant.history import History, history_of, new_id
@@ -39,15 +41,16 @@ def ask(
 
 
 def _stream(assistant: Assistant, question: str, history: list[Turn], verbose: bool) -> Answer:
-    """Print the answer as it is written, then what it rests on."""
+    """Print the answer once, as it is written; then what the check changed, and its sources."""
     stream = assistant.stream(question, history)
     shown = "".join(_echo(piece) for piece in stream)
     answer = stream.answer
     assert answer is not None
-    if answer.answer != shown.strip():  # the checks changed it (e.g. nothing was supported)
-        typer.echo(f"\n\n{answer.answer}")
-    else:
-        typer.echo()
+    if not shown.strip():  # nothing was written: the answer is all there is to show
+        shown = _echo(answer.answer)
+    typer.echo()
+    for revision in revisions(shown, answer):
+        _flag(revision, answer)
     _explain(answer, verbose)
     return answer
 
@@ -58,11 +61,37 @@ def _echo(piece: str) -> str:
     return piece
 
 
+def _flag(revision: Revision, answer: Answer) -> None:
+    """One line under the streamed answer saying what the check changed in it."""
+    many = revision.count > 1
+    match revision.kind:
+        case "refused":
+            line = f"⚠ Not backed by the passages it cites, so the answer is: {answer.answer}"
+        case "unsupported":
+            line = f"⚠ Unsupported by the sources it cites: {revision.sentence}"
+        case "cited":
+            cites = marker(revision.after) or "no source"
+            was = f"not {marker(revision.before)}" if revision.before else "shown uncited"
+            line = f"⚠ {_short(revision.sentence)} cites {cites} ({was})"
+        case "moved":
+            line = (f"⚠ {revision.count} citation{'s' if many else ''} moved to the source "
+                    "that backs the sentence")  # fmt: skip
+        case "dropped":
+            line = (f"⚠ {revision.count} citation{'s' if many else ''} naming no source "
+                    "shown to the model left out")  # fmt: skip
+        case _:
+            line = f"⚠ The check rewrote this answer; as checked:\n{answer.answer}"
+    typer.secho(line, fg="yellow")
+
+
+def _short(sentence: str, width: int = 60) -> str:
+    """A sentence in quotes, cut to ``width`` characters."""
+    return f"“{sentence if len(sentence) <= width else sentence[: width - 1] + '…'}”"
+
+
 def _explain(answer: Answer, verbose: bool) -> None:
     if verbose and answer.standalone_question != answer.question:
         typer.echo(f"(standalone question: {answer.standalone_question})")
-    for sentence in answer.unsupported:
-        typer.secho(f"unsupported by the sources: {sentence.text}", fg="yellow")
     if answer.sources:
         typer.echo("\nSources:")
     for src in answer.sources:
