@@ -88,6 +88,11 @@ class Settings(BaseSettings):
     )
     local_context: int = Field(4096, ge=512, description="Context of the local llama.cpp server.")
     local_threads: int | None = Field(None, ge=1, description="Threads of the local server.")
+    local_source_tokens: int | None = Field(
+        None, ge=1,
+        description="Tokens of sources the local model reads per answer (its prompt time); "
+        "unset: as many as its context holds.",
+    )  # fmt: skip
     chunk_tokens: int = Field(200, ge=20, le=240, description="Max tokens per chunk.")
     chunk_overlap: int = Field(20, ge=0, le=100, description="Token overlap of split chunks.")
     no_answer_threshold: float | None = Field(

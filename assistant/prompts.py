@@ -33,10 +33,12 @@ def fence_source(
     ``before`` and ``after``, the sentences around it in its document, are fenced apart
     as context of source ``n``: outside its fence, as they are not part of what it cites
     (``prompts/system.txt`` tells the model so). Every prompt that quotes documents (the
-    answer's and the judge's) fences them here.
+    answer's and the judge's) fences them here. Without ``file`` the fence names the
+    number alone.
     """
+    named = f' file="{file}"' if file else ""
     where = f' location="{location}"' if location else ""
-    source = f'<source n="{n}" file="{file}"{where}>\n{_unfenced(text)}\n</source>'
+    source = f'<source n="{n}"{named}{where}>\n{_unfenced(text)}\n</source>'
     return "\n".join([*_context(n, "before", before), source, *_context(n, "after", after)])
 
 

@@ -7,7 +7,11 @@ held-out and tuning questions (tags heldout / tune), since only the held-out
 figures say how a tuned heuristic generalises. Writes bench/results/quality-BACKEND.json.
 
     python bench/quality.py [--only seeds,squad,rgb,rgb-unans] [--backend extractive]
-        [--rerank none]
+        [--rerank none] [--split fit|heldout]
+
+``--split`` asks only one side of the fit/report split (RGB's fit or held-out half, the
+seed tune or held-out questions; SQuAD's subset is all held out): for comparing
+variants of a slow answerer, such as a local LLM, on the fit side alone.
 
 ``rgb-unans`` asks RGB's questions of its snippets without the positive ones: on-topic
 questions the documents cannot answer (``convert_rgb.convert_unanswerable``).
@@ -89,6 +93,21 @@ def prepare(name: str, datasets: Path, scratch: Path) -> QuestionSet:
     else:
         convert_rgb.convert(datasets / "rgb_en_fact" / "en_fact.json", out)
     return QuestionSet(name, out / "questions.jsonl", out / "rgb-docs", ("fit", "heldout"))
+
+
+def only_split(qset: QuestionSet, split: str, scratch: Path) -> QuestionSet:
+    """``qset`` narrowed to the questions tagged ``split`` (``tune`` is the seeds' fit side)."""
+    tag = "tune" if split == "fit" and qset.name == "seeds" else split
+    if qset.name == "squad":
+        if split == "fit":
+            sys.exit("squad: the SQuAD dev subset is held-out data only; it has no fit side")
+        return qset
+    lines = qset.questions.read_text(encoding="utf-8").splitlines()
+    kept = [line for line in lines if tag in json.loads(line).get("tags", [])]
+    out = scratch / qset.name / f"questions-{tag}.jsonl"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text("".join(f"{line}\n" for line in kept), encoding="utf-8")
+    return QuestionSet(qset.name, out, qset.docs, (tag,))
 
 
 def run_eval(qset: QuestionSet, backend: str, scratch: Path, rerank: str) -> dict[str, Any]:
@@ -183,6 +202,7 @@ def main() -> None:
         "--rerank", choices=("fitted", "none"), default="fitted",
         help="the rerank stage (ASSISTANT_RERANK); none: the fused order, as before it",
     )  # fmt: skip
+    parser.add_argument("--split", choices=("fit", "heldout"), help="ask only this side")
     parser.add_argument("--name", help="results file bench/results/NAME.json (quality-BACKEND)")
     parser.add_argument("--out", type=Path, default=ROOT / "eval-out/quality", help="scratch")
     args = parser.parse_args()
@@ -200,6 +220,8 @@ def main() -> None:
     for name in names:
         clock = time.perf_counter()
         qset = prepare(name, args.datasets, args.out)
+        if args.split:
+            qset = only_split(qset, args.split, args.out)
         report = run_eval(qset, args.backend, args.out, args.rerank)
         wall = time.perf_counter() - clock
         results[name] = {
@@ -216,6 +238,7 @@ def main() -> None:
         "rerank": args.rerank,
         "k": K,
         "sets": names,
+        "split": args.split or "all",
         "datasets": relative(args.datasets),
         "scratch": relative(args.out),
         "store_was_empty": cold,

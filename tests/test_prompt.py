@@ -15,6 +15,7 @@ import math
 import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
@@ -27,6 +28,7 @@ from assistant.answer.layout import GAP, trim
 from assistant.answer.llm import OpenAIBackend
 from assistant.config import Settings
 from assistant.text import sentence_spans
+from assistant.tokens import count_tokens
 from assistant.types import REFUSAL, Hit
 
 pytestmark = pytest.mark.fast
@@ -73,6 +75,24 @@ def test_a_neighbour_is_shown_only_when_it_bears_on_the_question() -> None:
     assert (winter.before, winter.after) == ("", froze)
 
 
+def test_within_a_token_budget_the_least_relevant_sentences_go_first_across_sources(
+    cache_dir: Path,
+) -> None:
+    froze = "In the hard winter of 1901 the river froze solid."
+    hits = [hit(MILL), hit(f"{HARBOUR} {FLOUR}", "harbour.txt", after=froze)]
+    asked = "Who did the miller sell flour to in the winter the river froze solid?"
+    whole = trim(asked, hits, HashEmbeddings())
+    assert whole[1].after == froze, "context bearing on the question is kept without a budget"
+    tight = trim(asked, hits, HashEmbeddings(), tokens=45)
+    assert [c.after for c in tight] == ["", ""] and HARBOUR in tight[1].text, "context first"
+    cut = trim(asked, hits, HashEmbeddings(), tokens=40)
+    assert sum(count_tokens(c.text) for c in cut) <= 40
+    assert HARBOUR not in cut[1].text and cut[1].text.endswith(FLOUR), "then the least relevant"
+    # Too small a budget for every best sentence: each source still shows one.
+    least = trim(asked, hits, HashEmbeddings(), tokens=1)
+    assert all(len(sentence_spans(c.text.strip(GAP + " "))) == 1 for c in least)
+
+
 # -- the prompt ------------------------------------------------------------------------------
 
 
@@ -91,6 +111,18 @@ def test_the_prompt_opens_with_a_short_fixed_system_prompt_then_numbered_sources
         '<source n="2" file="mill.txt"'
     )
     assert asked.rstrip().endswith(f"Question: {QUESTION}")
+
+
+def test_a_local_model_reads_sources_fenced_by_number_alone_within_its_budget(
+    settings: Settings,
+) -> None:
+    backend = OpenAIBackend(settings, HashEmbeddings(), base_url="http://127.0.0.1:9/v1",
+                            grammar=True, source_tokens=40)  # fmt: skip
+    messages, _ = backend.messages(QUESTION, [hit(HARBOUR, "harbour.txt"), hit(MILL)], [])
+    asked = str(messages[-1].content)
+    assert '<source n="1">' in asked and '<source n="2">' in asked
+    assert "harbour.txt" not in asked and "location=" not in asked
+    assert FLOUR in asked and "1820" not in asked
 
 
 # -- the decision, then the answer, against a loopback server -------------------------------

@@ -33,11 +33,12 @@ if TYPE_CHECKING:
 # threshold at 0 and reading ``answerable_permille`` from each question's usage
 # (docs/performance.md has the commands and the figures).
 THRESHOLDS = {
-    # On those 104 questions the share ran 0.68-0.93 for the answerable ones it answered
-    # and 0.50-0.79 for the seeds' unanswerable ones: at 0.65, 9 of the 10 of those are
-    # refused (the guard and the check refuse some) and no answerable one more than at 0
-    # (0.70 loses an RGB answer). RGB's unanswerable ones ran 0.69-0.89: no threshold
-    # refuses them without refusing answerable ones.
+    # On those 104 questions (2026-12-05, sources fenced by number) the share ran
+    # 0.68-0.91 for RGB's answerable ones and 0.68-0.92 for the seeds' but one (0.56),
+    # and 0.53-0.83 for the 8 seed unanswerable ones that reach it (the guard refuses
+    # the others): 0.65 refuses 5 of those 8 and that one answerable question. RGB's
+    # unanswerable ones ran 0.66-0.88: no threshold refuses them without refusing
+    # answerable ones.
     "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf": 0.65,
     # SmolLM2-135M says yes with a share of 0.10-0.17 whether or not a source answers
     # (four seed questions): no signal to refuse by, so it never refuses here, and the

@@ -44,7 +44,7 @@ def _local(settings: Settings, embeddings: Embeddings) -> Answerer:
     return OpenAIBackend(
         settings, embeddings, base_url=server.base_url, api_key="local", model=MODEL_ALIAS,
         window=settings.local_context, name="local", grammar=True,
-        threshold=threshold_for(model.name),
+        threshold=threshold_for(model.name), source_tokens=settings.local_source_tokens,
     )  # fmt: skip
 
 
