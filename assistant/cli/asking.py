@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+import textwrap
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
@@ -85,8 +86,8 @@ def _flag(revision: Revision, answer: Answer) -> None:
 
 
 def _short(sentence: str, width: int = 60) -> str:
-    """A sentence in quotes, cut to ``width`` characters."""
-    return f"“{sentence if len(sentence) <= width else sentence[: width - 1] + '…'}”"
+    """A sentence in quotes, cut at a word to at most ``width`` characters."""
+    return f"“{textwrap.shorten(sentence, width, placeholder=' …')}”"
 
 
 def _explain(answer: Answer, verbose: bool) -> None:
