@@ -47,6 +47,9 @@ _TOKEN = re.compile(
     r"\d{1,3}(?:,\d{3})+(?:\.\d+)?|[^\W_]+(?:['’.-][^\W_]+)*\.?|[^\w\s]", re.UNICODE
 )
 _PUNCT_BREAK = frozenset(',;:()[]{}"“”!?')
+# Texts whose tokens and terms are kept: a question reads its pool of chunks in the
+# rerank stage and again in the answer stage, and chunks recur across questions.
+TEXT_CACHE = 8192
 MAX_SPAN = 7  # words; longer spans are whole clauses, shown as the sentence instead
 
 
@@ -77,6 +80,11 @@ class Token:
 
 def tokens(text: str) -> list[Token]:
     """Words and punctuation marks of ``text`` with their character offsets."""
+    return list(_tokens(text))
+
+
+@lru_cache(maxsize=TEXT_CACHE)
+def _tokens(text: str) -> tuple[Token, ...]:
     out = []
     for m in _TOKEN.finditer(text):
         tok = m.group()
@@ -89,15 +97,20 @@ def tokens(text: str) -> list[Token]:
         ):
             tok, end = tok[:-1], end - 1
         out.append(Token(tok, m.start(), end))
-    return out
+    return tuple(out)
 
 
 def content_terms(text: str) -> list[str]:
     """Stemmed content words with accents folded ("Beyoncé" and "Beyonce" match)."""
+    return list(_content_terms(text))
+
+
+@lru_cache(maxsize=TEXT_CACHE)
+def _content_terms(text: str) -> tuple[str, ...]:
     if text.isascii():  # nothing to fold (most text; folding is most of the time)
-        return terms(text)
+        return tuple(terms(text))
     folded = unicodedata.normalize("NFKD", text)
-    return terms("".join(ch for ch in folded if not unicodedata.combining(ch)))
+    return tuple(terms("".join(ch for ch in folded if not unicodedata.combining(ch))))
 
 
 @lru_cache(maxsize=1 << 16)  # span features stem the same words again and again
