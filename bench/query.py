@@ -28,7 +28,7 @@ from common import DEFAULT_DATASETS, datasets_folder, percentile, public_sentenc
 
 MEMORY_PROBE = """
 import json, resource, sys
-from assistant.config import Settings
+from assistant.core.config import Settings
 from assistant.pipeline import Assistant
 assistant = Assistant(Settings())
 for question in json.loads(sys.argv[1]):
@@ -49,9 +49,9 @@ def build_store(settings, texts: list[str], vectors: np.ndarray, sentence_vector
     an ingest stores them; None builds a store of chunks without them (as one ingested
     before they were stored), whose answers embed the sentences per question.
     """
-    from assistant.corpus import Corpus
-    from assistant.keyword import KeywordIndex
-    from assistant.sentences import KEY
+    from assistant.store.corpus import Corpus
+    from assistant.store.keyword import KeywordIndex
+    from assistant.store.sentences import KEY
 
     corpus = Corpus.open(settings)
     collection = corpus.client().create_collection(
@@ -172,10 +172,10 @@ def main() -> None:
 
     from chromadb.api.client import SharedSystemClient
 
-    from assistant.config import Settings
-    from assistant.embeddings import MiniLMEmbeddings
+    from assistant.core.config import Settings
     from assistant.pipeline import Assistant
-    from assistant.sentences import packed_for
+    from assistant.store.embeddings import MiniLMEmbeddings
+    from assistant.store.sentences import packed_for
 
     squad = json.loads((args.datasets / "squad2_subset/queries.json").read_text())["queries"]
     questions = [q["question"] for q in squad[: args.queries]]

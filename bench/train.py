@@ -33,7 +33,7 @@ chunks), and the sentences of those chunks are its candidates. Then:
   whether its best span or the span scorer's makes the better short answer.
 
 All models are logistic regressions on standardised named features
-(``assistant/answer/features.py``). The output, ``assistant/answer/weights.json``,
+(``assistant/text/features.py``). The output, ``assistant/answer/weights.json``,
 is the only thing the runtime reads. Training is deterministic: the same data
 gives the same file. Nothing here runs at question time.
 """
@@ -52,13 +52,13 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from assistant.answer import features as F  # noqa: E402
 from assistant.answer.model import LOOK, WEIGHTS  # noqa: E402
-from assistant.documents import chunk_spans  # noqa: E402
 from assistant.evaluation.metrics import normalize_answer, squash, token_f1  # noqa: E402
-from assistant.keyword import KeywordIndex  # noqa: E402
-from assistant.retrieval import CANDIDATES, fuse, keyword_filter  # noqa: E402
-from assistant.text import sentence_spans  # noqa: E402
+from assistant.ingest.documents import chunk_spans  # noqa: E402
+from assistant.query.retrieval import CANDIDATES, fuse, keyword_filter  # noqa: E402
+from assistant.store.keyword import KeywordIndex  # noqa: E402
+from assistant.text import features as F  # noqa: E402
+from assistant.text.words import sentence_spans  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "bench"))
 import convert_rgb  # noqa: E402
@@ -138,7 +138,7 @@ class VectorCache:
     """Embeddings of texts, kept on disk by text hash so that reruns embed nothing new."""
 
     def __init__(self, path: Path) -> None:
-        from assistant.embeddings import MiniLMEmbeddings
+        from assistant.store.embeddings import MiniLMEmbeddings
 
         self.path = path
         self.vectors: dict[str, np.ndarray] = {}
@@ -307,8 +307,8 @@ def main() -> None:
         args.rgb = None
     kept_reader = json.loads(args.out.read_text())["reader"] if args.keep_reader else None
 
-    from assistant.config import Settings
-    from assistant.tokens import use_offline_encodings
+    from assistant.core.config import Settings
+    from assistant.text.tokens import use_offline_encodings
 
     use_offline_encodings(Settings().cache_dir)  # the chunker counts tokens with tiktoken
     cache = VectorCache(args.cache)
@@ -724,8 +724,8 @@ def build_seed_pools(path: Path, cache: VectorCache) -> list[Pool]:
     questions and injections are left out (they are answered by parts, or refused
     before any model runs).
     """
-    from assistant.conversation import carry_forward
     from assistant.evaluation.dataset import load as load_items
+    from assistant.text.conversation import carry_forward
 
     paragraphs = seed_documents()
     questions = []

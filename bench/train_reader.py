@@ -67,9 +67,9 @@ from assistant.answer.reader import (  # noqa: E402
     fitted_name,
     tokenizer,
 )
-from assistant.embeddings import model_files  # noqa: E402
 from assistant.evaluation.metrics import exact_match, token_f1  # noqa: E402
-from assistant.text import sentence_spans  # noqa: E402
+from assistant.store.embeddings import model_files  # noqa: E402
+from assistant.text.words import sentence_spans  # noqa: E402
 
 DEFAULT_DATA = (
     ROOT.parent / "shared" / "datasets" / "squad2_train_sample" / "train-v2.0-sample.json"
@@ -164,8 +164,8 @@ def add_distractors(exs: list[dict], path: Path) -> None:
     cut from the question's own paragraph (``neg``: its encoding with the question)."""
     from train import VectorCache, build_chunks, load, retrieve_all
 
-    from assistant.config import Settings
-    from assistant.tokens import use_offline_encodings
+    from assistant.core.config import Settings
+    from assistant.text.tokens import use_offline_encodings
 
     use_offline_encodings(Settings().cache_dir)  # the chunker counts tokens with tiktoken
     chunks = build_chunks(load(path)[0])

@@ -1,4 +1,4 @@
-"""Fit the rerank stage (assistant/rerank.json) and report it on held-out questions.
+"""Fit the rerank stage (assistant/query/rerank.json) and report it on held-out questions.
 
     python bench/train_rerank.py [--datasets ../shared/datasets] [--out eval-out/rerank]
 
@@ -36,11 +36,12 @@ import convert_squad
 from common import DEFAULT_DATASETS, datasets_folder, save, write_question_set
 from splits import rgb_split
 
-from assistant import rerank
-from assistant.config import Settings
+from assistant.core.config import Settings
+from assistant.core.types import Hit
 from assistant.evaluation import dataset, metrics
+from assistant.library import Library
 from assistant.pipeline import Assistant
-from assistant.types import Hit
+from assistant.query import rerank
 
 ROOT = Path(__file__).resolve().parent.parent
 POOL = 40  # the default of Settings.pool
@@ -122,7 +123,8 @@ def collect(name: str, questions: Path, docs: Path, scratch: Path) -> dict[str, 
     """Ingest ``docs``, then each question's labelled pool, by split."""
     settings = Settings(store_dir=scratch / "store", collection=name, rerank="none")
     assistant = Assistant(settings)
-    assistant.ingest([docs])
+    library = Library(assistant.settings, assistant.embeddings, assistant.corpus)
+    library.ingest([docs])
     retriever, embeddings = assistant.retriever, assistant.embeddings
     out: dict[str, Pools] = {}
     for item in dataset.load(questions):
@@ -209,7 +211,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", type=datasets_folder, default=str(ROOT / DEFAULT_DATASETS))
     parser.add_argument("--out", type=Path, default=ROOT / "eval-out/rerank", help="scratch")
-    parser.add_argument("--weights", type=Path, default=ROOT / "assistant" / rerank.WEIGHTS)
+    weights = ROOT / "assistant" / "query" / rerank.WEIGHTS
+    parser.add_argument("--weights", type=Path, default=weights)
     parser.add_argument("--cached", action="store_true", help="refit on the last run's pools")
     args = parser.parse_args()
     started = time.perf_counter()

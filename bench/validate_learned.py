@@ -35,9 +35,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train as T
 
-from assistant.answer import features as F
 from assistant.evaluation.metrics import normalize_answer
-from assistant.text import is_stopword
+from assistant.text import features as F
+from assistant.text.words import is_stopword
 
 FALSE_REFUSALS = T.FALSE_REFUSALS
 
@@ -342,8 +342,8 @@ def second_experiment(squad, seed) -> None:
 def training_data() -> tuple[T.VectorCache, list[str], list[dict], list[int]]:
     """The validation scripts' inputs: the vector cache, and the SQuAD training sample
     (argv[1], else the default path) as paragraphs, questions and paragraph articles."""
-    from assistant.config import Settings
-    from assistant.tokens import use_offline_encodings
+    from assistant.core.config import Settings
+    from assistant.text.tokens import use_offline_encodings
 
     data = Path(sys.argv[1]) if len(sys.argv) > 1 else T.DEFAULT_DATA
     use_offline_encodings(Settings().cache_dir)

@@ -23,7 +23,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train as T
 import validate_learned as V
 
-from assistant.answer import features as F
+from assistant.text import features as F
 
 
 def pairwise_fit(pools, c=1.0):

@@ -21,8 +21,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import train as T
 import validate_learned as V
 
-from assistant.answer import features as F
 from assistant.evaluation.metrics import normalize_answer
+from assistant.text import features as F
 
 _FOCUS = re.compile(r"\b(?:what|which)\s+(?:kind of |type of |sort of )?([a-z]+)", re.I)
 

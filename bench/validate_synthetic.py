@@ -32,7 +32,7 @@ import train as T
 import validate_learned as V
 from edits import edits
 
-from assistant.answer import features as F
+from assistant.text import features as F
 
 
 def main() -> None:

@@ -1,4 +1,4 @@
-"""Build ``assistant/answer/aliases.json``: capitals, and places in them, that stand for a country.
+"""Build ``assistant/text/aliases.json``: capitals, and places in them, that stand for a country.
 
 News writes "Moscow" or "the Kremlin" for Russia's government and "Pyongyang" for North
 Korea's. A question that says "the Kremlin" over passages that say "Russia" is not
@@ -27,8 +27,8 @@ from collections import defaultdict
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-OUT = ROOT / "assistant" / "answer" / "aliases.json"
-LICENCE = ROOT / "assistant" / "answer" / "WORDNET-LICENSE.txt"
+OUT = ROOT / "assistant" / "text" / "aliases.json"
+LICENCE = ROOT / "assistant" / "text" / "WORDNET-LICENSE.txt"
 NATIONAL_CAPITAL = "08709407"  # WordNet 3.1's synset "national_capital"
 PART_OF = "#p"  # part holonym
 INSTANCE_OF = "@i"  # instance hypernym

@@ -11,9 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from assistant.config import Settings
+from assistant.core.config import Settings
+from assistant.library import Library
 from assistant.pipeline import Assistant
-from assistant.tokens import use_offline_encodings
+from assistant.text.tokens import use_offline_encodings
 
 ROOT = Path(__file__).resolve().parent.parent
 SEEDS = ROOT / "seeds"
@@ -84,7 +85,7 @@ def hashed_store(folder: Path, files: dict[str, str], **settings: object) -> Set
     for name, text in files.items():
         (docs / name).write_text(text, encoding="utf-8")
     store = Settings(_env_file=None, store_dir=folder / "store", **settings)  # type: ignore[call-arg]
-    Assistant(store, HashEmbeddings()).ingest([docs])
+    Library(store, HashEmbeddings()).ingest([docs])
     return store
 
 
@@ -114,7 +115,7 @@ def settings(tmp_path: Path, cache_dir: Path) -> Settings:
 @pytest.fixture(scope="session")
 def embeddings():  # type: ignore[no-untyped-def]
     """The real MiniLM embedder, loaded once."""
-    from assistant.embeddings import MiniLMEmbeddings
+    from assistant.store.embeddings import MiniLMEmbeddings
 
     return MiniLMEmbeddings()
 
@@ -123,7 +124,7 @@ def embeddings():  # type: ignore[no-untyped-def]
 def seeded_dir(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, embeddings) -> Path:  # type: ignore[no-untyped-def]
     """A store holding the seed corpus, built once; tests only read it."""
     store = tmp_path_factory.mktemp("seeded") / "vectorstore"
-    Assistant(Settings(store_dir=store, cache_dir=cache_dir), embeddings).ingest([SEEDS])
+    Library(Settings(store_dir=store, cache_dir=cache_dir), embeddings).ingest([SEEDS])
     return store
 
 
@@ -144,7 +145,7 @@ def corpus(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def llm_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
     """The real llama.cpp server with the bundled SmolLM2-135M, on a loopback port."""
-    from assistant.answer.local_server import LocalServer, bundled_model
+    from assistant.llm.local_server import LocalServer, bundled_model
 
     log = tmp_path_factory.mktemp("llm") / "server.log"
     server = LocalServer(bundled_model(), context=2048, threads=2, log_path=log)
@@ -228,7 +229,7 @@ def seeded_server(chroma_server: str, tmp_path_factory, cache_dir: Path, embeddi
         store_dir=tmp_path_factory.mktemp("seeded-server"), cache_dir=cache_dir,
         chroma_url=chroma_server, collection="seeds",
     )  # fmt: skip
-    Assistant(settings, embeddings).ingest([SEEDS])
+    Library(settings, embeddings).ingest([SEEDS])
     return settings
 
 

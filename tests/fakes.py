@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
-from assistant.types import Hit, Turn
+from assistant.core.types import Hit, Turn
 
 _WORD = re.compile(r"\w+")
 
@@ -57,6 +57,11 @@ class SpyBackend:
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)
 
+    @property
+    def splitter(self) -> Any:
+        """The spy itself when the backend splits questions, so parts are recorded too."""
+        return self if self.inner.splitter is not None else None
+
     def stream(self, question: str, hits: list[Hit], history: list[Turn]) -> Iterator[Any]:
         self.streamed.append(question)
         return self.inner.stream(question, hits, history)
@@ -91,6 +96,6 @@ class Counting(Embeddings):
 def new_chunks(*texts: str) -> int:
     """Texts an ingest embeds when it adds chunks ``texts`` in one batch: each chunk, then
     each distinct sentence of them."""
-    from assistant.sentences import sentences
+    from assistant.store.sentences import sentences
 
     return len(texts) + len({s for text in texts for s in sentences(text)})

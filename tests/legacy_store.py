@@ -13,10 +13,10 @@ from pathlib import Path
 
 from langchain_core.embeddings import Embeddings
 
-from assistant.corpus import Corpus, chunk_id
-from assistant.documents import chunk_file, load_paths
-from assistant.records import record_manager
-from assistant.store import embedding_metadata
+from assistant.ingest.documents import chunk_file, load_paths
+from assistant.store.client import embedding_metadata
+from assistant.store.corpus import Corpus, chunk_id
+from assistant.store.records import record_manager
 
 NEW_FACTS = ("format", "size_bytes", "page_count", "ingested_at")
 

@@ -9,10 +9,10 @@ import pytest
 from conftest import SEED_FILE
 from paraphrases import PARAPHRASES
 
-from assistant.errors import UsageError
+from assistant.core.errors import UsageError
+from assistant.core.types import REFUSAL
 from assistant.pipeline import Assistant
-from assistant.retrieval import fuse
-from assistant.types import REFUSAL
+from assistant.query.retrieval import fuse
 
 SEED_LINES = SEED_FILE.read_text(encoding="utf-8").splitlines()
 

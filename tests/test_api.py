@@ -23,11 +23,11 @@ import pytest
 from assistant.api.openai_format import conversation_of, footer, question_of
 from assistant.api.schema import ChatMessage
 from assistant.api.server import check_bind
-from assistant.config import Settings
-from assistant.errors import UsageError
+from assistant.core.config import Settings
+from assistant.core.errors import UsageError
+from assistant.core.types import REFUSAL, Quote, Source
+from assistant.llm.prompts import fence_source, render
 from assistant.pipeline import Assistant
-from assistant.prompts import fence_source, render
-from assistant.types import REFUSAL, Quote, Source
 from tests.conftest import SEED_FILE, cli_env, run_cli
 
 KEY = "sk-test-4f7d1c0e9b2a"
@@ -346,7 +346,7 @@ def test_passages_a_client_quotes_are_dropped_from_its_question() -> None:
 
 @pytest.mark.fast
 def test_the_footer_names_each_cited_source() -> None:
-    from assistant.types import Answer
+    from assistant.core.types import Answer
 
     cited = Source(1, "c1", "a.pdf", (1, 1), "", "text", 0, [Quote("A quote.", 0, 8)], page=3)
     answer = Answer("q", "It is so [1].", False, "extractive", [cited], [])

@@ -10,8 +10,9 @@ import pytest
 from conftest import ROOT, SEEDS
 from streamlit.testing.v1 import AppTest
 
-from assistant.config import Settings
-from assistant.types import REFUSAL, Answer, Quote, Sentence, ShortAnswer, Source
+from assistant.core.config import Settings
+from assistant.core.types import REFUSAL, Answer, Quote, Sentence, ShortAnswer, Source
+from assistant.ingest.uploads import safe_filename, save_uploads
 from assistant.ui.render import (
     answer_html,
     conversation_markdown,
@@ -20,9 +21,8 @@ from assistant.ui.render import (
     quote_spans,
     text_html,
 )
-from assistant.uploads import safe_filename, save_uploads
 
-APP = str(ROOT / "assistant" / "app.py")
+APP = str(ROOT / "assistant" / "ui" / "app.py")
 GIFTS = "What gifts did Putin and Kim exchange?"
 CITED_LINE = "exchanged rifles as gifts"
 EVIL = (

@@ -18,9 +18,9 @@ import pytest
 from conftest import CHROMIUM, CHROMIUM_INSTALL, CHROMIUM_MISSING, ROOT, SEEDS
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
-from assistant.config import Settings
-from assistant.pipeline import Assistant
-from assistant.types import REFUSAL
+from assistant.core.config import Settings
+from assistant.core.types import REFUSAL
+from assistant.library import Library
 
 # Nothing but the page: no GPU, no first-run wizard, no update or sync traffic.
 CHROMIUM_ARGS = [
@@ -72,7 +72,7 @@ def page_url(
     store = work / "store"
     shutil.copytree(seeded_dir, store)
     (work / "evil.md").write_text(EVIL, encoding="utf-8")
-    Assistant(Settings(store_dir=store, cache_dir=cache_dir), embeddings).ingest([work / "evil.md"])
+    Library(Settings(store_dir=store, cache_dir=cache_dir), embeddings).ingest([work / "evil.md"])
     with _streamlit(store, cache_dir, work) as url:
         yield url
 
@@ -88,7 +88,7 @@ def _streamlit(store: Path, cache_dir: Path, work: Path) -> Iterator[str]:
         "ASSISTANT_SEEDS_DIR": str(SEEDS),
     }
     command = [
-        *(sys.executable, "-m", "streamlit", "run", str(ROOT / "assistant" / "app.py")),
+        *(sys.executable, "-m", "streamlit", "run", str(ROOT / "assistant" / "ui" / "app.py")),
         *("--server.headless", "true", "--server.address", "127.0.0.1"),
         *("--server.port", str(port), "--browser.gatherUsageStats", "false"),
         *("--server.fileWatcherType", "none"),

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from langchain_core.documents import Document
 
-from assistant.changes import chunk_key, plan, within
+from assistant.ingest.changes import chunk_key, plan, within
 
 pytestmark = pytest.mark.fast
 

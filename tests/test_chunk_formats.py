@@ -8,11 +8,12 @@ from pathlib import Path
 import pytest
 from conftest import ROOT, SEED_FILE
 
-from assistant.config import Settings
-from assistant.formats import FORMATS, PLAIN, format_of, register
-from assistant.formats.base import chunks_at, trimmed
+from assistant.core.config import Settings
+from assistant.core.types import Chunk, SourceFile
+from assistant.library import Library
 from assistant.pipeline import Assistant
-from assistant.types import Chunk, SourceFile
+from assistant.text.formats import FORMATS, PLAIN, format_of, register
+from assistant.text.formats.base import chunks_at, trimmed
 
 RECIPES = """Recipe: Pancakes
 Whisk flour, milk and two eggs.
@@ -69,7 +70,8 @@ def test_ingest_cuts_a_file_with_a_registered_format(
     (folder / "recipes.txt").write_text(RECIPES, encoding="utf-8")
     (folder / "notes.txt").write_text("Recipe cards live in the kitchen drawer.\n", "utf-8")
     assistant = Assistant(settings, embeddings)
-    assert assistant.ingest([folder]).chunks_total == 3  # two recipes, and the note as plain text
+    library = Library(assistant.settings, assistant.embeddings, assistant.corpus)
+    assert library.ingest([folder]).chunks_total == 3  # two recipes, and the note as plain text
     answer = assistant.ask("How long should the pancake batter rest?")
     top = answer.retrieved[0]
     assert (top.metadata["title"], top.lines) == ("Pancakes", (1, 3))
@@ -85,4 +87,4 @@ def test_only_the_story_format_knows_its_layout() -> None:
         for label in ("Main Topic", "Key Points")
         if label in path.read_text(encoding="utf-8")
     }
-    assert knowing == {"formats/stories.py"}
+    assert knowing == {"text/formats/stories.py"}

@@ -9,8 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from assistant.answer.claims import claim_terms, is_yes_no, missing_terms, verdict
-from assistant.compound import asked, question_parts
-from assistant.text import terms
+from assistant.text.compound import asked, question_parts
+from assistant.text.words import terms
 
 pytestmark = pytest.mark.fast
 

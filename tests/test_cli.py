@@ -17,8 +17,8 @@ from conftest import ROOT, SEED_FILE, SEEDS, run_cli
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.config import LOCAL_GGUF
-from assistant.types import REFUSAL
+from assistant.core.config import LOCAL_GGUF
+from assistant.core.types import REFUSAL
 
 run = run_cli
 
@@ -156,7 +156,7 @@ class _Model(http.server.BaseHTTPRequestHandler):
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
         self.send_response(200)
         self.end_headers()
-        if not body.get("stream"):  # whether the sources answer (answer/answerable.py)
+        if not body.get("stream"):  # whether the sources answer (llm/answerable.py)
             said = {"role": "assistant", "content": "Yes"}
             self._send({"object": "chat.completion", "choices": [{"index": 0, "message": said}]})
             return

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from conftest import cli_env, run_cli
 
-from assistant.config import Settings
-from assistant.corpus import Corpus, check_name
-from assistant.errors import UsageError
+from assistant.core.config import Settings
+from assistant.core.errors import UsageError
+from assistant.store.corpus import Corpus, check_name
 
 GOOD = ["seeds", "my-docs", "a.b_c-9", "x" * 63, "1.2.3", "abc"]
 BAD = ["ab", "x" * 64, "-docs", "docs-", "my..docs", "192.168.0.1", "my docs", "dócs"]

@@ -20,13 +20,14 @@ from typing import Any, ClassVar
 import pytest
 from fakes import HashEmbeddings
 
-from assistant.answer.llm import OpenAIBackend
-from assistant.config import Settings
-from assistant.context import after, before, with_context
-from assistant.corpus import Corpus
-from assistant.documents import chunk_spans
+from assistant.core.config import Settings
+from assistant.core.types import Hit
+from assistant.ingest.documents import chunk_spans
+from assistant.library import Library
+from assistant.llm.backend import OpenAIBackend
 from assistant.pipeline import Assistant
-from assistant.types import Hit
+from assistant.query.context import after, before, with_context
+from assistant.store.corpus import Corpus
 
 pytestmark = pytest.mark.fast
 
@@ -116,7 +117,7 @@ def store(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path) -> Settings
     (docs / "mill.txt").write_text(MILL, encoding="utf-8")
     (docs / "harbour.txt").write_text(HARBOUR, encoding="utf-8")
     settings = Settings(store_dir=folder / "store", cache_dir=cache_dir, **CHUNKING)
-    Assistant(settings, HashEmbeddings()).ingest([docs])
+    Library(settings, HashEmbeddings()).ingest([docs])
     return settings
 
 
@@ -157,7 +158,7 @@ class _Chat(http.server.BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        if not body.get("stream"):  # whether the sources answer (answer/answerable.py)
+        if not body.get("stream"):  # whether the sources answer (llm/answerable.py)
             self._reply({"choices": [{"index": 0, "message": {"role": "assistant",
                         "content": "Yes"}, "finish_reason": "length"}]})  # fmt: skip
             return

@@ -18,11 +18,11 @@ from hypothesis import strategies as st
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
-from assistant.compound import content_stems
-from assistant.config import Settings
-from assistant.diversity import cover, paired_names, parts
+from assistant.core.config import Settings
+from assistant.core.types import REFUSAL, Answer, Hit
 from assistant.pipeline import Assistant
-from assistant.types import REFUSAL, Answer, Hit
+from assistant.query.diversity import cover, paired_names, parts
+from assistant.text.compound import content_stems
 from tests.conftest import hashed_store
 
 pytestmark = pytest.mark.fast

@@ -9,10 +9,10 @@ from conftest import SEED_FILE, SEEDS
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from assistant.documents import SourceFile, chunk_file, chunk_spans, load_paths
-from assistant.errors import NoDocumentsError
-from assistant.formats.stories import story_spans
-from assistant.tokens import count_tokens
+from assistant.core.errors import NoDocumentsError
+from assistant.ingest.documents import SourceFile, chunk_file, chunk_spans, load_paths
+from assistant.text.formats.stories import story_spans
+from assistant.text.tokens import count_tokens
 
 pytestmark = pytest.mark.usefixtures("cache_dir")
 

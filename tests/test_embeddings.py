@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 from conftest import SEED_FILE
 
-from assistant.embeddings import DIMENSION, MiniLMEmbeddings, model_files
-from assistant.embeddings import chroma_reference as reference_function
+from assistant.store.embeddings import DIMENSION, MiniLMEmbeddings, model_files
+from assistant.store.embeddings import chroma_reference as reference_function
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from assistant.errors import UsageError
+from assistant.core.errors import UsageError
 from assistant.evaluation import metrics as m
 from assistant.evaluation import summary
 from assistant.evaluation.dataset import DatasetError, Item, load

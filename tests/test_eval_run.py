@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 from conftest import ROOT, SEED_FILE, SEEDS, run_cli
 
-from assistant.config import Settings
+from assistant.core.config import Settings
 from assistant.evaluation import metrics, report, runner
 from assistant.evaluation.dataset import Item, load
 from assistant.pipeline import Assistant
@@ -234,7 +234,7 @@ def test_the_llm_judge_grades_with_the_local_model(llm_settings: Settings, embed
 
 
 def test_judge_needs_an_llm_backend(seeded: Assistant) -> None:
-    from assistant.errors import UsageError
+    from assistant.core.errors import UsageError
     from assistant.evaluation.judge import judge_for
 
     with pytest.raises(UsageError, match="--judge needs an LLM backend"):

@@ -17,13 +17,14 @@ import pypdf
 import pytest
 from conftest import run_cli
 
-from assistant.config import Settings
-from assistant.corpus import Corpus
-from assistant.documents import chunk_file, load_paths
-from assistant.loaders import decode_text, load
+from assistant.core.config import Settings
+from assistant.ingest.documents import chunk_file, load_paths
+from assistant.ingest.loaders import decode_text, load
+from assistant.ingest.uploads import save_uploads
+from assistant.library import Library
 from assistant.pipeline import Assistant
+from assistant.store.corpus import Corpus
 from assistant.ui.render import cited_html, conversation_markdown
-from assistant.uploads import save_uploads
 
 pytestmark = pytest.mark.usefixtures("cache_dir")
 
@@ -172,7 +173,7 @@ def mixed_store(tmp_path_factory: pytest.TempPathFactory, cache_dir: Path, embed
     store = tmp_path_factory.mktemp("mixed-store") / "vectorstore"
     corpus = build_corpus(tmp_path_factory.mktemp("corpus") / "mixed")
     settings = Settings(store_dir=store, cache_dir=cache_dir, max_file_mb=LIMIT_MB)
-    Assistant(settings, embeddings).ingest([corpus])
+    Library(settings, embeddings).ingest([corpus])
     return store
 
 
@@ -193,7 +194,7 @@ def _chunks(settings: Settings) -> dict[str, list[dict]]:
 def test_ingest_lists_exactly_the_unusable_files_with_their_reason(
     small_limit: Settings, embeddings, mixed: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    report = Assistant(small_limit, embeddings).ingest([mixed])
+    report = Library(small_limit, embeddings).ingest([mixed])
     reasons = {Path(name).name: why for name, why in report.skipped}
     assert len(reasons) == len(report.skipped) == len(SKIPPED)
     assert set(reasons) == set(SKIPPED)
@@ -206,7 +207,7 @@ def test_ingest_lists_exactly_the_unusable_files_with_their_reason(
 def test_chunks_hold_the_readable_text_and_pdf_chunks_their_page(
     small_limit: Settings, embeddings, mixed: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    Assistant(small_limit, embeddings).ingest([mixed])
+    Library(small_limit, embeddings).ingest([mixed])
     chunks = _chunks(small_limit)
     pdf = chunks["manual.pdf"]
     assert [c["page"] for c in pdf] == [1, 2, 3]

@@ -12,15 +12,15 @@ import pytest
 from conftest import ROOT, SEEDS, cli_env
 from streamlit.testing.v1 import AppTest
 
-from assistant.config import Settings
-from assistant.corpus import Corpus
-from assistant.errors import StoreError, UsageError
-from assistant.history import HISTORY_FILE, History, answer_from_dict
-from assistant.pipeline import Assistant
-from assistant.removal import drop
-from assistant.types import REFUSAL, Answer, Hit, Quote, Sentence, ShortAnswer, Source
+from assistant.core.config import Settings
+from assistant.core.errors import StoreError, UsageError
+from assistant.core.types import REFUSAL, Answer, Hit, Quote, Sentence, ShortAnswer, Source
+from assistant.ingest.removal import drop
+from assistant.library import Library
+from assistant.store.corpus import Corpus
+from assistant.store.history import HISTORY_FILE, History, answer_from_dict
 
-APP = str(ROOT / "assistant" / "app.py")
+APP = str(ROOT / "assistant" / "ui" / "app.py")
 GIFTS = "What gifts did Putin and Kim exchange?"
 FOLLOW_UP = "What did they exchange?"  # needs the earlier question to find its story
 CITED_LINE = "exchanged rifles as gifts"
@@ -140,7 +140,7 @@ def facts(store: Path, cache_dir: Path, embeddings) -> Settings:  # type: ignore
     docs.mkdir()
     (docs / "zorblax.md").write_text(ZORBLAX, encoding="utf-8")
     settings = Settings(store_dir=store, cache_dir=cache_dir)
-    Assistant(settings, embeddings, Corpus.open(settings, "facts")).ingest([docs])
+    Library(settings, embeddings, Corpus.open(settings, "facts")).ingest([docs])
     return settings
 
 

@@ -8,7 +8,7 @@ import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-from assistant.keyword import KeywordIndex, best
+from assistant.store.keyword import KeywordIndex, best
 
 TRAIN = "A luxury armored train left Pyongyang for Vladivostok."
 OTHER = "Putin and Kim exchanged rifles as gifts."

@@ -9,12 +9,12 @@ import pytest
 from conftest import ROOT, SEEDS
 from streamlit.testing.v1 import AppTest
 
-from assistant.config import Settings
-from assistant.corpus import Corpus
-from assistant.pipeline import Assistant
-from assistant.types import REFUSAL
+from assistant.core.config import Settings
+from assistant.core.types import REFUSAL
+from assistant.library import Library
+from assistant.store.corpus import Corpus
 
-APP = str(ROOT / "assistant" / "app.py")
+APP = str(ROOT / "assistant" / "ui" / "app.py")
 ZORBLAX = "The Zorblax rocket engine was designed by engineers at Acme Propulsion in Tallinn.\n"
 ASK_ZORBLAX = "Which company designed the Zorblax rocket engine?"
 GIFTS = "What gifts did Putin and Kim exchange?"
@@ -29,7 +29,7 @@ def store(tmp_path: Path, seeded_dir: Path, cache_dir: Path, embeddings) -> Path
     docs.mkdir()
     (docs / "zorblax.md").write_text(ZORBLAX, encoding="utf-8")
     settings = Settings(store_dir=copy, cache_dir=cache_dir)
-    Assistant(settings, embeddings, Corpus.open(settings, "facts")).ingest([docs])
+    Library(settings, embeddings, Corpus.open(settings, "facts")).ingest([docs])
     return copy
 
 

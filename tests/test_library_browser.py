@@ -12,10 +12,10 @@ from conftest import CHROMIUM, CHROMIUM_INSTALL, CHROMIUM_MISSING
 from playwright.sync_api import Page, expect, sync_playwright
 from test_browser import CHROMIUM_ARGS, _streamlit, settled
 
-from assistant.config import Settings
-from assistant.corpus import Corpus
-from assistant.pipeline import Assistant
-from assistant.types import REFUSAL
+from assistant.core.config import Settings
+from assistant.core.types import REFUSAL
+from assistant.library import Library
+from assistant.store.corpus import Corpus
 
 ZORBLAX = "The Zorblax rocket engine was designed by engineers at Acme Propulsion in Tallinn.\n"
 ASK_ZORBLAX = "Which company designed the Zorblax rocket engine?"
@@ -33,7 +33,7 @@ def page_url(tmp_path: Path, seeded_dir: Path, cache_dir: Path, embeddings: Any)
     (tmp_path / "facts").mkdir()
     (tmp_path / "facts" / "zorblax.md").write_text(ZORBLAX, encoding="utf-8")
     settings = Settings(store_dir=store, cache_dir=cache_dir)
-    Assistant(settings, embeddings, Corpus.open(settings, "facts")).ingest([tmp_path / "facts"])
+    Library(settings, embeddings, Corpus.open(settings, "facts")).ingest([tmp_path / "facts"])
     with _streamlit(store, cache_dir, tmp_path) as url:
         yield url
 

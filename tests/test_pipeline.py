@@ -16,12 +16,12 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from assistant.answer.extractive import ExtractiveBackend
-from assistant.config import Settings
-from assistant.errors import UsageError
+from assistant.core.config import Settings
+from assistant.core.errors import UsageError
+from assistant.core.types import REFUSAL, Answer, Hit
 from assistant.evaluation import runner
 from assistant.evaluation.dataset import Item
 from assistant.pipeline import Assistant, check_question
-from assistant.types import REFUSAL, Answer, Hit
 from tests.conftest import hashed_store
 
 pytestmark = pytest.mark.fast
@@ -216,7 +216,7 @@ def llm(tiny_store: Settings) -> Assistant:
 
 def generated(llm: Assistant, text: str, k: int = 3) -> tuple[str, Answer]:
     """What the assistant streams and answers when the model writes ``text``."""
-    # The model says the sources answer (asked first, answer/answerable.py), then writes.
+    # The model says the sources answer (asked first, llm/answerable.py), then writes.
     replies = iter([AIMessage("Yes"), AIMessage(text)])
     llm.backend.chat = GenericFakeChatModel(messages=replies)  # the model
     stream = llm.stream(GIFTS, k=k)

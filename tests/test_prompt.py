@@ -22,14 +22,14 @@ import pytest
 from fakes import HashEmbeddings
 from langchain_core.messages import AIMessage
 
-from assistant.answer.answerable import threshold_for, yes_share
-from assistant.answer.grammar import cited_answer_grammar
-from assistant.answer.layout import GAP, trim
-from assistant.answer.llm import OpenAIBackend
-from assistant.config import Settings
-from assistant.text import sentence_spans
-from assistant.tokens import count_tokens
-from assistant.types import REFUSAL, Hit
+from assistant.core.config import Settings
+from assistant.core.types import REFUSAL, Hit
+from assistant.llm.answerable import threshold_for, yes_share
+from assistant.llm.backend import OpenAIBackend
+from assistant.llm.grammar import cited_answer_grammar
+from assistant.llm.layout import GAP, trim
+from assistant.text.tokens import count_tokens
+from assistant.text.words import sentence_spans
 
 pytestmark = pytest.mark.fast
 
@@ -188,7 +188,7 @@ def model() -> Iterator[str]:
 
 def answered(settings: Settings, url: str, grammar: bool) -> tuple[str, str]:
     """What the backend streams for QUESTION over the harbour and flour passages, and its
-    draft (``answer/checks.py`` turns a draft into the answer)."""
+    draft (``query/checks.py`` turns a draft into the answer)."""
     backend = OpenAIBackend(settings, HashEmbeddings(), base_url=url, model="m",
                             grammar=grammar, threshold=0.5)  # fmt: skip
     items = list(backend.stream(QUESTION, [hit(HARBOUR, "harbour.txt"), hit(FLOUR)], []))

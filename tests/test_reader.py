@@ -21,7 +21,7 @@ from assistant.answer.reader import (
     fitted_name,
     reread,
 )
-from assistant.errors import OfflineAssetError
+from assistant.core.errors import OfflineAssetError
 
 LINES = (Path(__file__).resolve().parent.parent / "seeds").glob("*.txt")
 SEEDS = next(LINES).read_text(encoding="utf-8").splitlines()

@@ -8,10 +8,10 @@ from importlib import resources
 import numpy as np
 import pytest
 
-from assistant.config import Settings
+from assistant.core.config import Settings
+from assistant.core.types import Hit
 from assistant.pipeline import Assistant
-from assistant.rerank import FEATURES, WEIGHTS, FittedReranker, Weights, features, fitted
-from assistant.types import Hit
+from assistant.query.rerank import FEATURES, WEIGHTS, FittedReranker, Weights, features, fitted
 from tests.fakes import HashEmbeddings
 
 
@@ -64,7 +64,7 @@ def test_a_keyword_only_candidate_has_no_keyword_rank_of_a_dense_only_one() -> N
 
 @pytest.mark.fast
 def test_the_committed_weights_name_every_feature_and_say_how_they_were_fitted() -> None:
-    table = json.loads(resources.files("assistant").joinpath(WEIGHTS).read_text("utf-8"))
+    table = json.loads(resources.files("assistant.query").joinpath(WEIGHTS).read_text("utf-8"))
     assert table["features"] == list(FEATURES)
     assert len(table["coef"]) == len(table["mean"]) == len(table["scale"]) == len(FEATURES)
     assert "RGB" in table["fitted_on"] and "make train" in table["refit"]

@@ -6,10 +6,11 @@ import numpy as np
 from conftest import SEED_FILE, run_cli
 from fakes import Counting
 
-from assistant import sentences
-from assistant.config import Settings
-from assistant.corpus import Corpus
+from assistant.core.config import Settings
+from assistant.library import Library
 from assistant.pipeline import Assistant
+from assistant.store import sentences
+from assistant.store.corpus import Corpus
 
 QUESTIONS = [
     "How did Kim Jong Un travel to Russia?",
@@ -40,13 +41,13 @@ def _stored(settings: Settings) -> list[tuple[str, dict]]:
 def test_every_chunk_keeps_its_sentence_vectors_through_a_change(
     store_settings: Settings, embeddings, corpus
 ) -> None:  # type: ignore[no-untyped-def]
-    assistant = Assistant(store_settings, embeddings)
-    assistant.ingest([corpus])
+    library = Library(store_settings, embeddings)
+    library.ingest([corpus])
     seed = corpus / SEED_FILE.name
     text = seed.read_text(encoding="utf-8")
     # A longer first story moves every chunk after it (kept, offsets refreshed in place).
     seed.write_text(text.replace("visits North Korea", "visits North Korea for three days", 1))
-    report = assistant.ingest([corpus])
+    report = library.ingest([corpus])
     assert report.chunks_added == 1 and report.chunks_unchanged == 10
     chunks = _stored(store_settings)
     assert len(chunks) == 11
@@ -60,7 +61,7 @@ def test_every_chunk_keeps_its_sentence_vectors_through_a_change(
 def test_answers_read_the_stored_vectors_and_match_an_older_store(
     settings: Settings, embeddings, corpus
 ) -> None:  # type: ignore[no-untyped-def]
-    Assistant(settings, embeddings).ingest([corpus])
+    Library(settings, embeddings).ingest([corpus])
     settings = settings.model_copy(update={"backend": "extractive"})
 
     def ask() -> tuple[list[str], set[str]]:
@@ -84,19 +85,19 @@ def test_answers_read_the_stored_vectors_and_match_an_older_store(
 def test_an_older_store_gets_its_sentence_vectors_on_the_next_ingest(
     store_settings: Settings, embeddings, corpus
 ) -> None:  # type: ignore[no-untyped-def]
-    Assistant(store_settings, embeddings).ingest([corpus])
+    Library(store_settings, embeddings).ingest([corpus])
     _as_older(store_settings)
     assert all(sentences.KEY not in meta for _, meta in _stored(store_settings))
 
     counting = Counting(embeddings)
-    report = Assistant(store_settings, counting).ingest([corpus])
+    report = Library(store_settings, counting).ingest([corpus])
     assert (report.chunks_added, report.vectors_added) == (0, 11)
     chunks = _stored(store_settings)
     assert all(sentences.unpack(m[sentences.KEY], len(sentences.sentences(t))) is not None
                for t, m in chunks)  # fmt: skip
     assert counting.embedded == len({s for t, _ in chunks for s in sentences.sentences(t)})
     again = Counting(embeddings)
-    report = Assistant(store_settings, again).ingest([corpus])
+    report = Library(store_settings, again).ingest([corpus])
     assert (report.chunks_added, report.vectors_added, again.embedded) == (0, 0, 0)
     # Cosine distances still: the nearest chunk of a chunk's own vector is at distance 0.
     got = Corpus.open(store_settings).collection().query(
@@ -117,7 +118,7 @@ def _as_older(settings: Settings) -> None:
 def test_the_cli_says_when_it_stored_an_older_stores_vectors(
     settings: Settings, embeddings, corpus
 ) -> None:  # type: ignore[no-untyped-def]
-    Assistant(settings, embeddings).ingest([corpus])
+    Library(settings, embeddings).ingest([corpus])
     _as_older(settings)
     dry = run_cli(
         "ingest", str(corpus), "--dry-run", store=settings.store_dir, cache=settings.cache_dir

@@ -18,13 +18,14 @@ from conftest import run_cli
 from fakes import Counting, new_chunks
 from legacy_store import write_legacy
 
-from assistant.config import Settings
-from assistant.corpus import Corpus
+from assistant.core.config import Settings
 from assistant.evaluation import runner
-from assistant.keyword import KeywordIndex
+from assistant.library import Library
 from assistant.pipeline import Assistant
-from assistant.records import FILES, record_keys
-from assistant.sentences import sentences
+from assistant.store.corpus import Corpus
+from assistant.store.keyword import KeywordIndex
+from assistant.store.records import FILES, record_keys
+from assistant.store.sentences import sentences
 
 FACTS = {
     "a": ("a.txt", "The Zorvian lighthouse was painted teal in 1987."),
@@ -98,17 +99,18 @@ def test_two_folders_named_notes_keep_their_documents(
     store_settings: Settings, counting: Counting, tmp_path: Path
 ) -> None:
     folders = _notes(tmp_path)
+    library = Library(store_settings, counting)
     assistant = Assistant(store_settings, counting)
     for folder in folders.values():
-        assert assistant.ingest([folder]).chunks_deleted == 0
+        assert library.ingest([folder]).chunks_deleted == 0
     texts = Corpus.open(store_settings).collection().get(include=["documents"])["documents"] or []
     assert len(texts) == 2 and counting.embedded == sum(new_chunks(t) for t in texts)
     assert _answers(assistant, "a") and _answers(assistant, "b")
     embedded = counting.embedded  # the answerer embeds sentences too
-    again = assistant.ingest([folders["a"]])
+    again = library.ingest([folders["a"]])
     assert (again.files_unchanged, again.chunks_deleted) == (1, 0)
     assert counting.embedded == embedded, "an unchanged folder embeds nothing"
-    listed = assistant.sources()
+    listed = library.sources()
     assert [d.path for d in listed] == [_path(folders["a"], "a.txt"), _path(folders["b"], "b.txt")]
     for doc, (_, text) in zip(listed, FACTS.values(), strict=True):
         facts = (doc.format, doc.chunks, doc.pages, doc.size_bytes)
@@ -123,18 +125,19 @@ def test_reingesting_after_a_file_is_deleted_removes_only_its_chunks(
     folders = _notes(tmp_path)
     extra = folders["a"] / "c.txt"
     extra.write_text("The Merrow ferry leaves at dawn.\n", encoding="utf-8")
+    library = Library(store_settings, counting)
     assistant = Assistant(store_settings, counting)
-    assistant.ingest([folders["a"]])
-    assistant.ingest([folders["b"]])
+    library.ingest([folders["a"]])
+    library.ingest([folders["b"]])
     before = _chunks(store_settings)
     extra.unlink()
-    report = assistant.ingest([folders["a"]])
+    report = library.ingest([folders["a"]])
     assert (report.files_deleted, report.files_unchanged, report.chunks_deleted) == (1, 1, 1)
     assert report.deleted == [_path(folders["a"], "c.txt")]
     gone = _path(folders["a"], "c.txt")
     assert _chunks(store_settings) == {i: d for i, d in before.items() if d != gone}
     # One file on its own: the rest of its folder, and every other folder, stay.
-    single = assistant.ingest([folders["b"] / "b.txt"])
+    single = library.ingest([folders["b"] / "b.txt"])
     assert (single.files_unchanged, single.chunks_deleted, single.chunks_total) == (1, 0, 2)
     assert _answers(assistant, "a") and _answers(assistant, "b")
     _assert_consistent(store_settings)
@@ -144,17 +147,17 @@ def test_a_moved_folder_is_new_and_its_old_entry_is_missing(
     settings: Settings, counting: Counting, tmp_path: Path
 ) -> None:
     folders = _notes(tmp_path)
-    assistant = Assistant(settings, counting)
-    assistant.ingest([folders["a"]])
+    library = Library(settings, counting)
+    library.ingest([folders["a"]])
     moved = tmp_path / "moved" / "notes"
     shutil.move(folders["a"].parent, moved.parent)
-    report = assistant.ingest([moved])
+    report = library.ingest([moved])
     assert (report.files_new, report.chunks_added, report.chunks_deleted) == (1, 1, 0)
-    listed = {d.path: d.present for d in assistant.sources()}
+    listed = {d.path: d.present for d in library.sources()}
     assert listed == {_path(moved, "a.txt"): True, f"{tmp_path.resolve()}/a/notes/a.txt": False}
     # The missing entry is removed by the path it was stored under.
-    assert assistant.remove([folders["a"]]).files_removed == 1
-    assert [d.path for d in assistant.sources()] == [_path(moved, "a.txt")]
+    assert library.remove([folders["a"]]).files_removed == 1
+    assert [d.path for d in library.sources()] == [_path(moved, "a.txt")]
 
 
 def test_two_eval_docs_folders_keep_their_chunks(
@@ -176,12 +179,12 @@ def test_dry_run_changes_nothing(
     store_settings: Settings, counting: Counting, tmp_path: Path, cache_dir: Path
 ) -> None:
     folders = _notes(tmp_path)
-    assistant = Assistant(store_settings, counting)
-    assistant.ingest([folders["a"]])
+    library = Library(store_settings, counting)
+    library.ingest([folders["a"]])
     (folders["a"] / "a.txt").write_text("The Zorvian lighthouse was painted red.\n")
     (folders["a"] / "new.txt").write_text("The Merrow ferry leaves at dawn.\n")
     before, embedded = _state(store_settings), counting.embedded
-    report = assistant.ingest([folders["a"], folders["b"]], dry_run=True)
+    report = library.ingest([folders["a"], folders["b"]], dry_run=True)
     assert report.dry_run
     assert (report.files_new, report.files_changed, report.files_unchanged) == (2, 1, 0)
     assert (report.chunks_added, report.chunks_deleted, report.chunks_total) == (3, 1, 3)
@@ -202,9 +205,10 @@ def test_remove_a_file_and_a_folder(
     folders = _notes(tmp_path)
     (folders["a"] / "c.txt").write_text("The Merrow ferry leaves at dawn.\n", encoding="utf-8")
     assistant = Assistant(store_settings, counting)
+    library = Library(assistant.settings, assistant.embeddings, assistant.corpus)
     for folder in folders.values():
-        assistant.ingest([folder])
-    report = assistant.remove([folders["a"] / "a.txt"])
+        library.ingest([folder])
+    report = library.remove([folders["a"] / "a.txt"])
     assert (report.files_removed, report.chunks_removed, report.not_found) == (1, 1, [])
     assert assistant.ask(QUESTIONS["a"][0]).refused and _answers(assistant, "b")
     _assert_consistent(store_settings)
@@ -234,35 +238,36 @@ def test_a_store_written_by_folder_name_moves_in_place_without_embedding(
     old_ids = write_legacy(corpus, folders["a"], embeddings)
     old_vectors = corpus.collection().get(ids=old_ids, include=["embeddings"])["embeddings"]
     counting = Counting(embeddings)
+    library = Library(store_settings, counting)
     assistant = Assistant(store_settings, counting)
-    (legacy,) = assistant.sources()
+    (legacy,) = library.sources()
     assert (legacy.path, legacy.legacy, legacy.present) == ("notes/a.txt", True, False)
     assert (legacy.format, legacy.size_bytes, legacy.ingested_at) == ("unknown", None, None)
     listed = _cli(store_settings, cache_dir, "sources")
     assert "notes/a.txt  unknown, 1 chunk, size unknown" in listed.stdout
 
-    preview = assistant.ingest([folders["b"], folders["a"]], dry_run=True)
+    preview = library.ingest([folders["b"], folders["a"]], dry_run=True)
     assert (preview.migrated, preview.chunks_added, preview.chunks_unchanged) == (1, 1, 1)
     assert counting.embedded == 0 and set(_chunks(store_settings)) == set(old_ids)
 
-    report = assistant.ingest([folders["a"]])
+    report = library.ingest([folders["a"]])
     assert (report.migrated, report.chunks_added, report.chunks_unchanged) == (1, 0, 1)
     # No chunk is embedded again: only the moved chunk's sentences, which an earlier
     # version did not store (once).
     (text,) = corpus.collection().get(include=["documents"])["documents"] or []
     assert report.vectors_added == 1 and counting.embedded == len(set(sentences(text)))
     clean = store_settings.model_copy(update={"collection": f"{store_settings.collection}-clean"})
-    Assistant(clean, embeddings).ingest([folders["a"]])
+    Library(clean, embeddings).ingest([folders["a"]])
     assert set(_chunks(store_settings)) == set(_chunks(clean)), "the ids of a clean ingest"
     (new_id,) = _chunks(store_settings)
     moved = corpus.collection().get(ids=[new_id], include=["embeddings"])["embeddings"]
     assert np.allclose(moved, old_vectors), "the stored vector was carried over"
     assert record_keys(corpus) == {FILES: {new_id}}
-    (doc,) = assistant.sources()
+    (doc,) = library.sources()
     assert (doc.path, doc.legacy, doc.present) == (_path(folders["a"], "a.txt"), False, True)
     assert (doc.format, doc.ingested_at) == ("txt", None)
 
-    assistant.ingest([folders["b"]])
+    library.ingest([folders["b"]])
     assert _answers(assistant, "a") and _answers(assistant, "b")
     _assert_consistent(store_settings)
 
@@ -275,13 +280,14 @@ def test_a_legacy_folder_of_another_place_is_not_claimed(
     write_legacy(Corpus.open(settings), folders["a"], embeddings)
     counting = Counting(embeddings)
     assistant = Assistant(settings, counting)
-    report = assistant.ingest([folders["b"]])
+    library = Library(assistant.settings, assistant.embeddings, assistant.corpus)
+    report = library.ingest([folders["b"]])
     assert (report.migrated, report.chunks_deleted, report.chunks_added) == (0, 0, 1)
-    assert [(d.path, d.legacy) for d in assistant.sources()] == [
+    assert [(d.path, d.legacy) for d in library.sources()] == [
         (_path(folders["b"], "b.txt"), False),
         ("notes/a.txt", True),
     ]
     assert _answers(assistant, "a") and _answers(assistant, "b")
-    removed = assistant.remove([Path("notes/a.txt")])  # by the id `sources` lists
+    removed = library.remove([Path("notes/a.txt")])  # by the id `sources` lists
     assert (removed.files_removed, removed.chunks_removed) == (1, 1)
     assert assistant.ask(QUESTIONS["a"][0]).refused

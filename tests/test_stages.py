@@ -16,10 +16,10 @@ from conftest import ROOT, SEEDS
 from langchain_core.embeddings import Embeddings
 from streamlit.testing.v1 import AppTest
 
-from assistant.answer import registry
-from assistant.config import Settings
+from assistant import answerers
+from assistant.core.config import Settings
+from assistant.core.types import REFUSAL, Hit, Turn
 from assistant.pipeline import Assistant
-from assistant.types import REFUSAL, Hit, Turn
 
 GIFTS = "What gifts did Putin and Kim exchange?"
 
@@ -29,6 +29,9 @@ class ParrotAnswerer:
 
     name = "parrot"
     context_sentences = 0
+    look = 0
+    rewriter = None
+    splitter = None
 
     def __init__(self, said: dict[str, str]) -> None:
         self.said = said
@@ -53,7 +56,7 @@ TEXTS = {
 def parrot(monkeypatch: pytest.MonkeyPatch) -> ParrotAnswerer:
     """The toy answerer, registered as ``ASSISTANT_BACKEND=parrot`` for this test."""
     toy = ParrotAnswerer(TEXTS)
-    monkeypatch.setitem(registry.ANSWERERS, "parrot", lambda settings, embeddings: toy)
+    monkeypatch.setitem(answerers.ANSWERERS, "parrot", lambda settings, embeddings: toy)
     return toy
 
 
@@ -101,7 +104,7 @@ def test_the_page_shows_a_registered_answerers_cited_answer(
         "ASSISTANT_SEEDS_DIR": SEEDS, "ASSISTANT_BACKEND": "parrot",
     }.items():  # fmt: skip
         monkeypatch.setenv(name, str(value))
-    at = AppTest.from_file(str(ROOT / "assistant" / "app.py"), default_timeout=120).run()
+    at = AppTest.from_file(str(ROOT / "assistant" / "ui" / "app.py"), default_timeout=120).run()
     at.chat_input[0].set_value(GIFTS)
     at.run()
     assert not at.exception, [e.value for e in at.exception]

@@ -29,13 +29,14 @@ from conftest import SEEDS, cli_env
 from fakes import HashEmbeddings
 from legacy_store import write_legacy
 
-from assistant.config import Settings
-from assistant.corpus import Corpus
-from assistant.history import HISTORY_FILE, History
-from assistant.keyword import KeywordIndex
+from assistant.core.config import Settings
+from assistant.library import Library
 from assistant.pipeline import Assistant
-from assistant.records import record_keys
-from assistant.store import CHROMA_FILE
+from assistant.store.client import CHROMA_FILE
+from assistant.store.corpus import Corpus
+from assistant.store.history import HISTORY_FILE, History
+from assistant.store.keyword import KeywordIndex
+from assistant.store.records import record_keys
 
 FILES = 150  # short one-sentence files: three batches of 64 that embed in a few seconds
 QUESTION = "What gifts did Putin and Kim exchange?"
@@ -120,7 +121,7 @@ def corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def clean(corpus: Path, tmp_path_factory, cache_dir: Path, embeddings):  # type: ignore[no-untyped-def]
     """The chunks of an uninterrupted ingest of the corpus into a store of its own."""
     settings = Settings(store_dir=tmp_path_factory.mktemp("clean") / "store", cache_dir=cache_dir)
-    Assistant(settings, embeddings).ingest([corpus])
+    Library(settings, embeddings).ingest([corpus])
     return _snapshot(settings)
 
 
@@ -155,8 +156,8 @@ def test_orphans_lost_chunks_and_stale_offsets_are_repaired(
     """The states a kill can leave, made on purpose: LangChain's index() adds to Chroma
     before the record manager, so a kill between the two leaves chunks Chroma holds and
     the record manager does not know; its cleanup deletes in the other order."""
-    assistant = Assistant(settings, embeddings)
-    assistant.ingest([corpus])
+    library = Library(settings, embeddings)
+    library.ingest([corpus])
     collection = Corpus.open(settings).collection()
     ids = sorted(clean)
     collection.delete(ids=ids[:2])  # lost: the record manager still lists them
@@ -165,13 +166,13 @@ def test_orphans_lost_chunks_and_stale_offsets_are_repaired(
     collection.add(ids=["orphan"], embeddings=[[0.1] * 384], documents=["x"], metadatas=[stale])
     Corpus.open(settings).unfinished_marker.touch()  # the kill came before the ingest finished
 
-    report = assistant.ingest([corpus])
+    report = library.ingest([corpus])
     assert (report.interrupted, report.orphans_removed, report.records_dropped) == (True, 1, 2)
     assert report.chunks_added == 2
     _assert_consistent(settings, clean)
 
     collection.delete(ids=ids[:3])  # no marker, but the counts disagree: repaired too
-    report = assistant.ingest([corpus])
+    report = library.ingest([corpus])
     assert (report.interrupted, report.records_dropped, report.chunks_added) == (False, 3, 3)
     _assert_consistent(settings, clean)
 
@@ -288,7 +289,7 @@ def test_a_migration_killed_midway_ends_with_the_ids_of_a_clean_ingest(
     settings = Settings(store_dir=tmp_path / "store", cache_dir=cache_dir)
     write_legacy(Corpus.open(settings), many, FakeMiniLM())
     clean = Settings(store_dir=tmp_path / "clean", cache_dir=cache_dir)
-    Assistant(clean, FakeMiniLM()).ingest([many])
+    Library(clean, FakeMiniLM()).ingest([many])
     env = cli_env(settings.store_dir, cache_dir)
     first = _start("ingest", str(many), env=env)
     _kill_when(first, lambda: _rows(settings, "/") > 0)  # a batch moved to its path ids
@@ -307,7 +308,7 @@ def test_a_removal_killed_midway_is_finished_by_the_next(
     many: Path, corpus: Path, tmp_path: Path, cache_dir: Path
 ) -> None:
     settings = Settings(store_dir=tmp_path / "store", cache_dir=cache_dir)
-    Assistant(settings, FakeMiniLM()).ingest([many, corpus])  # two folders called reports
+    Library(settings, FakeMiniLM()).ingest([many, corpus])  # two folders called reports
     kept = {
         i for i, (_, meta) in _snapshot(settings).items() if meta["doc_id"].startswith(str(corpus))
     }

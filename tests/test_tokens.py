@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.tokens import EXPECTED_SHA256, count_tokens, encoding, install_encodings
+from assistant.text.tokens import EXPECTED_SHA256, count_tokens, encoding, install_encodings
 
 pytestmark = pytest.mark.fast
 

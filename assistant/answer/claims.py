@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 
-from assistant.lexicon import (
+from assistant.text.lexicon import (
     AUX,
     CONTRACTED_AUXILIARIES,
     CUE_GLUE,
@@ -21,7 +21,7 @@ from assistant.lexicon import (
     SMALL_NUMBER,
     WH,
 )
-from assistant.text import stems, terms, words
+from assistant.text.words import stems, terms, words
 
 # Words in a sentence that keep it from stating a claim plainly. Each governs the words
 # after it to the end of its clause ("after"), or its whole clause ("segment").

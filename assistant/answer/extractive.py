@@ -35,27 +35,26 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.answer import features as F
 from assistant.answer import reader
 from assistant.answer.claims import VERDICT_OPENING, is_yes_no, verdict
 from assistant.answer.model import LOOK, Models, load
 from assistant.answer.premise import caveat, unmatched_names
-from assistant.answer.rules import is_instruction
-from assistant.answer.stream import words_of
-from assistant.citations import marker
-from assistant.compound import asked, question_parts
-from assistant.conversation import carry_forward
-from assistant.lexicon import ITEM_LINK
-from assistant.sentences import stored
-from assistant.text import clean_sentence, sentence_spans
-from assistant.types import Answer, Quote, Sentence, ShortAnswer, Source
+from assistant.core.stream import words_of
+from assistant.core.types import Answer, Quote, Sentence, ShortAnswer, Source
+from assistant.store.sentences import stored
+from assistant.text import features as F
+from assistant.text.citations import marker
+from assistant.text.compound import asked, question_parts
+from assistant.text.lexicon import ITEM_LINK
+from assistant.text.rules import is_instruction
+from assistant.text.words import clean_sentence, sentence_spans
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from langchain_core.embeddings import Embeddings
 
-    from assistant.types import Hit, Turn
+    from assistant.core.types import Hit, Turn
 
 WordVectors = Callable[[list[str]], list[np.ndarray]]  # MiniLM vectors of texts, in order
 VECTOR_CACHE = 20_000  # sentence vectors kept across questions (~30 MB)
@@ -110,9 +109,15 @@ class ExtractiveBackend:
 
     # -- the Backend interface -------------------------------------------------------
 
-    def standalone(self, question: str, history: list[Turn]) -> str:
-        """Follow-ups carry the previous question's key words forward (no LLM to rewrite)."""
-        return carry_forward(question, history)
+    @property
+    def rewriter(self) -> None:
+        """No model of its own to rewrite follow-ups: the pipeline carries the topic forward."""
+        return None
+
+    @property
+    def splitter(self) -> ExtractiveBackend:
+        """It answers each part of a compound question from that part's own chunks."""
+        return self
 
     def parts(self, question: str) -> list[str]:
         """The parts of a compound question, each retrieved and answered on its own."""

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.answer.reader import Mix
-from assistant.types import JsonObject
+from assistant.core.types import JsonObject
 
 WEIGHTS = Path(__file__).with_name("weights.json")
 LOOK = 8  # chunks whose sentences are candidates (the answer may cite past the k shown)

@@ -17,8 +17,8 @@ where its country is ("the Kremlin" where passages say "Russia"; ``aliases.py``)
 
 from __future__ import annotations
 
-from assistant.answer.features import Token, content_terms, mentioned, tokens
-from assistant.lexicon import ACRONYM, DOTTED, NAME_JOINERS, POSSESSIVE
+from assistant.text.features import Token, content_terms, mentioned, tokens
+from assistant.text.lexicon import ACRONYM, DOTTED, NAME_JOINERS, POSSESSIVE
 
 
 def unmatched_names(question: str, passages: list[str]) -> list[str]:

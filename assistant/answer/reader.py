@@ -35,9 +35,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from assistant.embeddings import minilm_session, model_files, padded
-from assistant.errors import OfflineAssetError
-from assistant.types import JsonObject
+from assistant.core.errors import OfflineAssetError
+from assistant.core.types import JsonObject
+from assistant.store.embeddings import minilm_session, model_files, padded
 
 if TYPE_CHECKING:
     from onnx import GraphProto, NodeProto, TensorProto

@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from assistant.api import chat, documents, errors
 from assistant.api.errors import ApiError
 from assistant.api.service import Service
-from assistant.config import Settings
+from assistant.core.config import Settings
 
 # ASGI's own types: messages are dicts of any value (the ASGI spec, not ours).
 Message = MutableMapping[str, Any]

@@ -16,7 +16,7 @@ from fastapi import APIRouter
 from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from assistant.answer.model_name import answer_model
+from assistant.answerers import answer_model
 from assistant.api import openai_format as fmt
 from assistant.api.errors import ERRORS, of_assistant
 from assistant.api.schema import (
@@ -28,9 +28,9 @@ from assistant.api.schema import (
     ResponseMessage,
 )
 from assistant.api.service import Service, Shared
-from assistant.errors import AssistantError
+from assistant.core.errors import AssistantError
+from assistant.core.types import Answer
 from assistant.pipeline import Assistant
-from assistant.types import Answer
 
 router = APIRouter(prefix="/v1", tags=["chat"])
 log = logging.getLogger("assistant.api")

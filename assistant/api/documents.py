@@ -18,9 +18,9 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.api.errors import ERRORS, ApiError
 from assistant.api.service import Shared
-from assistant.loaders import SUPPORTED_SUFFIXES
-from assistant.types import StoredDocument
-from assistant.uploads import save_uploads
+from assistant.core.types import StoredDocument
+from assistant.ingest.loaders import SUPPORTED_SUFFIXES
+from assistant.ingest.uploads import save_uploads
 
 router = APIRouter(prefix="/v1/documents", tags=["documents"])
 SEED = "000_46f147bf0e9866ff.txt"
@@ -134,8 +134,8 @@ def doc_id(path: str) -> str:
 async def list_documents(svc: Shared, collection: Collection = None) -> DocumentList:
     """The documents of a collection, with format, size, chunks and whether the file is there."""
     name = collection or svc.settings.collection
-    assistant = await run_in_threadpool(svc.assistant, name)
-    docs = await run_in_threadpool(assistant.sources)
+    library = await run_in_threadpool(svc.library, name)
+    docs = await run_in_threadpool(library.sources)
     return DocumentList(collection=name, data=[Document.of(d) for d in docs])
 
 
@@ -147,7 +147,7 @@ async def upload(
 ) -> Uploaded:
     """Save the files into a collection (made if new) and index them, as `assistant ingest`."""
     name = collection or svc.settings.collection
-    assistant = await run_in_threadpool(svc.assistant, name, True)
+    library = await run_in_threadpool(svc.library, name, True)
     contents = [(f.filename or "upload", await f.read()) for f in files]
     saved = await run_in_threadpool(save_uploads, svc.settings, contents, name)
     skipped = [Skipped(name=n, reason=r) for n, r in saved.skipped]
@@ -156,7 +156,7 @@ async def upload(
         reasons = "; ".join(f"{s.name}: {s.reason}" for s in skipped)
         raise ApiError(413 if too_large else 400, f"Nothing to ingest: {reasons}.",
                        "file_too_large" if too_large else "unsupported_file", "files")  # fmt: skip
-    report = await run_in_threadpool(assistant.ingest, saved.paths)
+    report = await run_in_threadpool(library.ingest, saved.paths)
     return Uploaded(
         collection=name, saved=[p.name for p in saved.paths], skipped=skipped,
         files_new=report.files_new, files_changed=report.files_changed,
@@ -169,13 +169,13 @@ async def upload(
 async def remove(ident: str, svc: Shared, collection: Collection = None) -> Removed:
     """Remove a document's chunks from the collection (its file is left where it is)."""
     name = collection or svc.settings.collection
-    assistant = await run_in_threadpool(svc.assistant, name)
-    docs = await run_in_threadpool(assistant.sources)
+    library = await run_in_threadpool(svc.library, name)
+    docs = await run_in_threadpool(library.sources)
     found = [d for d in docs if doc_id(d.path) == ident]
     if not found:
         raise ApiError(404, f"No document '{ident}' in collection '{name}': GET "
                        "/v1/documents lists them.", "document_not_found", "id")  # fmt: skip
-    report = await run_in_threadpool(assistant.remove, [Path(found[0].path)])
+    report = await run_in_threadpool(library.remove, [Path(found[0].path)])
     return Removed(
         id=ident, collection=name, files_removed=report.files_removed,
         chunks_removed=report.chunks_removed,

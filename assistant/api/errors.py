@@ -16,7 +16,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from assistant.api.schema import ErrorResponse
-from assistant.errors import (
+from assistant.core.errors import (
     AssistantError,
     EmbeddingMismatchError,
     LLMError,

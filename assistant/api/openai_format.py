@@ -12,9 +12,9 @@ import re
 from dataclasses import dataclass, field
 
 from assistant.api.schema import ChatMessage, Citation, Grounding, Usage
-from assistant.errors import UsageError
-from assistant.tokens import count_tokens
-from assistant.types import Answer, Source, Turn
+from assistant.core.errors import UsageError
+from assistant.core.types import Answer, Source, Turn
+from assistant.text.tokens import count_tokens
 
 FOOTER = "\n\nSources:\n"
 # Passages a client quotes itself, fenced as the assistant's own prompt fences them

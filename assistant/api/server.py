@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import ipaddress
 
-from assistant.config import Settings
-from assistant.errors import UsageError
+from assistant.core.config import Settings
+from assistant.core.errors import UsageError
 
 
 def is_loopback(host: str) -> bool:

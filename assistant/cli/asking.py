@@ -11,16 +11,16 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from assistant.answer.checks import Revision, revisions
-from assistant.citations import marker
 from assistant.cli.common import CollectionOption, app, assistant_for, load_settings
-from assistant.errors import AssistantError
-from assistant.history import History, history_of, new_id
+from assistant.core.errors import AssistantError
+from assistant.core.types import Turn
 from assistant.pipeline import Assistant
-from assistant.types import Turn
+from assistant.query.checks import Revision, revisions
+from assistant.store.history import History, history_of, new_id
+from assistant.text.citations import marker
 
 if TYPE_CHECKING:
-    from assistant.types import Answer
+    from assistant.core.types import Answer
 
 
 @app.command()

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
-from assistant.config import Settings
-from assistant.corpus import Corpus
-from assistant.errors import AssistantError
-from assistant.pipeline import Assistant
+from assistant.core.config import Settings
+from assistant.core.errors import AssistantError
+from assistant.pool import Pool
+
+if TYPE_CHECKING:
+    from assistant.library import Library
+    from assistant.pipeline import Assistant
 
 app = typer.Typer(
     help="Ask questions of your own documents and get answers that cite the passages "
@@ -39,12 +42,22 @@ def load_settings() -> Settings:
     return Settings.load()
 
 
-def assistant_for(k: int | None = None, collection: str | None = None) -> Assistant:
-    """The assistant over ``collection`` (default: the setting), retrieving ``k`` chunks."""
+def pool_for(k: int | None = None) -> Pool:
+    """The collections of the configured store, retrieving ``k`` chunks (default: the setting)."""
     settings = load_settings()
     if k is not None:
         settings = settings.model_copy(update={"k": k})
-    return Assistant(settings, corpus=Corpus.open(settings, collection))
+    return Pool(settings)
+
+
+def assistant_for(k: int | None = None, collection: str | None = None) -> Assistant:
+    """The asking pipeline of ``collection`` (default: the setting), retrieving ``k`` chunks."""
+    return pool_for(k).assistant(collection)
+
+
+def library_for(collection: str | None = None) -> Library:
+    """The library of ``collection`` (default: the setting)."""
+    return pool_for().library(collection)
 
 
 def main() -> None:

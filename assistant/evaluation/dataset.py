@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from assistant.errors import UsageError
-from assistant.types import JsonObject, Turn
+from assistant.core.errors import UsageError
+from assistant.core.types import JsonObject, Turn
 
 KNOWN = ("id", "question", "answer", "must", "evidence", "sources", "history", "tags")
 

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Protocol, TypedDict
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+    from assistant.core.types import JsonObject
     from assistant.evaluation.dataset import Item
-    from assistant.types import JsonObject
 
 NO_ANSWER = "(none: the documents do not answer this question)"
 _OBJECT = re.compile(r"\{.*?\}", re.DOTALL)
@@ -39,7 +39,7 @@ class Judge(Protocol):
 
 def prompt(item: Item, answer: JsonObject) -> str:
     """The judge prompt for one answer, with its cited sources fenced as untrusted text."""
-    from assistant.prompts import fence_source, render
+    from assistant.llm.prompts import fence_source, render
 
     sources = "\n".join(fence_source(s["n"], s["source"], s["text"]) for s in answer["sources"])
     return render(
@@ -87,7 +87,7 @@ class LLMJudge:
 
 def judge_for(backend: object) -> LLMJudge:
     """The judge of an LLM backend; the extractive backend has no model to judge with."""
-    from assistant.errors import UsageError
+    from assistant.core.errors import UsageError
 
     chat = getattr(backend, "chat", None)
     if chat is None:

@@ -12,11 +12,11 @@ from collections import Counter
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from assistant.citations import parse_markers, strip_markers
+from assistant.text.citations import parse_markers, strip_markers
 
 if TYPE_CHECKING:
+    from assistant.core.types import JsonObject
     from assistant.evaluation.dataset import Item
-    from assistant.types import JsonObject
 
 _ARTICLES = re.compile(r"\b(a|an|the)\b")
 _POSSESSIVE = re.compile(r"(?<=\w)['’]s\b")  # "Florida's", "Florida’s"

@@ -7,7 +7,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.errors import UsageError
+from assistant.core.errors import UsageError
 from assistant.evaluation.chart import write_chart
 from assistant.evaluation.metrics import short_answer_text
 from assistant.evaluation.summary import LOWER_IS_BETTER, METRICS, TAG_COLUMNS, label
@@ -15,7 +15,7 @@ from assistant.evaluation.summary import LOWER_IS_BETTER, METRICS, TAG_COLUMNS, 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from assistant.types import JsonObject
+    from assistant.core.types import JsonObject
 
 # report.md has room for more columns than a terminal.
 MD_TAG_COLUMNS = (

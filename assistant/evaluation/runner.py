@@ -10,19 +10,20 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.corpus import Corpus
-from assistant.errors import AssistantError
+from assistant.core.errors import AssistantError
 from assistant.evaluation import metrics, summary
+from assistant.library import Library
 from assistant.pipeline import Assistant
+from assistant.store.corpus import Corpus
 
 if TYPE_CHECKING:
     from langchain_core.embeddings import Embeddings
 
-    from assistant.config import Settings
+    from assistant.core.config import Settings
+    from assistant.core.types import JsonObject
     from assistant.evaluation.dataset import Item
     from assistant.evaluation.judge import Judge
-    from assistant.ingest import IngestReport
-    from assistant.types import JsonObject
+    from assistant.ingest.indexing import IngestReport
 
 
 def collection_name(docs: Path) -> str:
@@ -57,7 +58,7 @@ def prepare(
     _ = assistant.backend  # an unknown or broken backend fails before a long ingest
     if docs is not None:
         # Incremental: an unchanged folder is checked, not embedded again.
-        report = assistant.ingest([docs])
+        report = Library(settings, assistant.embeddings, corpus).ingest([docs])
     return assistant, report
 
 

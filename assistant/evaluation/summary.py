@@ -6,11 +6,11 @@ from collections.abc import Sequence
 from statistics import fmean
 from typing import TYPE_CHECKING
 
-from assistant.errors import UsageError
+from assistant.core.errors import UsageError
 from assistant.evaluation.metrics import percentile
 
 if TYPE_CHECKING:
-    from assistant.types import JsonObject
+    from assistant.core.types import JsonObject
 
 STAGES = ("condense", "retrieve", "first_token", "answer", "total")
 # The figures --min and --max accept, in the order reports show them.

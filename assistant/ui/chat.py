@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from assistant.history import new_id
-from assistant.types import Turn
+from assistant.core.types import Turn
+from assistant.store.history import new_id
 from assistant.ui.feedback import append_feedback, feedback_record
 from assistant.ui.render import (
     answer_html,
@@ -21,8 +21,8 @@ from assistant.ui.render import (
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from assistant.core.types import Answer
     from assistant.pipeline import Assistant
-    from assistant.types import Answer
 
 PENDING = "pending_question"  # an example question clicked, asked on the next run
 CONVERSATION = "conversation"  # the id this conversation is saved under

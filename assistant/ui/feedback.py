@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from assistant.types import Answer, JsonObject
+    from assistant.core.types import Answer, JsonObject
 
 RATINGS = {0: "down", 1: "up"}  # the values of st.feedback("thumbs")
 _write_lock = threading.Lock()  # every browser session runs in a thread of one process

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, TypeVar
 
 import streamlit as st
 
-from assistant.errors import StoreError
-from assistant.history import History
+from assistant.core.errors import StoreError
+from assistant.store.history import History
 from assistant.ui import chat, library
 from assistant.ui.feedback import RATINGS
 from assistant.ui.render import escape_markdown
@@ -22,7 +22,7 @@ from assistant.ui.render import escape_markdown
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from assistant.history import Conversation
+    from assistant.store.history import Conversation
 
 T = TypeVar("T")
 PROBLEM = "history_problem"  # a failure inside a button's callback, shown on the next run

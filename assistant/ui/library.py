@@ -1,8 +1,8 @@
 """The sidebar's library: which collection the page works on, and the documents it holds.
 
 The chosen collection decides what is asked, what the stats show and where uploads
-go (``app.py`` opens one ``Assistant`` per collection). Reopening a saved conversation
-picks its collection again. A document is removed in two steps: its button asks, and
+go (``app.py`` opens one assistant and one library per collection). Reopening a saved
+conversation picks its collection again. A document is removed in two steps: its button asks, and
 only the second click removes it.
 """
 
@@ -14,14 +14,14 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from assistant.config import Settings
-from assistant.corpus import Corpus
+from assistant.core.config import Settings
+from assistant.store.corpus import Corpus
 from assistant.ui import chat
 from assistant.ui.render import escape_markdown
 
 if TYPE_CHECKING:
-    from assistant.pipeline import Assistant
-    from assistant.types import StoredDocument
+    from assistant.core.types import StoredDocument
+    from assistant.library import Library
 
 PICKED = "collection"  # session key of the collection chosen in the sidebar
 REOPENED = "reopened_collection"  # a reopened conversation's collection, picked on the next run
@@ -37,9 +37,9 @@ def collection_names(key: str, _settings: Settings) -> list[str]:
 
 
 @st.cache_data(show_spinner=False, ttl=30)
-def documents(key: str, _assistant: Assistant) -> list[StoredDocument]:
+def documents(key: str, _library: Library) -> list[StoredDocument]:
     """The collection's documents (``key`` names it): reads every chunk's metadata, so cached."""
-    return _assistant.sources()
+    return _library.sources()
 
 
 def forget() -> None:
@@ -95,19 +95,19 @@ def _switch(wanted: str, names: list[str]) -> None:
         st.session_state[GONE] = (st.session_state.get(chat.CONVERSATION), escape_markdown(line))
 
 
-def show_documents(assistant: Assistant, key: str, changed: Callable[[], None]) -> None:
+def show_documents(library: Library, key: str, changed: Callable[[], None]) -> None:
     """The chosen collection's documents with their chunks, each removable after a confirm."""
-    listed = documents(key, assistant)
+    listed = documents(key, library)
     with st.sidebar.expander(f"Documents ({len(listed)})", icon=":material/folder_open:"):
         if not listed:
             st.caption("No documents in this collection yet.")
         for doc in listed:
-            _row(assistant, doc, changed)
+            _row(library, doc, changed)
         if REMOVED in st.session_state:
             st.caption(escape_markdown(st.session_state[REMOVED]))
 
 
-def _row(assistant: Assistant, doc: StoredDocument, changed: Callable[[], None]) -> None:
+def _row(library: Library, doc: StoredDocument, changed: Callable[[], None]) -> None:
     name = PurePath(doc.path).name or doc.path
     gone = "" if doc.present or doc.legacy else ", file gone"
     text, button = st.columns([3, 2], vertical_alignment="center")
@@ -120,7 +120,7 @@ def _row(assistant: Assistant, doc: StoredDocument, changed: Callable[[], None])
     yes, no = st.columns(2)
     no.button("Cancel", key=f"cancel:{doc.path}", on_click=_ask, args=(None,))
     if yes.button("Yes, remove", key=f"confirm:{doc.path}", type="primary"):
-        report = assistant.remove([Path(doc.path)])
+        report = library.remove([Path(doc.path)])
         st.session_state.pop(CONFIRM, None)
         st.session_state[REMOVED] = (
             f"Removed {name}: {report.chunks_removed} chunks."

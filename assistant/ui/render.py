@@ -13,10 +13,10 @@ import html
 import re
 from typing import TYPE_CHECKING
 
-from assistant.citations import marker, segments
+from assistant.text.citations import marker, segments
 
 if TYPE_CHECKING:
-    from assistant.types import Answer, Hit, Source
+    from assistant.core.types import Answer, Hit, Source
 
 # Every ASCII character Markdown (or Streamlit's extensions: $math$, :emoji:,
 # :color[...]) gives a meaning; a backslash makes each a literal.

@@ -10,17 +10,17 @@ from typing import TYPE_CHECKING
 
 import streamlit as st
 
-from assistant.loaders import SUPPORTED_SUFFIXES
+from assistant.ingest.loaders import SUPPORTED_SUFFIXES
+from assistant.ingest.uploads import save_uploads
 from assistant.ui import chat
 from assistant.ui.render import conversation_markdown, escape_markdown, text_html
-from assistant.uploads import save_uploads
 
 if TYPE_CHECKING:
     from streamlit.delta_generator import DeltaGenerator
 
-    from assistant.ingest import IngestReport
+    from assistant.core.types import JsonObject
+    from assistant.ingest.indexing import IngestReport
     from assistant.pipeline import Assistant
-    from assistant.types import JsonObject
 
 # Ingests files with progress shown (``app.ingest_with_progress``): (paths, label) -> report.
 Ingest = Callable[[list[Path], str], "IngestReport"]
