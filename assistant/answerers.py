@@ -31,7 +31,7 @@ if TYPE_CHECKING:
 
 
 def _extractive(settings: Settings, embeddings: Embeddings) -> Answerer:
-    return ExtractiveBackend(embeddings, settings.no_answer_threshold)
+    return ExtractiveBackend(embeddings, settings.no_answer_threshold, cache_dir=settings.cache_dir)
 
 
 def _openai(settings: Settings, embeddings: Embeddings) -> Answerer:

@@ -18,6 +18,7 @@ from assistant.answer.reader import (
     SCALE,
     Reader,
     Weights,
+    compiled,
     fitted_name,
     reread,
 )
@@ -150,3 +151,25 @@ def test_a_low_rank_update_is_quantised_into_the_int8_matrix(
     replace(weights, tensors={**weights.tensors, **half}).save(tmp_path / "half.npz")
     with pytest.raises(OfflineAssetError, match=r"lora_a has no place"):
         Reader(tmp_path / "half.npz")
+
+
+def test_the_model_file_is_written_once_and_reads_as_the_model_built_in_memory(
+    reader: Reader, tmp_path: Path
+) -> None:
+    """`assistant setup` keeps the reader's model as a file, so a cold ask needs no `onnx`."""
+    cache = tmp_path / "cache"
+    first = compiled(READER, cache)
+    assert isinstance(first, str) and Path(first).parent == cache
+    written = Path(first).stat().st_mtime_ns
+    assert compiled(READER, cache) == first and Path(first).stat().st_mtime_ns == written
+    from_file = Reader(cache_dir=cache).read("What did they exchange?", SEEDS[:2])
+    in_memory = reader.read("What did they exchange?", SEEDS[:2])
+    for a, b in zip(from_file, in_memory, strict=True):
+        assert np.allclose(a.start, b.start) and np.allclose(a.end, b.end) and a.null == b.null
+
+
+def test_a_cache_folder_that_cannot_be_written_gets_the_model_in_memory(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    model = compiled(READER, blocked / "cache")
+    assert isinstance(model, bytes) and len(model) > 1_000_000

@@ -51,6 +51,7 @@ from assistant.text.words import clean_sentence, sentence_spans
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
     from langchain_core.embeddings import Embeddings
 
@@ -97,15 +98,20 @@ class ExtractiveBackend:
     look = LOOK  # retrieve this many chunks; candidates come from all of them
 
     def __init__(
-        self, embeddings: Embeddings, threshold: float | None = None, models: Models | None = None
+        self,
+        embeddings: Embeddings,
+        threshold: float | None = None,
+        models: Models | None = None,
+        cache_dir: Path | None = None,
     ) -> None:
         self.embeddings = embeddings
         self.models = models or load()
         # The no-answer logit at which the question is refused (trained; a setting overrides).
         self.threshold = self.models.no_answer.threshold if threshold is None else threshold
+        self.cache_dir = cache_dir  # where the reader's model file is kept (``reader.compiled``)
         self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
         if self.models.reader is not None:
-            reader.preload()
+            reader.preload(cache_dir=cache_dir)
 
     # -- the Backend interface -------------------------------------------------------
 
@@ -237,7 +243,7 @@ class ExtractiveBackend:
         best span scores at least ``mix.gate``; else the ranker's order stands).
         """
         chunks = list({p.hit.id: p.hit for p in ranked[: mix.read]}.values())
-        got_all = reader.load().read(q.text, [h.text for h in chunks])
+        got_all = reader.load(cache_dir=self.cache_dir).read(q.text, [h.text for h in chunks])
         readings = dict(zip([h.id for h in chunks], got_all, strict=True))
         for pick in ranked:
             got = readings.get(pick.hit.id)

@@ -23,6 +23,7 @@ run time.
 from __future__ import annotations
 
 import atexit
+import hashlib
 import io
 import json
 import os
@@ -139,6 +140,32 @@ def reader_model(fitted: dict[str, np.ndarray], path: Path | None = None) -> byt
         target.CopyFrom(numpy_helper.from_array(new.reshape(tuple(target.dims)), target.name))
     serialised: bytes = model.SerializeToString()
     return serialised
+
+
+def compiled(path: Path = READER, cache_dir: Path | None = None) -> str | bytes:
+    """The reader's ONNX model as a file in ``cache_dir``, written the first time, or as bytes.
+
+    Writing the fitted tensors into the model needs the ``onnx`` package, whose import
+    alone took 0.6 s of a cold `assistant ask`; `assistant setup` (``make install``)
+    writes the file once, named by the weights and the model it was built from, and a
+    session opens it directly. A folder that cannot be written gets the bytes each time.
+    """
+    onnx_file = model_files()[0]
+    stat = onnx_file.stat()
+    made_of = f"{path.read_bytes().hex()}{onnx_file}{stat.st_size}{stat.st_mtime_ns}"
+    key = hashlib.sha256(made_of.encode()).hexdigest()[:16]
+    target = (cache_dir or path.parent) / f"reader-{key}.onnx"
+    if target.is_file():
+        return str(target)
+    model = reader_model(Weights.load(path).tensors, onnx_file)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        partial = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        partial.write_bytes(model)
+        os.replace(partial, target)  # another process building it too writes the same bytes
+    except OSError:
+        return model
+    return str(target)
 
 
 def _add_update(
@@ -268,12 +295,15 @@ class Reading:
 class Reader:
     """Scores the spans of passages for a question (thread-safe; one ONNX session)."""
 
-    def __init__(self, path: Path = READER, threads: int | None = None) -> None:
+    def __init__(
+        self, path: Path = READER, threads: int | None = None, cache_dir: Path | None = None
+    ) -> None:
         if not path.exists():
             raise OfflineAssetError(f"The reader's weights are missing: {path}. Run `make train`.")
         weights = Weights.load(path)
         self.head_weight, self.head_bias = weights.head_weight, weights.head_bias
-        self.session = minilm_session(threads or os.cpu_count() or 1, reader_model(weights.tensors))
+        model = compiled(path, cache_dir) if cache_dir else reader_model(weights.tensors)
+        self.session = minilm_session(threads or os.cpu_count() or 1, model)
         self.tokenizer = tokenizer()
         self._lock = threading.Lock()
 
@@ -303,31 +333,31 @@ _BUILD = threading.Lock()  # one reader per process, even when two threads ask a
 LOAD_TIMEOUT_S = 30  # longest wait at exit for a reader still being built
 
 
-def load(path: Path = READER) -> Reader:
-    """The reader (built once per process)."""
+def load(path: Path = READER, cache_dir: Path | None = None) -> Reader:
+    """The reader (built once per process; its model file kept in ``cache_dir``)."""
     with _BUILD:
-        return _built(path)
+        return _built(path, cache_dir)
 
 
 @cache
-def _built(path: Path) -> Reader:
-    return Reader(path)
+def _built(path: Path, cache_dir: Path | None) -> Reader:
+    return Reader(path, cache_dir=cache_dir)
 
 
-_PRELOADING: set[Path] = set()
+_PRELOADING: set[tuple[Path, Path | None]] = set()
 
 
-def preload(path: Path = READER) -> None:
-    """Build the reader in the background (about half a second), once per process, so
-    that the first question does not wait for it; a failure is raised again by ``load``."""
+def preload(path: Path = READER, cache_dir: Path | None = None) -> None:
+    """Build the reader in the background, once per process, so that the first question
+    does not wait for it; a failure is raised again by ``load``."""
     with _BUILD:
-        if path in _PRELOADING:
+        if (path, cache_dir) in _PRELOADING:
             return
-        _PRELOADING.add(path)
+        _PRELOADING.add((path, cache_dir))
 
     def build() -> None:
         try:
-            load(path)
+            load(path, cache_dir)
         except Exception:  # raised again when the reader is asked for
             return
 

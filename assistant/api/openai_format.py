@@ -80,7 +80,7 @@ def footer(answer: Answer, talk: Conversation | None = None) -> str:
     """The Sources footer: one line per cited source with its quote; empty for a refusal."""
     if not answer.sources or (talk and talk.quoted):
         return ""
-    lines = [f"[{s.n}] {s.source}, {s.location}: “{s.quote}”" for s in answer.sources]
+    lines = [f"{s.label}: “{s.quote}”" for s in answer.sources]
     return FOOTER + "\n".join(lines)
 
 

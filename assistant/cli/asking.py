@@ -96,8 +96,7 @@ def _explain(answer: Answer, verbose: bool) -> None:
     if answer.sources:
         typer.echo("\nSources:")
     for src in answer.sources:
-        where = src.location
-        typer.echo(f"[{src.n}] {src.source}, {where}: {src.quote}")
+        typer.echo(f"{src.label}: {src.quote}")
     if verbose:
         timings = ", ".join(f"{k} {v:.0f} ms" for k, v in answer.timings_ms.items())
         typer.echo(f"({answer.backend}; {timings})")

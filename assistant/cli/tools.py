@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from assistant.answer import reader
 from assistant.cli.common import CollectionOption, app, load_settings
 from assistant.evaluation import dataset as questions
 from assistant.evaluation import report, runner, summary
@@ -46,7 +47,9 @@ def setup() -> None:
     onnx, tokenizer = model_files()
     MiniLMEmbeddings().embed_query("ready")
     count_tokens("ready", "o200k_base")
+    span_reader = reader.compiled(cache_dir=settings.cache_dir)
     typer.echo(f"tiktoken encodings: {folder}\nembedding model: {onnx}\ntokenizer: {tokenizer}")
+    typer.echo(f"span reader: {span_reader if isinstance(span_reader, str) else 'built in memory'}")
 
 
 @app.command("local-model")

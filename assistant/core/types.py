@@ -136,6 +136,11 @@ class Source:
         """The cited sentences, joined."""
         return " ".join(q.text for q in self.quotes)
 
+    @property
+    def label(self) -> str:
+        """How every view names the source: ``[1] seeds/news.txt, line 16``."""
+        return f"[{self.n}] {self.source}, {self.location}"
+
 
 @dataclass
 class Sentence:

@@ -45,10 +45,10 @@ def _package_dir(package: str, install_hint: str) -> Path:
     return Path(next(iter(spec.submodule_search_locations)))
 
 
-def minilm_session(threads: int, model: bytes | None = None) -> Any:
+def minilm_session(threads: int, model: bytes | str | None = None) -> Any:
     """An ONNX Runtime session on the int8 model, one intra-op thread per core.
 
-    ``model``: a changed copy of that model, serialised (the span reader's).
+    ``model``: a changed copy of that model (the span reader's), serialised or its file.
     """
     import onnxruntime as ort
 
