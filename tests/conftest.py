@@ -6,7 +6,8 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -73,6 +74,64 @@ def run_cli(
         capture_output=True, text=True, env=cli_env(store, cache, **extra), cwd=cwd,
         timeout=600, check=False,
     )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Ran:
+    """What a user sees of a command: its exit status and what it printed (as ``run_cli``)."""
+
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+# Runs `assistant ARGS` in this process; ``input`` is typed at its prompts, ``extra`` are
+# its ASSISTANT_* variables (see the `invoke` fixture).
+Invoke = Callable[..., Ran]
+
+
+@pytest.fixture
+def invoke(monkeypatch: pytest.MonkeyPatch, embeddings, cache_dir: Path) -> Invoke:  # type: ignore[no-untyped-def]
+    """`assistant ARGS` as ``run_cli`` runs it, in this process and with the session's
+    embedder (about 2 s less a command): the same entry point, ``main`` (errors as one
+    line, exit codes), with what it prints captured by Click's ``CliRunner``. As in a
+    process of its own, an uncaught exception prints its traceback on stderr and exits 1,
+    and a library's logged warnings go to stderr. Tests of the process itself (its exit on
+    a signal, `chat` reading a pipe, what `python -m assistant` prints) keep ``run_cli``."""
+    import logging
+    import traceback
+
+    from click.testing import CliRunner
+
+    from assistant.cli import common, main
+    from assistant.pool import Pool
+
+    def pool(settings: Settings) -> Pool:
+        return Pool(settings, embeddings if settings.embedding == "minilm" else None)
+
+    monkeypatch.setattr(common, "open_pool", pool)
+
+    def run(*args: str, store: Path, input: str | None = None, **extra: str) -> Ran:
+        env = {"ASSISTANT_STORE_DIR": str(store), "ASSISTANT_CACHE_DIR": str(cache_dir), **extra}
+        with CliRunner().isolation(input=input, env=env) as (stdout, stderr, _):
+            warnings = logging.StreamHandler(sys.stderr)  # logging's last resort, in a process
+            warnings.setLevel(logging.WARNING)
+            logging.getLogger().addHandler(warnings)
+            try:
+                main(list(args), prog_name="assistant")
+                code = 0
+            except SystemExit as exc:
+                code = 0 if exc.code is None else exc.code if isinstance(exc.code, int) else 1
+            except Exception:  # as the interpreter ends a process on an uncaught exception
+                traceback.print_exc()
+                code = 1
+            finally:
+                logging.getLogger().removeHandler(warnings)
+                sys.stdout.flush()
+                sys.stderr.flush()
+            return Ran(code, stdout.getvalue().decode(), stderr.getvalue().decode())
+
+    return run
 
 
 def hashed_store(folder: Path, files: dict[str, str], **settings: object) -> Settings:

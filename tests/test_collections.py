@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import json
-import subprocess
-import sys
 import uuid
 from pathlib import Path
 
 import pytest
-from conftest import cli_env, run_cli
+from conftest import Invoke, Ran, run_cli
 
 from assistant.core.config import Settings
 from assistant.core.errors import UsageError
@@ -76,19 +73,20 @@ def _folder(tmp_path: Path, name: str, text: str) -> Path:
     return folder
 
 
-def cli(*args: str, tmp_path: Path, cache: Path, env: dict[str, str], answer: str | None = None):  # type: ignore[no-untyped-def]
-    """Run the command on the test's store; ``answer`` is typed at its prompt."""
-    return subprocess.run(
-        [sys.executable, "-m", "assistant", *args], input=answer, capture_output=True,
-        text=True, env=cli_env(tmp_path / "store", cache, **env), timeout=600, check=False,
-    )  # fmt: skip
+def _on(invoke: Invoke, tmp_path: Path, env: dict[str, str]) -> Invoke:
+    """The commands on the test's store (in this process); ``answer`` is typed at a prompt."""
+
+    def run(*args: str, answer: str | None = None) -> Ran:
+        return invoke(*args, store=tmp_path / "store", input=answer, **env)
+
+    return run
 
 
 def test_each_command_works_on_the_collection_it_names(
-    tmp_path: Path, cache_dir: Path, where: dict[str, str]
+    tmp_path: Path, invoke: Invoke, where: dict[str, str]
 ) -> None:
     alpha, beta = (f"alpha-{uuid.uuid4().hex[:8]}", f"beta-{uuid.uuid4().hex[:8]}")
-    run = functools.partial(cli, tmp_path=tmp_path, cache=cache_dir, env=where)
+    run = _on(invoke, tmp_path, where)
     zorblax, quuxo = _folder(tmp_path, "zorblax", ZORBLAX), _folder(tmp_path, "quuxo", QUUXO)
     made = run("ingest", str(zorblax), "--collection", alpha)
     assert made.returncode == 0, made.stderr
@@ -118,10 +116,10 @@ def test_each_command_works_on_the_collection_it_names(
 
 
 def test_collections_delete_asks_first(
-    tmp_path: Path, cache_dir: Path, where: dict[str, str]
+    tmp_path: Path, invoke: Invoke, where: dict[str, str]
 ) -> None:
     name = f"gone-{uuid.uuid4().hex[:8]}"
-    run = functools.partial(cli, tmp_path=tmp_path, cache=cache_dir, env=where)
+    run = _on(invoke, tmp_path, where)
     assert run("ingest", str(_folder(tmp_path, "z", ZORBLAX)), "-c", name).returncode == 0
     records, bm25 = tmp_path / "store" / "records", tmp_path / "store" / "bm25"
     assert (records / f"{name}.sqlite3").exists() and (bm25 / name).is_dir()
@@ -143,11 +141,11 @@ def test_collections_delete_asks_first(
     assert again.returncode == 1 and f"No collection '{name}'" in again.stderr
 
 
-def test_collections_delete_yes_skips_the_question(
-    tmp_path: Path, cache_dir: Path, where: dict[str, str]
-) -> None:
+def test_collections_delete_yes_skips_the_question(tmp_path: Path, invoke: Invoke) -> None:
+    # Embedded only: `--yes` asks nothing wherever the store is (the delete on the
+    # server: test_collections_delete_asks_first).
     name = f"gone-{uuid.uuid4().hex[:8]}"
-    run = functools.partial(cli, tmp_path=tmp_path, cache=cache_dir, env=where)
+    run = _on(invoke, tmp_path, {})
     assert run("ingest", str(_folder(tmp_path, "z", ZORBLAX)), "-c", name).returncode == 0
     gone = run("collections", "--delete", name, "--yes")
     assert gone.returncode == 0 and "Delete collection" not in gone.stdout
@@ -156,10 +154,11 @@ def test_collections_delete_yes_skips_the_question(
 
 
 def test_sources_remove_and_eval_work_on_the_collection_they_name(
-    tmp_path: Path, cache_dir: Path, where: dict[str, str]
+    tmp_path: Path, invoke: Invoke
 ) -> None:
+    # Embedded only: `sources` and `remove` on the server are in test_sources.py.
     alpha, beta = (f"alpha-{uuid.uuid4().hex[:8]}", f"beta-{uuid.uuid4().hex[:8]}")
-    run = functools.partial(cli, tmp_path=tmp_path, cache=cache_dir, env=where)
+    run = _on(invoke, tmp_path, {})
     zorblax, quuxo = _folder(tmp_path, "zorblax", ZORBLAX), _folder(tmp_path, "quuxo", QUUXO)
     assert run("ingest", str(zorblax), "-c", alpha).returncode == 0
     assert run("ingest", str(quuxo), "-c", beta).returncode == 0

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEEDS, run_cli
+from conftest import ROOT, SEEDS, Invoke, run_cli
 from fakes import SpyBackend
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -177,7 +177,7 @@ def test_the_cli_rejects_hostile_questions_without_a_traceback(
 
 
 def test_the_api_key_never_appears_in_output_logs_or_files(
-    tmp_path: Path, seeded_dir: Path, cache_dir: Path, llm_server
+    tmp_path: Path, seeded_dir: Path, llm_server, invoke: Invoke
 ) -> None:  # type: ignore[no-untyped-def]
     """Every command, with a key set, against the real local server and a failing URL."""
     import shutil
@@ -192,18 +192,15 @@ def test_the_api_key_never_appears_in_output_logs_or_files(
     report = tmp_path / "report"
     failing = {**env, "OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "ASSISTANT_MAX_RETRIES": "0"}
     runs = {
-        "ask": run_cli("ask", GIFTS, store=store, cache=cache_dir, **env),
-        "ask --json": run_cli("ask", "--json", GIFTS, store=store, cache=cache_dir, **env),
-        "stats": run_cli("stats", "--json", store=store, cache=cache_dir, **env),
-        "ingest": run_cli("ingest", str(SEEDS), store=store, cache=cache_dir, **env),
-        "eval": run_cli(
-            *("eval", str(dataset), "--docs", str(SEEDS), "--out", str(report)),
-            store=store,
-            cache=cache_dir,
-            **env,
+        "ask": invoke("ask", GIFTS, store=store, **env),
+        "ask --json": invoke("ask", "--json", GIFTS, store=store, **env),
+        "stats": invoke("stats", "--json", store=store, **env),
+        "ingest": invoke("ingest", str(SEEDS), store=store, **env),
+        "eval": invoke(
+            *("eval", str(dataset), "--docs", str(SEEDS), "--out", str(report)), store=store, **env
         ),
         # A server that refuses: the error message names the URL, never the key.
-        "failing": run_cli("ask", GIFTS, store=store, cache=cache_dir, **failing),
+        "failing": invoke("ask", GIFTS, store=store, **failing),
     }
     for name, out in runs.items():
         assert out.returncode == (1 if name == "failing" else 0), f"{name}: {out.stderr}"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from conftest import run_cli
+from conftest import Invoke, Ran
 from fakes import Counting, new_chunks
 from legacy_store import write_legacy
 
@@ -86,13 +86,12 @@ def _assert_consistent(settings: Settings) -> None:
     assert index is not None and sorted(index.ids) == sorted(chunks)
 
 
-def _cli(settings: Settings, cache: Path, *args: str):  # type: ignore[no-untyped-def]
-    """`assistant ARGS` on the store and collection of ``settings``."""
+def _cli(invoke: Invoke, settings: Settings, *args: str) -> Ran:
+    """`assistant ARGS` on the store and collection of ``settings`` (in this process)."""
     server = {"ASSISTANT_CHROMA_URL": settings.chroma_url} if settings.chroma_url else {}
-    return run_cli(
-        *args, store=settings.store_dir, cache=cache,
-        ASSISTANT_COLLECTION=settings.collection, **server,
-    )  # fmt: skip
+    return invoke(
+        *args, store=settings.store_dir, ASSISTANT_COLLECTION=settings.collection, **server
+    )
 
 
 def test_two_folders_named_notes_keep_their_documents(
@@ -176,7 +175,7 @@ def test_two_eval_docs_folders_keep_their_chunks(
 
 
 def test_dry_run_changes_nothing(
-    store_settings: Settings, counting: Counting, tmp_path: Path, cache_dir: Path
+    store_settings: Settings, counting: Counting, tmp_path: Path, invoke: Invoke
 ) -> None:
     folders = _notes(tmp_path)
     library = Library(store_settings, counting)
@@ -191,7 +190,7 @@ def test_dry_run_changes_nothing(
     assert report.changed == [_path(folders["a"], "a.txt")]
     assert _state(store_settings) == before and counting.embedded == embedded
     (folders["a"] / "new.txt").unlink()
-    out = _cli(store_settings, cache_dir, "ingest", "--dry-run", str(folders["a"]))
+    out = _cli(invoke, store_settings, "ingest", "--dry-run", str(folders["a"]))
     assert out.returncode == 0, out.stderr
     assert f"would update {_path(folders['a'], 'a.txt')}" in out.stdout
     assert "chunks: 1 to add, 0 unchanged, 1 to delete" in out.stdout
@@ -200,7 +199,7 @@ def test_dry_run_changes_nothing(
 
 
 def test_remove_a_file_and_a_folder(
-    store_settings: Settings, counting: Counting, tmp_path: Path, cache_dir: Path
+    store_settings: Settings, counting: Counting, tmp_path: Path, invoke: Invoke
 ) -> None:
     folders = _notes(tmp_path)
     (folders["a"] / "c.txt").write_text("The Merrow ferry leaves at dawn.\n", encoding="utf-8")
@@ -213,7 +212,7 @@ def test_remove_a_file_and_a_folder(
     assert assistant.ask(QUESTIONS["a"][0]).refused and _answers(assistant, "b")
     _assert_consistent(store_settings)
 
-    nowhere = _cli(store_settings, cache_dir, "remove", str(folders["b"]), str(tmp_path / "x"))
+    nowhere = _cli(invoke, store_settings, "remove", str(folders["b"]), str(tmp_path / "x"))
     assert nowhere.returncode == 1 and "Traceback" not in nowhere.stderr
     assert nowhere.stderr.strip().splitlines() == [
         f"error: not in collection '{store_settings.collection}': {tmp_path / 'x'}; nothing "
@@ -221,17 +220,17 @@ def test_remove_a_file_and_a_folder(
     ]
     assert _answers(Assistant(store_settings, counting), "b"), "nothing may be removed"
 
-    removed = _cli(store_settings, cache_dir, "remove", str(folders["b"]), "--json")
+    removed = _cli(invoke, store_settings, "remove", str(folders["b"]), "--json")
     assert removed.returncode == 0, removed.stderr
     assert json.loads(removed.stdout)["removed"] == [_path(folders["b"], "b.txt")]
     assert Assistant(store_settings, counting).ask(QUESTIONS["b"][0]).refused
-    listed = _cli(store_settings, cache_dir, "sources", "--json")
+    listed = _cli(invoke, store_settings, "sources", "--json")
     assert [d["path"] for d in json.loads(listed.stdout)] == [_path(folders["a"], "c.txt")]
     _assert_consistent(store_settings)
 
 
 def test_a_store_written_by_folder_name_moves_in_place_without_embedding(
-    store_settings: Settings, embeddings, tmp_path: Path, cache_dir: Path
+    store_settings: Settings, embeddings, tmp_path: Path, invoke: Invoke
 ) -> None:  # type: ignore[no-untyped-def]
     folders = _notes(tmp_path)
     corpus = Corpus.open(store_settings)
@@ -243,7 +242,7 @@ def test_a_store_written_by_folder_name_moves_in_place_without_embedding(
     (legacy,) = library.sources()
     assert (legacy.path, legacy.legacy, legacy.present) == ("notes/a.txt", True, False)
     assert (legacy.format, legacy.size_bytes, legacy.ingested_at) == ("unknown", None, None)
-    listed = _cli(store_settings, cache_dir, "sources")
+    listed = _cli(invoke, store_settings, "sources")
     assert "notes/a.txt  unknown, 1 chunk, size unknown" in listed.stdout
 
     preview = library.ingest([folders["b"], folders["a"]], dry_run=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -42,12 +43,18 @@ def load_settings() -> Settings:
     return Settings.load()
 
 
+def open_pool(settings: Settings) -> Pool:
+    """The collections of a command, each opened on first use (the tests give it their
+    embedder: ``tests/conftest.py``, ``invoke``)."""
+    return Pool(settings)
+
+
 def pool_for(k: int | None = None) -> Pool:
     """The collections of the configured store, retrieving ``k`` chunks (default: the setting)."""
     settings = load_settings()
     if k is not None:
         settings = settings.model_copy(update={"k": k})
-    return Pool(settings)
+    return open_pool(settings)
 
 
 def assistant_for(k: int | None = None, collection: str | None = None) -> Assistant:
@@ -60,10 +67,11 @@ def library_for(collection: str | None = None) -> Library:
     return pool_for().library(collection)
 
 
-def main() -> None:
-    """Entry point: run the app, turning errors into one clear line unless debugging."""
+def main(args: Sequence[str] | None = None, prog_name: str | None = None) -> None:
+    """Entry point: run the app on ``args`` (default: the command line), turning errors
+    into one clear line unless debugging."""
     try:
-        app()
+        app(args=args, prog_name=prog_name)
     except AssistantError as exc:
         if _debug():
             raise
