@@ -203,11 +203,16 @@ def corpus(tmp_path: Path) -> Path:
 
 @pytest.fixture(scope="session")
 def llm_server(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    """The real llama.cpp server with the bundled SmolLM2-135M, on a loopback port."""
+    """The real llama.cpp server with the bundled SmolLM2-135M, on a loopback port.
+
+    One thread: on two cores shared with the test process (and often a benchmark), two
+    llama.cpp threads wait on each other whenever one is descheduled; the LLM tests of
+    test_llm.py and the judge's took 33-43 s with two, 24 s with one (same load).
+    """
     from assistant.llm.local_server import LocalServer, bundled_model
 
     log = tmp_path_factory.mktemp("llm") / "server.log"
-    server = LocalServer(bundled_model(), context=2048, threads=2, log_path=log)
+    server = LocalServer(bundled_model(), context=2048, threads=1, log_path=log)
     server.start()
     yield server
     server.stop()
