@@ -13,38 +13,18 @@ from typing import TYPE_CHECKING
 from assistant.answerers import answer_model
 from assistant.ingest.indexing import Chunking, IngestReport, Progress, ingest
 from assistant.ingest.removal import RemoveReport, remove
-from assistant.store.corpus import Corpus
-from assistant.store.embeddings import make_embeddings
 from assistant.store.listing import sources
-from assistant.text.tokens import use_offline_encodings
+from assistant.store.opened import Opened
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
     from pathlib import Path
 
-    from langchain_core.embeddings import Embeddings
-
-    from assistant.core.config import Settings
     from assistant.core.types import JsonObject, StoredDocument
 
 
-class Library:
+class Library(Opened):
     """Ingests, removes and lists the documents of one collection (the embedder loads lazily)."""
-
-    def __init__(
-        self, settings: Settings, embeddings: Embeddings | None = None, corpus: Corpus | None = None
-    ) -> None:
-        self.settings = settings
-        self.corpus = corpus or Corpus.open(settings)
-        self._embeddings = embeddings
-        use_offline_encodings(settings.cache_dir)
-
-    @property
-    def embeddings(self) -> Embeddings:
-        """The embedder given, or else the one the settings name (loaded on first use)."""
-        if self._embeddings is None:
-            self._embeddings = make_embeddings(self.settings)
-        return self._embeddings
 
     def ingest(
         self,

@@ -30,10 +30,9 @@ from assistant.query.context import with_context
 from assistant.query.rerank import FittedReranker
 from assistant.query.retrieval import CANDIDATES, HybridRetriever
 from assistant.store.corpus import Corpus
-from assistant.store.embeddings import make_embeddings
+from assistant.store.opened import Opened
 from assistant.text.conversation import CarryForward
 from assistant.text.rules import is_instruction
-from assistant.text.tokens import use_offline_encodings
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -63,7 +62,7 @@ def check_question(question: str) -> str:
     return cleaned
 
 
-class Assistant:
+class Assistant(Opened):
     """Answers questions from one collection; heavy parts load on first use."""
 
     def __init__(
@@ -73,20 +72,10 @@ class Assistant:
         corpus: Corpus | None = None,
         reranker: Reranker | None = None,
     ) -> None:
-        self.settings = settings
-        self.corpus = corpus or Corpus.open(settings)
+        super().__init__(settings, embeddings, corpus)
         self._reranker = reranker
-        self._embeddings = embeddings
         self._retriever: Retriever | None = None
         self._read_at = -1  # the corpus's writes when the retriever was opened
-        use_offline_encodings(settings.cache_dir)
-
-    @property
-    def embeddings(self) -> Embeddings:
-        """The embedder given, or else the one the settings name (loaded on first use)."""
-        if self._embeddings is None:
-            self._embeddings = make_embeddings(self.settings)
-        return self._embeddings
 
     @property
     def retriever(self) -> Retriever:
