@@ -1,4 +1,5 @@
-"""The `assistant` command as a user runs it: a real process, its output and exit status."""
+"""The `assistant` command as a user runs it: its output and exit status, in this process
+(``invoke``) or, where the process itself is the point, a real one (``run_cli``)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEED_FILE, SEEDS, run_cli
+from conftest import ROOT, SEED_FILE, SEEDS, Invoke, run_cli
 from typer.testing import CliRunner
 
 from assistant.cli import app
@@ -28,33 +29,32 @@ def store(tmp_path: Path) -> Path:
     return tmp_path / "vectorstore"
 
 
-def test_ingest_ask_and_reingest(store: Path, cache_dir: Path) -> None:
-    first = run("ingest", str(SEEDS), store=store, cache=cache_dir)
+def test_ingest_ask_and_reingest(store: Path, invoke: Invoke) -> None:
+    first = invoke("ingest", str(SEEDS), store=store)
     assert first.returncode == 0, first.stderr
     assert "11 added" in first.stdout
-    again = run("ingest", str(SEEDS), store=store, cache=cache_dir)
+    again = invoke("ingest", str(SEEDS), store=store)
     assert "0 added, 11 unchanged, 0 deleted" in again.stdout
 
-    gifts = run("ask", "What gifts did Putin and Kim exchange?", store=store, cache=cache_dir)
+    gifts = invoke("ask", "What gifts did Putin and Kim exchange?", store=store)
     assert gifts.returncode == 0, gifts.stderr
     assert "rifles" in gifts.stdout and "glove" in gifts.stdout
     assert f"[1] {SEED_FILE.name}, line 16:" in gifts.stdout
 
-    fifa = run("ask", "Who won the 2022 FIFA World Cup?", store=store, cache=cache_dir)
+    fifa = invoke("ask", "Who won the 2022 FIFA World Cup?", store=store)
     assert fifa.returncode == 0
     assert fifa.stdout.strip() == "The documents do not contain the answer to this question."
 
 
-def test_ask_json_contract(store: Path, cache_dir: Path) -> None:
-    assert run("ingest", str(SEEDS), store=store, cache=cache_dir).returncode == 0
-    out = run(
+def test_ask_json_contract(store: Path, invoke: Invoke) -> None:
+    assert invoke("ingest", str(SEEDS), store=store).returncode == 0
+    out = invoke(
         "ask",
         "What gifts did Putin and Kim exchange?",
         "--json",
         "-k",
         "3",
         store=store,
-        cache=cache_dir,
     )
     assert out.returncode == 0, out.stderr
     data = json.loads(out.stdout)
@@ -71,9 +71,9 @@ def test_ask_json_contract(store: Path, cache_dir: Path) -> None:
     assert cited[short["start"] : short["end"]] == short["text"]
 
 
-def test_stats(store: Path, cache_dir: Path) -> None:
-    run("ingest", str(SEEDS), store=store, cache=cache_dir)
-    out = run("stats", "--json", store=store, cache=cache_dir, OPENAI_API_KEY="sk-test-secret")
+def test_stats(store: Path, invoke: Invoke) -> None:
+    invoke("ingest", str(SEEDS), store=store)
+    out = invoke("stats", "--json", store=store, OPENAI_API_KEY="sk-test-secret")
     data = json.loads(out.stdout)
     assert (data["documents"], data["chunks"]) == (1, 11)
     assert data["embedding_model"] == "all-MiniLM-L6-v2"
@@ -107,8 +107,8 @@ def test_debug_shows_the_traceback(store: Path, cache_dir: Path) -> None:
     assert out.returncode != 0 and "Traceback" in out.stderr
 
 
-def test_chat_answers_each_line_until_eof(store: Path, cache_dir: Path) -> None:
-    run("ingest", str(SEEDS), store=store, cache=cache_dir)
+def test_chat_answers_each_line_until_eof(store: Path, cache_dir: Path, invoke: Invoke) -> None:
+    assert invoke("ingest", str(SEEDS), store=store).returncode == 0
     environment = {
         **os.environ,
         "ASSISTANT_STORE_DIR": str(store),

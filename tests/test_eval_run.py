@@ -5,13 +5,12 @@ from __future__ import annotations
 import csv
 import json
 import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
-from conftest import ROOT, SEED_FILE, SEEDS, run_cli
+from conftest import ROOT, SEED_FILE, SEEDS, Invoke
 
 from assistant.core.config import Settings
 from assistant.evaluation import metrics, report, runner
@@ -160,19 +159,14 @@ def test_a_collection_name_is_the_paths_identity(
     assert runner.collection_name(Path("../one/docs")) == runner.collection_name(one)
 
 
-def run(*args: str, store: Path, cache: Path, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return run_cli("eval", *args, store=store, cache=cache, cwd=cwd)
-
-
-def test_eval_command(tmp_path: Path, cache_dir: Path) -> None:
+def test_eval_command(tmp_path: Path, invoke: Invoke) -> None:
     small = tmp_path / "small.jsonl"
     small.write_text("".join(GOLD.read_text(encoding="utf-8").splitlines(True)[::10]))
     store, docs = tmp_path / "store", str(SEEDS)
-    first = run(
+    first = invoke(
+        "eval",
         *(str(small), "--docs", docs, "--min", "citation_validity=1"),
         store=store,
-        cache=cache_dir,
-        cwd=tmp_path,
     )
     assert first.returncode == 0, first.stderr
     seeds = runner.collection_name(SEEDS)
@@ -196,12 +190,11 @@ def test_eval_command(tmp_path: Path, cache_dir: Path) -> None:
         else:
             assert extra is not None and 0.0 <= extra < 1.0, q["id"]
     assert re.search(r"│ extra_sentence_rate +│ +[01]\.\d{3} │", first.stdout)
-    again = run(
+    again = invoke(
+        "eval",
         *(str(small), "--docs", docs, "--compare", "eval-out/report.json", "--out", "two"),
         *("--min", "must_recall=1.01"),
         store=store,
-        cache=cache_dir,
-        cwd=tmp_path,
     )
     assert again.returncode == 1
     assert "chunks 0 added, 11 unchanged" in again.stdout and "vs report.json" in again.stdout
@@ -209,15 +202,15 @@ def test_eval_command(tmp_path: Path, cache_dir: Path) -> None:
     assert "compare" in json.loads((tmp_path / "two" / "report.json").read_text())
 
 
-def test_eval_command_usage_errors(tmp_path: Path, cache_dir: Path) -> None:
+def test_eval_command_usage_errors(tmp_path: Path, invoke: Invoke) -> None:
     store = tmp_path / "store"
-    unknown = run(str(GOLD), "--min", "accuracy=0.9", store=store, cache=cache_dir, cwd=tmp_path)
+    unknown = invoke("eval", str(GOLD), "--min", "accuracy=0.9", store=store)
     assert unknown.returncode == 2
     assert "unknown metric 'accuracy'" in unknown.stderr
     assert "hit@k, answer_in_top_k, recall@k" in unknown.stderr
     bad = tmp_path / "bad.jsonl"
     bad.write_text('{"id": "a", "question": "Q?", "answer": "A"}\n{"id": "b"\n')
-    broken = run(str(bad), store=store, cache=cache_dir, cwd=tmp_path)
+    broken = invoke("eval", str(bad), store=store)
     assert broken.returncode == 2 and "bad.jsonl line 2: not valid JSON" in broken.stderr
 
 

@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import io
 import random
-import subprocess
 from pathlib import Path
 
 import docx
 import pypdf
 import pytest
-from conftest import run_cli
+from conftest import Invoke, Ran
 
 from assistant.core.config import Settings
 from assistant.ingest.documents import chunk_file, load_paths
@@ -316,11 +315,11 @@ def test_uploads_accept_the_new_formats(settings: Settings) -> None:
 
 
 def test_the_command_line_lists_skipped_files_and_cites_the_page(
-    tmp_path: Path, cache_dir: Path, mixed: Path
+    tmp_path: Path, invoke: Invoke, mixed: Path
 ) -> None:
-    def run(*args: str) -> subprocess.CompletedProcess[str]:
+    def run(*args: str) -> Ran:
         store = tmp_path / "store"
-        return run_cli(*args, store=store, cache=cache_dir, ASSISTANT_MAX_FILE_MB=str(LIMIT_MB))
+        return invoke(*args, store=store, ASSISTANT_MAX_FILE_MB=str(LIMIT_MB))
 
     ingest = run("ingest", str(mixed))
     assert ingest.returncode == 0, ingest.stderr

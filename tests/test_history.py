@@ -1,5 +1,5 @@
 """Saved conversations: the store in a temp folder, the page's sidebar (AppTest) and
-`assistant chat --resume` in a real process."""
+`assistant chat --resume` in a real process (reading what is typed) or in this one."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEEDS, cli_env
+from conftest import ROOT, SEEDS, Invoke, cli_env
 from streamlit.testing.v1 import AppTest
 
 from assistant.core.config import Settings
@@ -299,13 +299,15 @@ def _chat(store: Path, cache: Path, *args: str, typed: str) -> subprocess.Comple
     )  # fmt: skip
 
 
-def test_chat_resume_continues_with_the_saved_history(store: Path, cache_dir: Path) -> None:
+def test_chat_resume_continues_with_the_saved_history(
+    store: Path, cache_dir: Path, invoke: Invoke
+) -> None:
     first = _chat(store, cache_dir, typed=f"{GIFTS}\n")
     assert first.returncode == 0, first.stderr
     [saved] = History.open(store).conversations()
     assert f"Conversation {saved.id} (`assistant chat --resume {saved.id}`" in first.stdout
 
-    listed = _chat(store, cache_dir, "--list", typed="")
+    listed = invoke("chat", "--list", store=store, input="")
     assert saved.id in listed.stdout and GIFTS in listed.stdout
 
     again = _chat(store, cache_dir, "--resume", saved.id, "-v", typed=f"{FOLLOW_UP}\n")
@@ -317,20 +319,22 @@ def test_chat_resume_continues_with_the_saved_history(store: Path, cache_dir: Pa
     assert [t.answer.question for t in turns] == [GIFTS, FOLLOW_UP]
 
 
-def test_chat_resume_of_an_unknown_id_is_one_line(store: Path, cache_dir: Path) -> None:
-    out = _chat(store, cache_dir, "--resume", "nosuchid", typed="")
+def test_chat_resume_of_an_unknown_id_is_one_line(store: Path, invoke: Invoke) -> None:
+    out = invoke("chat", "--resume", "nosuchid", store=store, input="")
     assert out.returncode == 2 and "Traceback" not in out.stderr
     assert out.stderr.strip() == (
         "error: No saved conversation 'nosuchid': `assistant chat --list` shows their ids."
     )
 
 
-def test_chat_with_a_damaged_store_answers_without_saving(store: Path, cache_dir: Path) -> None:
+def test_chat_with_a_damaged_store_answers_without_saving(
+    store: Path, cache_dir: Path, invoke: Invoke
+) -> None:
     (store / HISTORY_FILE).write_bytes(b"garbage " * 100)
     out = _chat(store, cache_dir, typed=f"{GIFTS}\n")
     assert out.returncode == 0 and "rifles" in out.stdout
     [line] = out.stderr.strip().splitlines()
     assert line.startswith("warning: The conversation store file") and "not saved" in line
-    resumed = _chat(store, cache_dir, "--resume", "abc", typed="")
+    resumed = invoke("chat", "--resume", "abc", store=store, input="")
     assert resumed.returncode == 1 and "is damaged" in resumed.stderr
     assert len(resumed.stderr.strip().splitlines()) == 1

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
-from conftest import SEED_FILE, run_cli
+from conftest import SEED_FILE, Invoke
 from fakes import Counting
 
 from assistant.core.config import Settings
@@ -116,21 +116,19 @@ def _as_older(settings: Settings) -> None:
 
 
 def test_the_cli_says_when_it_stored_an_older_stores_vectors(
-    settings: Settings, embeddings, corpus
+    settings: Settings, embeddings, corpus, invoke: Invoke
 ) -> None:  # type: ignore[no-untyped-def]
     Library(settings, embeddings).ingest([corpus])
     _as_older(settings)
-    dry = run_cli(
-        "ingest", str(corpus), "--dry-run", store=settings.store_dir, cache=settings.cache_dir
-    )
+    dry = invoke("ingest", str(corpus), "--dry-run", store=settings.store_dir)
     assert dry.returncode == 0, dry.stderr
     assert (
         "would store the sentence vectors of the chunks an earlier version ingested "
         "(11 in the collection now)" in dry.stdout
     )
     assert all(sentences.KEY not in meta for _, meta in _stored(settings)), "a dry run"
-    first = run_cli("ingest", str(corpus), store=settings.store_dir, cache=settings.cache_dir)
+    first = invoke("ingest", str(corpus), store=settings.store_dir)
     assert first.returncode == 0, first.stderr
     assert "stored the sentence vectors of 11 chunks ingested by an earlier version" in first.stdout
-    again = run_cli("ingest", str(corpus), store=settings.store_dir, cache=settings.cache_dir)
+    again = invoke("ingest", str(corpus), store=settings.store_dir)
     assert again.returncode == 0 and "sentence vectors" not in again.stdout

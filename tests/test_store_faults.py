@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from conftest import SEEDS, cli_env
+from conftest import SEEDS, Invoke, Ran, cli_env
 from fakes import HashEmbeddings
 from legacy_store import write_legacy
 
@@ -337,7 +337,7 @@ def _fingerprint(folder: Path) -> dict[str, str]:
     }
 
 
-def _assert_one_clear_line(run: subprocess.CompletedProcess[str], *needles: str) -> None:
+def _assert_one_clear_line(run: subprocess.CompletedProcess[str] | Ran, *needles: str) -> None:
     assert "Traceback" not in run.stdout + run.stderr
     assert len(run.stderr.strip().splitlines()) == 1, run.stderr
     for needle in needles:
@@ -400,6 +400,10 @@ class Fault:
     rebuild: str = "skip"  # "fails" (and changes nothing), "works" (the way out), or "skip"
     env: Callable[[], dict[str, str]] = dict
     permissions: bool = False  # a chmod fault: the child must obey file permissions
+    # Each command in a process of its own: chromadb keeps the client of a path for the
+    # life of the process, and one that failed to open a damaged chroma.sqlite3 fails the
+    # next command of the same process with another message. The rest run in this one.
+    processes: bool = False
 
 
 DAMAGED = "is damaged"
@@ -412,12 +416,15 @@ FAULTS = {
     "garbage chroma.sqlite3": Fault(
         lambda store: _garbage(store / CHROMA_FILE), (DAMAGED, CHROMA_FILE, ASIDE),
         rebuild="fails",  # --rebuild cannot drop a collection it cannot read: nothing changes
+        processes=True,
     ),
     "truncated chroma.sqlite3": Fault(
         lambda store: os.truncate(store / CHROMA_FILE, 4096), (DAMAGED, CHROMA_FILE, ASIDE),
+        processes=True,
     ),
     "empty chroma.sqlite3": Fault(
         lambda store: os.truncate(store / CHROMA_FILE, 0), ("damaged (the file is empty)", ASIDE),
+        processes=True,
     ),
     "garbage record manager": Fault(
         lambda store: _garbage(store / "records" / "seeds.sqlite3"),
@@ -453,8 +460,8 @@ FAULTS = {
 
 @pytest.mark.parametrize("name", list(FAULTS))
 def test_a_broken_store_fails_clearly_and_is_left_as_it_was(
-    name: str, seeded_dir: Path, tmp_path: Path, cache_dir: Path, embeddings
-) -> None:  # type: ignore[no-untyped-def]
+    name: str, seeded_dir: Path, tmp_path: Path, cache_dir: Path, invoke: Invoke
+) -> None:
     fault = FAULTS[name]
     hook = _as_ordinary_user() if fault.permissions else None
     store = tmp_path / "store"
@@ -465,9 +472,16 @@ def test_a_broken_store_fails_clearly_and_is_left_as_it_was(
     commands = [("ask", QUESTION), ("ingest", str(SEEDS))]
     if fault.rebuild == "fails":
         commands.append(("ingest", str(SEEDS), "--rebuild"))
-    env = cli_env(store, cache_dir, **fault.env())
+    extra = fault.env()
+    env = cli_env(store, cache_dir, **extra)
+    # A chmod fault needs processes of their own (that drop root's right to ignore
+    # permissions); the faults that need no process run here, one after the other.
+    own = fault.permissions or fault.processes
     try:
-        ask, *ingests = _run_all(*commands, env=env, preexec_fn=hook)
+        if own:
+            ask, *ingests = _run_all(*commands, env=env, preexec_fn=hook)
+        else:
+            ask, *ingests = [invoke(*c, store=store, **extra) for c in commands]
     finally:
         _writable_again(store)
     seeded = _snapshot(Settings(store_dir=seeded_dir, cache_dir=cache_dir))
@@ -487,7 +501,10 @@ def test_a_broken_store_fails_clearly_and_is_left_as_it_was(
     if fault.needles:
         _assert_unchanged(store, expected, seeded, cache_dir)
     if fault.rebuild == "works":
-        rebuilt = _finish(_start("ingest", str(SEEDS), "--rebuild", env=env))
+        command = ("ingest", str(SEEDS), "--rebuild")
+        rebuilt = (
+            _finish(_start(*command, env=env)) if own else invoke(*command, store=store, **extra)
+        )
         assert rebuilt.returncode == 0 and "11 added" in rebuilt.stdout, rebuilt.stderr
         _assert_consistent(Settings(store_dir=store, cache_dir=cache_dir), seeded)
 
