@@ -152,8 +152,8 @@ def compiled(path: Path = READER, cache_dir: Path | None = None) -> str | bytes:
     """
     onnx_file = model_files()[0].resolve()
     stat = onnx_file.stat()
-    made_of = f"{path.read_bytes().hex()}{onnx_file}{stat.st_size}{stat.st_mtime_ns}"
-    key = hashlib.sha256(made_of.encode()).hexdigest()[:16]
+    model_of = f"{onnx_file}{stat.st_size}{stat.st_mtime_ns}".encode()
+    key = hashlib.sha256(path.read_bytes() + model_of).hexdigest()[:16]
     target = (cache_dir or path.parent) / f"reader-{key}.onnx"
     if target.is_file():
         return str(target)
