@@ -9,12 +9,11 @@ import os
 import re
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import ROOT, SEED_FILE, SEEDS, Invoke, run_cli
+from conftest import ROOT, SEED_FILE, SEEDS, Invoke, loopback_server, run_cli
 from typer.testing import CliRunner
 
 from assistant.cli import app
@@ -185,14 +184,12 @@ def scripted(
 ) -> Iterator[CliRunner]:
     """`assistant` in this process, answering from the seeds with the openai backend at the
     loopback model."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Model)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    url = f"http://127.0.0.1:{server.server_address[1]}/v1"
-    for name, value in (("ASSISTANT_STORE_DIR", seeded_dir), ("ASSISTANT_CACHE_DIR", cache_dir),
-                        ("ASSISTANT_BACKEND", "openai"), ("OPENAI_BASE_URL", url)):  # fmt: skip
-        monkeypatch.setenv(name, str(value))
-    yield CliRunner()
-    server.shutdown()
+    with loopback_server(_Model) as base:
+        url = f"{base}/v1"
+        for name, value in (("ASSISTANT_STORE_DIR", seeded_dir), ("ASSISTANT_CACHE_DIR", cache_dir),
+                            ("ASSISTANT_BACKEND", "openai"), ("OPENAI_BASE_URL", url)):  # fmt: skip
+            monkeypatch.setenv(name, str(value))
+        yield CliRunner()
 
 
 def test_an_llm_answer_is_printed_once_with_what_the_check_changed_under_it(

@@ -11,13 +11,13 @@ from __future__ import annotations
 import http.server
 import json
 import re
-import threading
 from collections.abc import Iterator
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from conftest import loopback_server
 from fakes import HashEmbeddings
 
 from assistant.core.config import Settings
@@ -197,11 +197,8 @@ class _Chat(http.server.BaseHTTPRequestHandler):
 def chat_server() -> Iterator[str]:
     """The loopback chat server's /v1 URL; its requests are recorded in ``_Chat.requests``."""
     _Chat.requests = []
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Chat)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    with loopback_server(_Chat) as url:
+        yield f"{url}/v1"
 
 
 def asking(store: Settings, url: str, **more: object) -> Settings:

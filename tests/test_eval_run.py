@@ -18,12 +18,14 @@ from assistant.evaluation.dataset import Item, load
 from assistant.pipeline import Assistant
 
 GOLD = ROOT / "tests" / "eval" / "seeds.jsonl"
+CHECKS = ROOT / "tests" / "eval" / "checks.jsonl"  # the quality gates' second set (Makefile)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
 @pytest.fixture(scope="module")
 def seed_report(seeded_dir: Path, cache_dir: Path, embeddings: Any) -> dict[str, Any]:
-    """`assistant eval tests/eval/seeds.jsonl` with the extractive backend, run once."""
+    """`assistant eval` with the extractive backend on one question of each kind and split
+    of the gold set, and its yes/no questions: 20 questions, run once."""
     settings = Settings(
         _env_file=None,  # type: ignore[call-arg]
         store_dir=seeded_dir,
@@ -32,7 +34,10 @@ def seed_report(seeded_dir: Path, cache_dir: Path, embeddings: Any) -> dict[str,
         backend="extractive",
         k=4,
     )
-    return runner.evaluate(Assistant(settings, embeddings), load(GOLD), 4, GOLD)
+    items = load(GOLD)
+    firsts = {(item.tags[0], item.tags[-1]): item for item in reversed(items)}.values()
+    sample = [i for i in items if i in firsts or i.id.startswith("yesno-")]
+    return runner.evaluate(Assistant(settings, embeddings), sample, 4, GOLD)
 
 
 @pytest.mark.fast
@@ -47,52 +52,31 @@ def test_gold_set_evidence_is_in_the_seeds() -> None:
     assert {"fact", "paraphrase", "multi", "followup", "unanswerable", "injection"} <= tags
 
 
-def failing(report_: dict[str, Any], what: str) -> str:
-    """The ids and answers of the questions whose failures mention ``what``."""
-    return "\n".join(
-        f"{q['id']}: {'; '.join(q['scores']['failed'])} -> {q['answer']['answer'][:100]}"
-        for q in report_["questions"]
-        if any(what in f for f in q["scores"]["failed"])
-    )
-
-
-SEED_MISS = pytest.mark.xfail(strict=True, reason="known miss of the fitted stage (issue 26)")
-# The thresholds of issue 5, with the failure text that names the questions behind a miss.
-THRESHOLDS = [
-    ("hit@k", ">=", 1.0, "evidence not retrieved"),
-    # The former default met these two on this very set, whose questions had calibrated
-    # its hand-set threshold; the fitted stage that replaced it (issue 26) reaches must
-    # recall 0.82 and refusal 0.71 here, a known miss until its refusals improve.
-    pytest.param("must_recall", ">=", 0.9, "missing", marks=SEED_MISS),
-    pytest.param("refusal_rate", ">=", 0.9, "answered instead of refusing", marks=SEED_MISS),
-    ("false_refusal_rate", "<=", 0.1, "refused an answerable"),
-    ("citation_validity", ">=", 1.0, "invalid citation"),
-]
-
-
-@pytest.mark.parametrize(("name", "op", "limit", "what"), THRESHOLDS)
-def test_seed_gold_set_meets_thresholds(
-    seed_report: dict[str, Any], name: str, op: str, limit: float, what: str
-) -> None:
-    value = seed_report["metrics"][name]
-    ok = value >= limit if op == ">=" else value <= limit
-    assert ok, (
-        f"{name} = {value:.3f}, required {op} {limit}; failing:\n{failing(seed_report, what)}"
-    )
+@pytest.mark.fast
+def test_the_gates_questions_are_not_the_gold_sets_and_their_evidence_is_in_the_seeds() -> None:
+    text = " ".join(SEED_FILE.read_text(encoding="utf-8").split()).lower()
+    checks = load(CHECKS)
+    tuned = {q.question for q in load(GOLD) if "tune" in q.tags}
+    assert tuned.isdisjoint(q.question for q in checks)  # none was used to fit or tune
+    for item in checks:
+        assert item.evidence or not item.answerable, item.id
+        for evidence in item.evidence:
+            assert metrics.squash(evidence) in text, (item.id, evidence)
 
 
 def test_report_files(seed_report: dict[str, Any], tmp_path: Path) -> None:
     paths = report.write_all(seed_report, tmp_path / "out")
     data = json.loads(paths["json"].read_text(encoding="utf-8"))
     assert data["meta"]["backend"] == "extractive" and data["meta"]["k"] == 4
-    assert data["metrics"]["questions"] == 56 and "injection" in data["by_tag"]
+    asked = data["metrics"]["questions"]
+    assert asked == len(data["questions"]) >= 15 and "injection" in data["by_tag"]
     # the held-out questions are reported on their own, apart from those used for tuning
-    assert data["by_tag"]["heldout"]["questions"] + data["by_tag"]["tune"]["questions"] == 56
+    assert data["by_tag"]["heldout"]["questions"] + data["by_tag"]["tune"]["questions"] == asked
     assert data["by_tag"]["yesno"]["questions"] == 6
     assert "verdict_accuracy" in data["metrics"] and "short_answer_rate" in data["metrics"]
     assert "## By tag" in paths["markdown"].read_text(encoding="utf-8")
     rows = list(csv.DictReader(paths["csv"].open(encoding="utf-8")))
-    assert len(rows) == 56 and rows[0]["id"] == "fact-01"
+    assert len(rows) == asked and rows[0]["id"] == "fact-01"
     yes_no = [r for r in rows if r["id"].startswith("yesno-")]
     assert len(yes_no) == 6 and all(r["verdict_given"] in ("True", "False") for r in yes_no)
     assert all(r["verdict_given"] == "" for r in rows if not r["id"].startswith("yesno-"))
@@ -200,6 +184,12 @@ def test_eval_command(tmp_path: Path, invoke: Invoke) -> None:
     assert "chunks 0 added, 11 unchanged" in again.stdout and "vs report.json" in again.stdout
     assert "threshold missed: must_recall is" in again.stderr
     assert "compare" in json.loads((tmp_path / "two" / "report.json").read_text())
+    held_out = invoke("eval", str(small), "--docs", docs, "--tag", "heldout", "--out", "three",
+                      store=store)  # fmt: skip
+    assert held_out.returncode == 0, held_out.stderr
+    data = json.loads((tmp_path / "three" / "report.json").read_text(encoding="utf-8"))
+    assert data["meta"]["tags"] == ["heldout"]
+    assert {q["id"] for q in data["questions"]} == {"para-01", "follow-02", "unans-12"}
 
 
 def test_eval_command_usage_errors(tmp_path: Path, invoke: Invoke) -> None:
@@ -212,18 +202,27 @@ def test_eval_command_usage_errors(tmp_path: Path, invoke: Invoke) -> None:
     bad.write_text('{"id": "a", "question": "Q?", "answer": "A"}\n{"id": "b"\n')
     broken = invoke("eval", str(bad), store=store)
     assert broken.returncode == 2 and "bad.jsonl line 2: not valid JSON" in broken.stderr
+    untagged = invoke("eval", str(GOLD), "--tag", "heldout", "--tag", "yesno", "--tag", "x",
+                      store=store)  # fmt: skip
+    assert untagged.returncode == 2
+    assert "no question is tagged heldout and yesno and x (tags: fact, followup," in untagged.stderr
 
 
-def test_the_llm_judge_grades_with_the_local_model(llm_settings: Settings, embeddings) -> None:  # type: ignore[no-untyped-def]
-    from assistant.evaluation.judge import judge_for
+def test_the_llm_judge_reads_the_models_json_verdict(seeded: Assistant) -> None:
+    """The judge's prompt goes to the chat model; its JSON reply becomes the verdict, scores
+    clamped to 0..1, and a reply with no JSON in it is reported unreadable, not scored."""
+    from langchain_core.language_models.fake_chat_models import FakeListChatModel
 
-    assistant = Assistant(llm_settings, embeddings)
+    from assistant.evaluation.judge import LLMJudge
+
+    replies = ['Verdict: {"correct": 1, "faithful": 1.5, "reason": "names it"}', "It is right."]
     items = [Item("a", "What does Russia seek to buy from North Korea?", ["ammunition"])]
-    result = runner.evaluate(assistant, items, 4, judge=judge_for(assistant.backend))
-    verdict = result["questions"][0].get("judge")
-    assert result["meta"]["judged"] is True
-    assert verdict is not None and set(verdict) == {"correct", "faithful", "reason"}
-    assert verdict["correct"] is None or 0.0 <= verdict["correct"] <= 1.0
+    items.append(Item("u", "What is the capital of Australia?", []))
+    result = runner.evaluate(seeded, items, 4, judge=LLMJudge(FakeListChatModel(responses=replies)))
+    first, second = (q["judge"] for q in result["questions"])
+    assert first == {"correct": 1.0, "faithful": 1.0, "reason": "names it"}
+    assert second["correct"] is None and second["reason"] == "unreadable verdict: It is right."
+    assert result["metrics"]["judged_correctness"] == 1.0  # the unreadable one is left out
 
 
 def test_judge_needs_an_llm_backend(seeded: Assistant) -> None:

@@ -144,8 +144,8 @@ def _fingerprint(answer: Answer) -> tuple[str, bool, list[str], list[str]]:
 def test_eight_threads_give_the_answers_of_one(
     seeded_dir: Path, cache_dir: Path, embeddings
 ) -> None:  # type: ignore[no-untyped-def]
-    """8 users x 25 questions on one shared assistant (as the page's cached one is shared)."""
-    questions = _questions(25)
+    """8 users x 12 questions on one shared assistant (as the page's cached one is shared)."""
+    questions = _questions(12)
     alone = _fresh(seeded_dir, cache_dir, embeddings)
     expected = {q: _fingerprint(alone.ask(q)) for q in questions}
     shared = _fresh(seeded_dir, cache_dir, embeddings)  # cold: the first questions race to load
@@ -155,8 +155,8 @@ def test_eight_threads_give_the_answers_of_one(
         return [(q, _fingerprint(shared.ask(q))) for q in order]
 
     with ThreadPoolExecutor(max_workers=8) as pool:
-        results = [r for rs in pool.map(user, range(0, 200, 25)) for r in rs]
-    assert len(results) == 200
+        results = [r for rs in pool.map(user, range(8)) for r in rs]
+    assert len(results) == 96
     mismatched = [q for q, got in results if got != expected[q]]
     assert mismatched == []
 

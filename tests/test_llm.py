@@ -5,11 +5,11 @@ from __future__ import annotations
 import http.server
 import json
 import re
-import threading
 import time
 from collections.abc import Iterator
 
 import pytest
+from conftest import loopback_server
 from pydantic import SecretStr
 
 from assistant.answerers import make_answerer
@@ -100,11 +100,8 @@ class _Failing(http.server.BaseHTTPRequestHandler):
 
 @pytest.fixture(scope="module")
 def failing_server() -> Iterator[str]:
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Failing)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
+    with loopback_server(_Failing) as url:
+        yield url
 
 
 SECRET = "sk-test-VERY-SECRET-123"

@@ -13,12 +13,12 @@ import http.server
 import json
 import math
 import re
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
 import pytest
+from conftest import loopback_server
 from fakes import HashEmbeddings
 from langchain_core.messages import AIMessage
 
@@ -180,10 +180,8 @@ class _Model(http.server.BaseHTTPRequestHandler):
 def model() -> Iterator[str]:
     """The loopback model's /v1 URL; its requests are recorded in ``_Model.requests``."""
     _Model.requests, _Model.yes = [], 0.9
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Model)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_address[1]}/v1"
-    server.shutdown()
+    with loopback_server(_Model) as url:
+        yield f"{url}/v1"
 
 
 def answered(settings: Settings, url: str, grammar: bool) -> tuple[str, str]:

@@ -89,18 +89,6 @@ def test_the_reranker_orders_by_its_score_and_keeps_every_candidate() -> None:
     assert ranked[0].rerank == pytest.approx(1.0)
 
 
-def shown_lines(assistant: Assistant, question: str) -> list[int]:
-    return [h.lines[0] for h in assistant.ask(question).retrieved]
-
-
-def test_the_travel_question_is_shown_the_armored_train_line(seeded: Assistant) -> None:
-    assert 13 in shown_lines(seeded, "How did Kim Jong Un travel to Russia?")
-
-
-def test_the_gifts_question_is_shown_the_gifts_line_first(seeded: Assistant) -> None:
-    assert shown_lines(seeded, "What did Putin give Kim?")[0] == 16
-
-
 def test_without_the_rerank_stage_the_fused_order_is_shown(seeded: Assistant, embeddings) -> None:  # type: ignore[no-untyped-def]
     plain = Assistant(seeded.settings.model_copy(update={"rerank": "none"}), embeddings)
     reranked = seeded.ask("How did Kim Jong Un travel to Russia?").retrieved

@@ -89,6 +89,10 @@ def evaluate(
     judge: Annotated[
         bool, typer.Option("--judge", help="Also grade answers with the LLM backend (judged).")
     ] = False,
+    tag: Annotated[
+        list[str] | None,
+        typer.Option(metavar="TAG", help="Ask only the questions with this tag (repeatable)."),
+    ] = None,
     collection: CollectionOption = None,
 ) -> None:
     """Run the questions of DATASET and report retrieval, answers, refusals and citations."""
@@ -101,7 +105,7 @@ def evaluate(
     k = k or settings.k
     floors, ceilings = summary.thresholds(minimum, k), summary.thresholds(maximum, k)
     previous = report.load_previous(compare) if compare else None
-    items = questions.load(dataset)
+    items = questions.tagged(questions.load(dataset), tag or [], dataset)
     assistant, ingested = runner.prepare(settings, docs, collection=collection)
     if ingested:
         typer.echo(
@@ -115,6 +119,8 @@ def evaluate(
         result = runner.evaluate(
             assistant, items, k, dataset, lambda n, _: progress.update(task, completed=n), grader
         )
+    if tag:
+        result["meta"]["tags"] = tag  # the report is of these questions only
     if previous is not None:
         result["compare"] = {
             "against": str(compare),

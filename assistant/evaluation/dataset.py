@@ -60,6 +60,15 @@ def load(path: Path) -> list[Item]:
     return items
 
 
+def tagged(items: list[Item], tags: list[str], path: Path) -> list[Item]:
+    """The questions of ``items`` that carry every one of ``tags`` (all of them when none)."""
+    chosen = [item for item in items if set(tags) <= set(item.tags)]
+    if not chosen:
+        known = ", ".join(sorted({t for item in items for t in item.tags})) or "none"
+        raise DatasetError(f"{path}: no question is tagged {' and '.join(tags)} (tags: {known}).")
+    return chosen
+
+
 def parse_row(line: str, where: str) -> Item:
     """One question from one line of JSON; ``where`` names the line in errors."""
     try:
