@@ -19,7 +19,7 @@ re-ingesting.
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -77,15 +77,40 @@ def embed(embeddings: Embeddings, texts: Sequence[str]) -> npt.NDArray[np.float3
     return vectors[[row[t] for t in texts]]
 
 
+@runtime_checkable
+class InContext(Protocol):
+    """An embedder that also pools parts of a text out of that text's own forward pass."""
+
+    def embed_in_context(
+        self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]]
+    ) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]:
+        """Vectors of ``texts`` and, per text, of its ``spans``."""
+        ...
+
+
+def with_sentences(
+    embeddings: Embeddings, chunks: Sequence[str]
+) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]:
+    """The vectors of ``chunks`` (n, d) and of each chunk's sentences, in one pass.
+
+    MiniLM pools each sentence from the chunk's own forward pass; another embedder
+    embeds the chunks and their sentences in one batch.
+    """
+    spans = [sentence_spans(chunk) for chunk in chunks]
+    if isinstance(embeddings, InContext):
+        return embeddings.embed_in_context(list(chunks), spans)
+    parts = [[chunk[s:e] for s, e in cut] for chunk, cut in zip(chunks, spans, strict=True)]
+    vectors = embed(embeddings, [*chunks, *(s for p in parts for s in p)])
+    out, start = [], len(chunks)
+    for p in parts:
+        out.append(vectors[start : start + len(p)])
+        start += len(p)
+    return vectors[: len(chunks)], out
+
+
 def packed_for(embeddings: Embeddings, chunks: Sequence[str]) -> list[str]:
-    """The packed sentence vectors of each chunk text (ingest), embedded in one batch."""
-    split = [sentences(chunk) for chunk in chunks]
-    vectors = embed(embeddings, [s for parts in split for s in parts])
-    out, start = [], 0
-    for parts in split:
-        out.append(pack(vectors[start : start + len(parts)]))
-        start += len(parts)
-    return out
+    """The packed sentence vectors of each chunk text (a chunk stored without them)."""
+    return [pack(vectors) for vectors in with_sentences(embeddings, chunks)[1]]
 
 
 def stored(hit: Hit) -> npt.NDArray[np.float32] | None:
@@ -96,15 +121,8 @@ def stored(hit: Hit) -> npt.NDArray[np.float32] | None:
 
 def of_hits(embeddings: Embeddings, hits: Sequence[Hit]) -> list[npt.NDArray[np.float32]]:
     """The sentence vectors of each hit, (sentences, dimension): stored ones where the
-    chunk has them, the rest embedded now in one batch."""
-    texts = [sentences(hit.text) for hit in hits]
+    chunk has them, the rest computed now (as ingest would) in one batch."""
     found = [stored(hit) for hit in hits]
-    missing = [s for parts, got in zip(texts, found, strict=True) if got is None for s in parts]
-    fresh = embed(embeddings, missing)
-    out, start = [], 0
-    for parts, got in zip(texts, found, strict=True):
-        if got is None:
-            got = fresh[start : start + len(parts)]  # (0, 0) for a chunk with no sentence
-            start += len(parts)
-        out.append(got)
-    return out
+    missing = [hit.text for hit, got in zip(hits, found, strict=True) if got is None]
+    fresh = iter(with_sentences(embeddings, missing)[1] if missing else [])
+    return [got if got is not None else next(fresh) for got in found]
