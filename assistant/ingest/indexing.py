@@ -11,8 +11,10 @@ the record-manager namespace ``records.FILES``. An ingest of PATHS:
 - deletes the chunks of the files PATHS cover that are gone (or empty, or no longer
   readable): any file under a folder of PATHS, or a file PATHS name.
 
-Chunks of every other file and folder are never touched. ``plan`` works all of this
-out before any change, and is all that ``--dry-run`` does. ``removal.py`` deletes the
+Chunks of every other file and folder are never touched. The stages overlap: files are
+read and cut on a thread (``feed.py``) while the chunks already cut are embedded, and
+Chroma's upserts run behind the embedder (``store/chunk_store.py``). ``plan`` works out
+what changes; it is all that ``--dry-run`` does. ``removal.py`` deletes the
 chunks of files or folders. Stores written when folders were known by their name are
 moved to this on the first ingest or removal that names the folder (``migrate.py``).
 
@@ -148,9 +150,9 @@ def ingest(
             else:
                 report.chunks_total = corpus.collection().count()
         recovery.finish(corpus)
-    report.seconds = {**feed.seconds, **store.seconds, **report.seconds}
-    report.seconds["total"] = time.perf_counter() - started
-    report.seconds = {stage: round(s, 3) for stage, s in report.seconds.items()}
+    stages = {**feed.seconds, **store.seconds, **report.seconds}
+    stages["total"] = time.perf_counter() - started
+    report.seconds = {stage: round(seconds, 3) for stage, seconds in stages.items()}
     return report
 
 
@@ -187,8 +189,8 @@ def _index(
                 batch_size=BATCH,
             )
         finally:
-            # The record manager lists what was queued: let Chroma hold it too, even
-            # when the feed failed, so that nothing indexed is lost.
+            # The record manager already lists what was queued: let Chroma hold it too,
+            # even when indexing stopped on an error, so that nothing indexed is lost.
             store.flush()
 
 
