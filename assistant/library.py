@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from assistant.answerers import answer_model
-from assistant.ingest.indexing import Chunking, IngestReport, Progress, ingest
+from assistant.ingest.feed import Chunking
+from assistant.ingest.indexing import IngestReport, Progress, ingest
 from assistant.ingest.removal import RemoveReport, remove
 from assistant.store.listing import sources
 from assistant.store.opened import Opened

@@ -94,8 +94,8 @@ class Counting(Embeddings):
 
 
 def new_chunks(*texts: str) -> int:
-    """Texts an ingest embeds when it adds chunks ``texts`` in one batch: each chunk, then
-    each distinct sentence of them."""
+    """Texts an ingest embeds when it adds chunks ``texts`` in one batch: each distinct
+    chunk or sentence of them, once (a one-sentence chunk is its own sentence)."""
     from assistant.store.sentences import sentences
 
-    return len(texts) + len({s for text in texts for s in sentences(text)})
+    return len({*texts, *(s for text in texts for s in sentences(text))})

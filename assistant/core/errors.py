@@ -59,3 +59,7 @@ class LLMError(AssistantError):
 
 class ModelInstallError(AssistantError):
     """`make local-model` could not fetch, join or check the model; nothing was installed."""
+
+
+class FeedError(AssistantError):
+    """Reading or cutting a file failed in a way that is not the file's own fault."""

@@ -48,37 +48,50 @@ def identity(path: Path) -> str:
 
 def load_paths(paths: Iterable[Path], max_file_mb: float) -> LoadReport:
     """Read every supported file under ``paths``; each file that cannot be used is reported."""
-    report = LoadReport()
-    for path in paths:
-        if not path.exists():
-            raise NoDocumentsError(f"{path}: no such file or folder.")
-        for root, file in _candidates(path):
-            try:
-                loaded = load(file, max_file_mb)
-            except Unreadable as exc:
-                report.skipped.append((str(file), str(exc)))
-                continue
-            rel = file.relative_to(root).as_posix()
-            # A file is known by its resolved absolute path: two folders that share a
-            # name are two sets of files, and a folder moved elsewhere is a new one.
-            folder = root.resolve().as_posix()
-            report.files.append(
-                SourceFile(
-                    rel,
-                    f"{folder.rstrip('/')}/{rel}",
-                    loaded.text,
-                    root=folder,
-                    whole_folder=path.is_dir(),
-                    page_starts=loaded.page_starts,
-                    size_bytes=file.stat().st_size,
-                )
-            )
+    paths, report = list(paths), LoadReport()
+    for root, file, whole_folder in candidates(paths):
+        try:
+            report.files.append(read(root, file, whole_folder, max_file_mb))
+        except Unreadable as exc:
+            report.skipped.append((str(file), str(exc)))
     if not report.files:
-        raise NoDocumentsError(_nothing_found(paths, report.skipped))
+        raise NoDocumentsError(nothing_found(paths, report.skipped))
     return report
 
 
-def _nothing_found(paths: Iterable[Path], skipped: list[tuple[str, str]]) -> str:
+def candidates(paths: Iterable[Path]) -> Iterator[tuple[Path, Path, bool]]:
+    """(root, file, whether root is a folder named) of every file under ``paths``, in order.
+
+    Raises NoDocumentsError, before any file is listed, for a path that does not exist.
+    """
+    paths = list(paths)
+    for path in paths:
+        if not path.exists():
+            raise NoDocumentsError(f"{path}: no such file or folder.")
+    for path in paths:
+        for root, file in _candidates(path):
+            yield root, file, path.is_dir()
+
+
+def read(root: Path, file: Path, whole_folder: bool, max_file_mb: float) -> SourceFile:
+    """The file ``file`` under ``root`` with its provenance, or ``Unreadable`` saying why not."""
+    loaded = load(file, max_file_mb)
+    rel = file.relative_to(root).as_posix()
+    # A file is known by its resolved absolute path: two folders that share a
+    # name are two sets of files, and a folder moved elsewhere is a new one.
+    folder = root.resolve().as_posix()
+    return SourceFile(
+        rel,
+        f"{folder.rstrip('/')}/{rel}",
+        loaded.text,
+        root=folder,
+        whole_folder=whole_folder,
+        page_starts=loaded.page_starts,
+        size_bytes=file.stat().st_size,
+    )
+
+
+def nothing_found(paths: Iterable[Path], skipped: list[tuple[str, str]]) -> str:
     """The error when no file could be read: what is supported, and why each file was skipped."""
     names = ", ".join(str(p) for p in paths)
     message = f"No readable documents in {names} (supported: {', '.join(SUPPORTED_SUFFIXES)})."

@@ -11,8 +11,10 @@ the record-manager namespace ``records.FILES``. An ingest of PATHS:
 - deletes the chunks of the files PATHS cover that are gone (or empty, or no longer
   readable): any file under a folder of PATHS, or a file PATHS name.
 
-Chunks of every other file and folder are never touched. ``plan`` works all of this
-out before any change, and is all that ``--dry-run`` does. ``removal.py`` deletes the
+Chunks of every other file and folder are never touched. The stages overlap: files are
+read and cut on a thread (``feed.py``) while the chunks already cut are embedded, and
+Chroma's upserts run behind the embedder (``store/chunk_store.py``). ``plan`` works out
+what changes; it is all that ``--dry-run`` does. ``removal.py`` deletes the
 chunks of files or folders. Stores written when folders were known by their name are
 moved to this on the first ingest or removal that names the folder (``migrate.py``).
 
@@ -22,15 +24,17 @@ and starts by repairing whatever an interrupted one left (``recovery.py``).
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from assistant.ingest import migrate, recovery
 from assistant.ingest.changes import Plan, chunk_key, plan
-from assistant.ingest.documents import LoadReport, chunk_file, identity, load_paths
+from assistant.ingest.documents import identity
+from assistant.ingest.feed import Chunking, Feed
 from assistant.ingest.lock import check_writable, ingest_lock
 from assistant.store import sentences
 from assistant.store.client import CHROMA_FILE
@@ -42,27 +46,13 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
     from langchain_core.documents import Document
     from langchain_core.embeddings import Embeddings
-    from langchain_core.vectorstores import VectorStore
+    from langchain_core.indexing.api import IndexingResult
 
-    from assistant.core.config import Settings
     from assistant.core.types import JsonObject, Metadata
+    from assistant.store.chunk_store import ChunkStore
 
 Progress = Callable[[int, int], None]
 BATCH = 64  # chunks embedded, or deleted, per step
-
-
-@dataclass(frozen=True)
-class Chunking:
-    """How files are cut and which are read: the ingest's part of the settings."""
-
-    tokens: int = 200
-    overlap: int = 20
-    max_file_mb: float = 20.0
-
-    @classmethod
-    def of(cls, settings: Settings) -> Chunking:
-        """The chunking the settings name."""
-        return cls(settings.chunk_tokens, settings.chunk_overlap, settings.max_file_mb)
 
 
 @dataclass
@@ -88,26 +78,21 @@ class IngestReport:
     new: list[str] = field(default_factory=list)  # the files, by path
     changed: list[str] = field(default_factory=list)
     deleted: list[str] = field(default_factory=list)
+    # Seconds spent in each stage. Reading, cutting, embedding and writing overlap (each
+    # runs on a thread of its own); "index" is the wall time they took together.
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def as_dict(self) -> JsonObject:
         """JSON-ready form."""
         return asdict(self)
 
 
-def _with_occurrence(docs: list[Document]) -> list[Document]:
-    seen: dict[str, int] = {}
-    for doc in docs:
-        h = doc.metadata["content_hash"]
-        doc.metadata["occurrence"] = seen.get(h, 0)
-        seen[h] = seen.get(h, 0) + 1
-    return docs
-
-
-def _tracked(docs: list[Document], on_progress: Progress | None) -> Iterator[Document]:
-    for done, doc in enumerate(docs, 1):
+def _tracked(feed: Feed, on_progress: Progress | None) -> Iterator[Document]:
+    """The feed's chunks; the total grows while files are still being cut."""
+    for done, doc in enumerate(feed.chunks(), 1):
         yield doc
         if on_progress:
-            on_progress(done, len(docs))
+            on_progress(done, feed.found)
 
 
 def _fill(report: IngestReport, todo: Plan) -> None:
@@ -117,19 +102,6 @@ def _fill(report: IngestReport, todo: Plan) -> None:
     report.chunks_added, report.chunks_unchanged = todo.chunks_added, todo.chunks_unchanged
     report.chunks_deleted = todo.chunks_deleted
     report.new, report.changed, report.deleted = todo.new, todo.changed, todo.gone
-
-
-def _chunked(loaded: LoadReport, chunking: Chunking) -> dict[str, list[Document]]:
-    """The chunks of every file found, by doc_id (a file under two of the paths, once)."""
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    docs: dict[str, list[Document]] = {}
-    for file in loaded.files:
-        if file.doc_id not in docs:
-            chunks = _with_occurrence(chunk_file(file, chunking.tokens, chunking.overlap))
-            for doc in chunks:
-                doc.metadata["ingested_at"] = stamp
-            docs[file.doc_id] = chunks
-    return {doc_id: chunks for doc_id, chunks in docs.items() if chunks}
 
 
 def ingest(
@@ -145,62 +117,92 @@ def ingest(
 
     With ``dry_run``, say what would change and change nothing (no lock, no embedding).
     """
-    loaded = load_paths(paths, chunking.max_file_mb)  # raises before the store is touched
-    docs = _chunked(loaded, chunking)
+    started = time.perf_counter()
+    feed = Feed.start(paths, chunking)
+    feed.first()  # raises before the store is touched when no file can be read
     scopes = [identity(path) for path in paths]
-    report = IngestReport(skipped=loaded.skipped, dry_run=dry_run)
+    report = IngestReport(skipped=feed.skipped, dry_run=dry_run)
     if dry_run:
-        return _preview(corpus, embeddings, paths, plan({}, docs, scopes), rebuild, report)
+        for _ in feed.chunks():
+            pass
+        feed.check()
+        return _preview(corpus, embeddings, paths, plan({}, feed.docs, scopes), rebuild, report)
     with ingest_lock(corpus):
         store, unfinished = _open_for_ingest(corpus, embeddings, rebuild)
         _repair(corpus, unfinished, report)
         report.migrated = migrate.run(corpus, migrate.folders_of(paths))
-        todo = plan(file_keys(corpus), docs, scopes)
+        known = file_keys(corpus)
+        indexed = _index(corpus, store, feed, on_progress, report.seconds)
+        feed.check()  # a file failed: what was cut before it is indexed, nothing deleted
+        todo = plan(known, feed.docs, scopes)
         _fill(report, todo)
-        _index(corpus, store, todo, report, on_progress)
-        # After an interrupted ingest every kept chunk is refreshed: it may have died
-        # between index() and the refresh. Migrated chunks gain the facts they lacked.
-        _refresh(corpus, todo, everything=unfinished or bool(report.migrated))
-        report.vectors_added = _add_sentence_vectors(corpus, embeddings, on_progress)
+        report.chunks_added, report.chunks_unchanged = indexed["num_added"], indexed["num_skipped"]
+        report.chunks_deleted = indexed["num_deleted"] + _delete_gone(corpus, store, todo)
+        with _timed(report.seconds, "refresh"):
+            # After an interrupted ingest every kept chunk is refreshed: it may have died
+            # between index() and the refresh. Migrated chunks gain the facts they lacked.
+            _refresh(corpus, todo, everything=unfinished or bool(report.migrated))
+            report.vectors_added = _add_sentence_vectors(corpus, embeddings, on_progress)
         changed = unfinished or report.migrated or report.chunks_added or report.chunks_deleted
-        if changed or KeywordIndex.load(corpus.bm25_dir) is None:
-            report.chunks_total = corpus.rebuild_keyword_index()
-        else:
-            report.chunks_total = corpus.collection().count()
+        with _timed(report.seconds, "keyword"):
+            if changed or KeywordIndex.load(corpus.bm25_dir) is None:
+                report.chunks_total = corpus.rebuild_keyword_index()
+            else:
+                report.chunks_total = corpus.collection().count()
         recovery.finish(corpus)
+    stages = {**feed.seconds, **store.seconds, **report.seconds}
+    stages["total"] = time.perf_counter() - started
+    report.seconds = {stage: round(seconds, 3) for stage, seconds in stages.items()}
     return report
+
+
+@contextmanager
+def _timed(seconds: dict[str, float], stage: str) -> Iterator[None]:
+    start = time.perf_counter()
+    try:
+        yield
+    finally:
+        seconds[stage] = seconds.get(stage, 0.0) + time.perf_counter() - start
 
 
 def _index(
     corpus: Corpus,
-    store: VectorStore,
-    todo: Plan,
-    report: IngestReport,
+    store: ChunkStore,
+    feed: Feed,
     on_progress: Progress | None,
-) -> None:
-    """Index the files found, then delete the chunks of the files gone."""
+    seconds: dict[str, float],
+) -> IndexingResult:
+    """Index the chunks as the feed cuts them; every write is in Chroma on return."""
     from langchain_core.indexing import index
 
-    manager = record_manager(corpus, FILES)
-    chunks = [doc for docs in todo.docs.values() for doc in docs]
     # scoped_full: a file's stale chunks are deleted once all of its chunks are indexed
     # (incremental cleanup would delete those of a later batch, then embed them again).
-    result = index(
-        _tracked(chunks, on_progress),
-        manager,
-        store,
-        cleanup="scoped_full",
-        source_id_key="doc_id",
-        key_encoder=chunk_key,
-        batch_size=BATCH,
-    )
+    with _timed(seconds, "index"):
+        try:
+            return index(
+                _tracked(feed, on_progress),
+                record_manager(corpus, FILES),
+                store,
+                cleanup="scoped_full",
+                source_id_key="doc_id",
+                key_encoder=chunk_key,
+                batch_size=BATCH,
+            )
+        finally:
+            # The record manager already lists what was queued: let Chroma hold it too,
+            # even when indexing stopped on an error, so that nothing indexed is lost.
+            store.flush()
+
+
+def _delete_gone(corpus: Corpus, store: ChunkStore, todo: Plan) -> int:
+    """Delete the chunks of the files gone; how many."""
+    manager = record_manager(corpus, FILES)
     gone = sorted(key for doc_id in todo.gone for key in todo.known[doc_id])
     for start in range(0, len(gone), BATCH):
         batch = gone[start : start + BATCH]
         store.delete(ids=batch)  # Chroma first, then the record manager, as index() does
         manager.delete_keys(batch)
-    report.chunks_added, report.chunks_unchanged = result["num_added"], result["num_skipped"]
-    report.chunks_deleted = result["num_deleted"] + len(gone)
+    return len(gone)
 
 
 def _refresh(corpus: Corpus, todo: Plan, everything: bool) -> None:
@@ -311,7 +313,7 @@ def has_collection(corpus: Corpus) -> bool:
 
 def _open_for_ingest(
     corpus: Corpus, embeddings: Embeddings, rebuild: bool
-) -> tuple[VectorStore, bool]:
+) -> tuple[ChunkStore, bool]:
     """The store to index into, and whether the last ingest was interrupted.
 
     Every check (readable, not damaged, same embedder, writable) comes before the first

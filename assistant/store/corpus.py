@@ -35,10 +35,10 @@ if TYPE_CHECKING:
 
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
-    from langchain_chroma import Chroma
     from langchain_core.embeddings import Embeddings
 
     from assistant.core.types import JsonObject
+    from assistant.store.chunk_store import ChunkStore
 
 PAGE = 5000  # chunks read per Chroma call when the whole collection is read
 
@@ -186,7 +186,7 @@ class Corpus:
         self.check_embedder(collection.metadata, embeddings)
         return collection
 
-    def vector_store(self, embeddings: Embeddings) -> Chroma:
+    def vector_store(self, embeddings: Embeddings) -> ChunkStore:
         """The LangChain vector store to ingest into (created if missing), embedder checked."""
         from assistant.store.chunk_store import ChunkStore
 

@@ -77,8 +77,28 @@ def embed(embeddings: Embeddings, texts: Sequence[str]) -> npt.NDArray[np.float3
     return vectors[[row[t] for t in texts]]
 
 
+def with_sentences(
+    embeddings: Embeddings, chunks: Sequence[str]
+) -> tuple[npt.NDArray[np.float32], list[npt.NDArray[np.float32]]]:
+    """The vectors of ``chunks`` (n, d) and of each chunk's sentences, in one batch.
+
+    One call of the embedder tokenizes every text at once and sorts chunks and sentences
+    together by length, so its batches are fuller than in two calls. Pooling each
+    sentence out of its chunk's own pass would save the sentences' share of the work,
+    but those vectors are not the ones the answer stages were fitted on: SQuAD and RGB
+    F1 fell by 0.02 (docs/performance.md, "Sentence vectors from the chunk's pass").
+    """
+    split = [sentences(chunk) for chunk in chunks]
+    vectors = embed(embeddings, [*chunks, *(s for parts in split for s in parts)])
+    out, start = [], len(chunks)
+    for parts in split:
+        out.append(vectors[start : start + len(parts)])
+        start += len(parts)
+    return vectors[: len(chunks)], out
+
+
 def packed_for(embeddings: Embeddings, chunks: Sequence[str]) -> list[str]:
-    """The packed sentence vectors of each chunk text (ingest), embedded in one batch."""
+    """The packed sentence vectors of each chunk text (one stored without them), in one batch."""
     split = [sentences(chunk) for chunk in chunks]
     vectors = embed(embeddings, [s for parts in split for s in parts])
     out, start = [], 0
