@@ -228,7 +228,7 @@ def test_keyword_indexes_saved_at_once_leave_one_whole_index(tmp_path: Path) -> 
 
 # --- a migration or a removal killed midway -----------------------------------------------
 
-MANY = 1200  # one-line files: a migration or a removal of many batches, long enough to kill
+MANY = 800  # one-line files: a migration or a removal of many batches, long enough to kill
 
 
 class FakeMiniLM(HashEmbeddings):
