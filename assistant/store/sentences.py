@@ -83,10 +83,9 @@ def with_sentences(
     """The vectors of ``chunks`` (n, d) and of each chunk's sentences, in one batch.
 
     One call of the embedder tokenizes every text at once and sorts chunks and sentences
-    together by length, so its batches are fuller than in two calls. Pooling each
-    sentence out of its chunk's own pass would save the sentences' share of the work,
-    but those vectors are not the ones the answer stages were fitted on: SQuAD and RGB
-    F1 fell by 0.02 (docs/performance.md, "Sentence vectors from the chunk's pass").
+    together by length, so its batches are fuller than in two calls. Each sentence is
+    embedded on its own, as the answer stages were fitted (docs/performance.md says
+    why they are not pooled out of the chunk's pass).
     """
     split = [sentences(chunk) for chunk in chunks]
     vectors = embed(embeddings, [*chunks, *(s for parts in split for s in parts)])
