@@ -9,9 +9,13 @@ from pathlib import Path
 
 import bm25s
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from assistant.core.config import Settings
+from assistant.store import corpus as corpus_module
+from assistant.store.corpus import Corpus
 from assistant.store.keyword import KeywordIndex, Postings, best
 from assistant.text.words import sentence_spans, terms
 
@@ -130,3 +134,22 @@ def test_an_empty_index_saves_loads_and_finds_nothing(tmp_path: Path) -> None:
     loaded = KeywordIndex.load(tmp_path / "empty")
     assert loaded is not None and loaded.ids == []
     assert loaded.search("armored train", 3) == []
+
+
+def test_a_rebuild_read_a_page_at_a_time_is_the_index_of_every_chunk(
+    store_settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What an asking machine does when its index is missing: read the collection, index it."""
+    texts = seed_chunks()
+    ids = [f"c{i:03d}" for i in range(len(texts))]
+    corpus = Corpus.open(store_settings)
+    collection = corpus.client().create_collection(corpus.name)
+    vectors = np.random.default_rng(0).normal(size=(len(texts), 8)).astype(np.float32)
+    collection.add(ids=ids, documents=texts, embeddings=vectors)
+    monkeypatch.setattr(corpus_module, "PAGE", 7)  # several pages, the last one short
+    assert corpus.rebuild_keyword_index() == len(texts)
+    rebuilt = KeywordIndex.load(corpus.bm25_dir)
+    assert rebuilt is not None and sorted(rebuilt.ids) == ids
+    whole = KeywordIndex.build(ids, texts)
+    for question in questions():  # the same hits, whatever order Chroma returned chunks in
+        assert sorted(rebuilt.search(question, 100)) == sorted(whole.search(question, 100))
