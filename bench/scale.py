@@ -71,6 +71,8 @@ def insert(url: str, size: int, texts: list[str], base: np.ndarray) -> float:
     """Insert ``size`` chunks into a new collection on the server; the seconds it took."""
     import chromadb
 
+    from assistant.store.corpus import chunk_id
+
     client = chromadb.HttpClient(host="127.0.0.1", port=int(url.rsplit(":", 1)[1]))
     collection = client.create_collection(
         COLLECTION, metadata={"embedding_model": "all-MiniLM-L6-v2"},
@@ -88,7 +90,7 @@ def insert(url: str, size: int, texts: list[str], base: np.ndarray) -> float:
             vectors[fake] += noise[fake]
             vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
         collection.add(
-            ids=[f"c{i:07d}" for i in rows],
+            ids=[chunk_id(f"bench/doc{i:07d}.txt", 0, str(i)) for i in rows],  # 32 hex digits
             documents=[texts[i % len(texts)] for i in rows],
             embeddings=vectors,
             metadatas=[metadata(i, len(texts[i % len(texts)])) for i in rows],
@@ -139,10 +141,10 @@ def rebuild() -> dict[str, object]:
 def probe(questions: list[str], answers: int) -> dict[str, object]:
     """(In its own process) what an API process does: open, answer, retrieve; timed."""
     from assistant.core.config import Settings
-    from assistant.pipeline import Assistant
+    from assistant.pool import Pool
 
     start = time.perf_counter()
-    assistant = Assistant(Settings())
+    assistant = Pool(Settings()).assistant()  # what `assistant serve` asks with
     retriever = assistant.retriever
     opened = time.perf_counter()
     assistant.ask(questions[0])
