@@ -81,7 +81,9 @@ def reference(texts: list[str]) -> KeywordIndex:
     return KeywordIndex(ids=[f"c{i}" for i in range(len(texts))], bm25=model)
 
 
-def test_postings_hold_bm25s_scores_to_the_bit() -> None:
+@pytest.mark.parametrize("block", [Postings.BLOCK, 3])  # scored in one block, or in many
+def test_postings_hold_bm25s_scores_to_the_bit(block: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(Postings, "BLOCK", block)
     texts = seed_chunks()
     ours, ref = index(texts).bm25, reference(texts).bm25
     assert set(ours.vocab_dict) == set(ref.vocab_dict)
@@ -146,7 +148,7 @@ def test_a_rebuild_read_a_page_at_a_time_is_the_index_of_every_chunk(
     collection = corpus.client().create_collection(corpus.name)
     vectors = np.random.default_rng(0).normal(size=(len(texts), 8)).astype(np.float32)
     collection.add(ids=ids, documents=texts, embeddings=vectors)
-    monkeypatch.setattr(corpus_module, "PAGE", 7)  # several pages, the last one short
+    monkeypatch.setattr(corpus_module, "TEXT_PAGE", 7)  # several pages, the last one short
     assert corpus.rebuild_keyword_index() == len(texts)
     rebuilt = KeywordIndex.load(corpus.bm25_dir)
     assert rebuilt is not None and sorted(rebuilt.ids) == ids

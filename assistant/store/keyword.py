@@ -105,17 +105,18 @@ class Postings:
     same operations in the same precision, so rankings are bm25s's to the bit
     (``tests/test_keyword.py`` checks it against ``bm25s.BM25.index``). bm25s keeps
     every chunk's terms as Python lists while it builds: about 4 GiB at 1M chunks.
-    Here they are three flat arrays of 4 bytes a (chunk, term) pair, and the texts
-    need not be held at all.
+    Here they are two flat arrays of 4 bytes a (chunk, term) pair, one row per chunk,
+    and the texts need not be held at all.
     """
 
     K1, B = 1.5, 0.75  # bm25s's defaults, which the saved params record
+    BLOCK = 1 << 16  # chunks scored at once, to bound the float64 copies
 
     def __init__(self) -> None:
         self.ids: list[str] = []
         self.vocab: dict[str, int] = {}
-        self.docs, self.terms, self.counts = array("i"), array("i"), array("f")
-        self.lengths = array("q")
+        self.terms, self.counts = array("i"), array("f")  # per (chunk, term), chunk by chunk
+        self.widths, self.lengths = array("i"), array("q")  # per chunk: distinct terms, terms
 
     def add(self, ids: list[str], texts: list[str]) -> None:
         """Count the terms of ``texts`` (one per chunk id)."""
@@ -124,11 +125,11 @@ class Postings:
         self.ids += ids
 
     def _add_row(self, words: list[str]) -> None:
-        row, vocab = len(self.lengths), self.vocab
+        vocab = self.vocab
         counted = Counter(words)
-        self.docs.extend([row] * len(counted))
         self.terms.extend([vocab.setdefault(w, len(vocab)) for w in counted])
         self.counts.extend(counted.values())
+        self.widths.append(len(counted))
         self.lengths.append(len(words))
 
     def index(self) -> KeywordIndex:
@@ -147,33 +148,49 @@ class Postings:
         return KeywordIndex(ids=self.ids, bm25=model)
 
     def _matrix(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """The scores as a CSC matrix (rows: chunks, columns: terms), chunks in order."""
-        docs = np.frombuffer(self.docs, dtype=np.int32)
-        term_ids = np.frombuffer(self.terms, dtype=np.int32)
-        scores = self._scores(docs, term_ids)
-        order = np.argsort(term_ids, kind="stable")  # within a term, chunks stay in order
-        indptr = np.zeros(len(self.vocab) + 1, dtype=np.int64)
-        np.cumsum(np.bincount(term_ids, minlength=len(self.vocab)), out=indptr[1:])
-        return scores[order], docs[order], indptr
+        """The scores as a CSC matrix (rows: chunks, columns: terms), chunks in order.
 
-    def _scores(self, docs: np.ndarray, term_ids: np.ndarray) -> np.ndarray:
-        """Each (chunk, term) pair's BM25 score, as ``bm25s.scoring`` computes it."""
+        Scored and put in place a block of chunks at a time: each pair goes to the next
+        free slot of its term's column (a counting sort), so within a column the chunks
+        keep their order, as in bm25s's matrix, and no full-size sort order is held.
+        """
+        n, term_ids = len(self.lengths), np.frombuffer(self.terms, dtype=np.int32)
+        widths = np.frombuffer(self.widths, dtype=np.int32)
+        starts = np.zeros(n + 1, dtype=np.int64)
+        np.cumsum(widths, out=starts[1:])
+        df = np.bincount(term_ids, minlength=len(self.vocab))
+        indptr = np.zeros(len(df) + 1, dtype=np.int64)
+        np.cumsum(df, out=indptr[1:])
+        idf, norm = self._weights(df)
+        counts = np.frombuffer(self.counts, dtype=np.float32)
+        data = np.empty(len(term_ids), dtype=np.float32)
+        indices = np.empty(len(term_ids), dtype=np.int32)
+        free = indptr[:-1].copy()  # the next free slot of each term's column
+        for first in range(0, n, self.BLOCK):
+            last = min(first + self.BLOCK, n)
+            pairs = slice(starts[first], starts[last])
+            block, tf = term_ids[pairs], counts[pairs]
+            docs = np.repeat(np.arange(first, last, dtype=np.int32), widths[first:last])
+            # bm25s: per pair idf * tf / (norm + tf) in float64, rounded to float32
+            scores = idf[block] * (tf / (norm[docs] + tf))
+            order = np.argsort(block, kind="stable")
+            ranked = block[order]
+            nth = np.arange(len(ranked)) - np.searchsorted(ranked, ranked)  # rank in its term
+            slots = free[ranked] + nth
+            data[slots], indices[slots] = scores[order], docs[order]
+            free += np.bincount(block, minlength=len(df))
+        return data, indices, indptr
+
+    def _weights(self, df: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Each term's idf (float32) and each chunk's length norm (float64), as bm25s's."""
         n = len(self.lengths)
-        df = np.bincount(term_ids, minlength=len(self.vocab)).tolist()
         # bm25s: math.log of Python floats per term, stored as float32
-        idf = np.array([math.log(1 + (n - f + 0.5) / (f + 0.5)) for f in df], dtype=np.float32)
+        idf = [math.log(1 + (n - f + 0.5) / (f + 0.5)) for f in df.tolist()]
         lengths = np.frombuffer(self.lengths, dtype=np.int64)
         average = np.array(lengths).mean()  # bm25s: the mean of an int array (pairwise sum)
-        # Per chunk k1 * ((1 - b) + b * l_d / l_avg) in float64, then per pair
-        # idf * tf / (that + tf) in float64, rounded to float32: bm25s's steps.
+        # bm25s: k1 * ((1 - b) + b * l_d / l_avg) per chunk, in float64
         norm = self.K1 * ((1 - self.B) + self.B * lengths.astype(np.float64) / average)
-        counts = np.frombuffer(self.counts, dtype=np.float32)
-        out = np.empty(len(docs), dtype=np.float32)
-        for start in range(0, len(docs), 1 << 22):  # in blocks, to bound the float64 copies
-            part = slice(start, start + (1 << 22))
-            tf = counts[part]
-            out[part] = idf[term_ids[part]] * (tf / (norm[docs[part]] + tf))
-        return out
+        return np.array(idf, dtype=np.float32), norm
 
 
 def best(scores: np.ndarray, n: int) -> np.ndarray:
