@@ -125,7 +125,7 @@ def build(folder: Path, size: int, texts: list[str], base: np.ndarray) -> dict[s
 
 
 def rebuild_on(folder: Path) -> dict[str, object]:
-    """Rebuild the BM25 index of the store in ``folder`` from its server, in a process of its own."""
+    """Rebuild the BM25 index of the store in ``folder`` from its server, in its own process."""
     server, url = start_server(folder / "server")
     try:
         return run_json(["rebuild"], env_for(folder / "local", url))
