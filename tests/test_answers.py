@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import time
+from typing import Any
 
 import pytest
 from conftest import SEED_FILE
@@ -11,6 +13,7 @@ from paraphrases import PARAPHRASES
 
 from assistant.core.errors import UsageError
 from assistant.pipeline import Assistant
+from assistant.query import retrieval
 from assistant.query.retrieval import fuse
 
 SEED_LINES = SEED_FILE.read_text(encoding="utf-8").splitlines()
@@ -94,3 +97,39 @@ def test_empty_questions_are_usage_errors(seeded: Assistant, question: str) -> N
 def test_k_controls_how_many_chunks_are_retrieved(seeded: Assistant) -> None:
     assert len(seeded.ask("Kim's train", k=2).retrieved) == 2
     assert len(seeded.ask("Kim's train", k=50).retrieved) == 11
+
+
+class _Counted:
+    """A collection whose count takes ``delay`` seconds, as a large one's does on a server."""
+
+    def __init__(self, inner: Any, delay: float) -> None:
+        self.inner, self.delay, self.counts = inner, delay, 0
+
+    def count(self) -> int:
+        self.counts += 1
+        time.sleep(self.delay)
+        return int(self.inner.count())
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.inner, name)
+
+
+def test_a_slow_count_is_read_once_per_interval_and_a_fast_one_every_time(
+    seeded: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    retriever = seeded.retriever
+    fast = _Counted(retriever.collection, 0.0)
+    retriever.collection = fast  # type: ignore[assignment]
+    first = retriever.retrieve("armored train Vladivostok", 4)
+    assert retriever.retrieve("armored train Vladivostok", 4) == first
+    assert fast.counts == 2
+
+    monkeypatch.setattr(retrieval, "COUNT_TTL", 0.3)
+    slow = _Counted(fast.inner, 2 * retrieval.SLOW_COUNT)
+    retriever.collection = slow  # type: ignore[assignment]
+    for _ in range(3):
+        assert retriever.retrieve("armored train Vladivostok", 4) == first
+    assert slow.counts == 1, "a slow count is reused"
+    time.sleep(0.3)
+    retriever.retrieve("armored train Vladivostok", 4)
+    assert slow.counts == 2, "and read again once its interval is over"

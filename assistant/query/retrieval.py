@@ -7,6 +7,7 @@ so the fusion (a few lines) is done here.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -32,6 +33,12 @@ CANDIDATES = 20  # how deep each ranking is read before fusing
 # right story was in the top 4 for 46 with plain RRF and for all 49 with this rule,
 # and first for 40 and 44.
 MIN_MATCH = 0.5
+# Reading a collection's size takes about 55 ms at 1M chunks on a Chroma server, most of a
+# question's retrieval (bench/scale.py): a count slower than SLOW_COUNT seconds is reused
+# for COUNT_TTL seconds. A write by this process reopens the retriever (``Corpus.written``);
+# one by another process is seen within COUNT_TTL.
+SLOW_COUNT = 0.01
+COUNT_TTL = 5.0
 
 
 def _matches(wanted: set[str], text: str) -> bool:
@@ -66,6 +73,18 @@ class HybridRetriever:
         self.collection: Collection = corpus.checked_collection(embeddings)
         self.embeddings = embeddings
         self._keyword: KeywordIndex | None = None
+        self._count: tuple[int, float] | None = None  # a slow count, and until when it holds
+
+    def count(self) -> int:
+        """The collection's chunk count: read each time, unless reading it is slow (see
+        SLOW_COUNT), when the last one is used for COUNT_TTL seconds."""
+        now = time.monotonic()
+        if self._count is not None and now < self._count[1]:
+            return self._count[0]
+        count = self.collection.count()
+        slow = time.monotonic() - now > SLOW_COUNT
+        self._count = (count, now + COUNT_TTL) if slow else None
+        return count
 
     def keyword_index(self, count: int) -> KeywordIndex:
         """The persisted BM25 index, reloaded or rebuilt when the collection changed under it."""
@@ -75,8 +94,7 @@ class HybridRetriever:
 
     def retrieve(self, question: str, k: int, query_vector: list[float] | None = None) -> list[Hit]:
         """The ``k`` best chunks for ``question``, fused from both rankings."""
-        collection = self.collection
-        count = collection.count()
+        count = self.count()
         if count == 0:
             return []
         depth = min(max(CANDIDATES, k), count)
