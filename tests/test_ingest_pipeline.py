@@ -130,3 +130,27 @@ def test_a_failure_with_nothing_readable_changes_nothing(
     with pytest.raises(FeedError, match=r"note000\.txt failed"):
         Library(settings, embeddings).ingest([folder])
     assert not Corpus.open(settings).exists(), "the store was touched"
+
+
+def test_the_ingest_batch_changes_how_fast_not_what_is_stored(
+    settings: Settings, embeddings, corpus: Path, tmp_path: Path
+) -> None:  # type: ignore[no-untyped-def]
+    def stored(batch: int) -> dict[str, tuple[str | None, dict]]:
+        folder = settings.model_copy(
+            update={"store_dir": tmp_path / str(batch), "ingest_batch": batch}
+        )
+        report = Library(folder, embeddings).ingest([corpus])
+        assert report.chunks_added == 11
+        got = Corpus.open(folder).collection().get(include=["documents", "metadatas"])
+        return {
+            cid: (text, {k: v for k, v in meta.items() if k != "ingested_at"})
+            for cid, text, meta in zip(got["ids"], got["documents"], got["metadatas"], strict=True)
+        }
+
+    one_at_a_time, default = stored(1), stored(512)
+    assert one_at_a_time.keys() == default.keys()
+    for cid, (text, meta) in default.items():
+        other = one_at_a_time[cid][1]
+        assert one_at_a_time[cid][0] == text
+        assert other.pop(sentences.KEY) and meta.pop(sentences.KEY)
+        assert other == meta, "the same facts (files, places, pages) for every chunk"

@@ -39,6 +39,7 @@ from assistant.store.keyword import KeywordIndex
 from assistant.store.records import record_keys
 
 FILES = 150  # short one-sentence files: three batches of 64 that embed in a few seconds
+STEP = "64"  # ASSISTANT_INGEST_BATCH of the killed ingests, so that they die midway
 QUESTION = "What gifts did Putin and Kim exchange?"
 
 
@@ -129,7 +130,7 @@ def test_an_ingest_killed_midway_is_repaired_by_the_next(
     corpus: Path, clean, tmp_path: Path, cache_dir: Path, embeddings
 ) -> None:  # type: ignore[no-untyped-def]
     settings = Settings(store_dir=tmp_path / "store", cache_dir=cache_dir)
-    env = cli_env(settings.store_dir, cache_dir)
+    env = cli_env(settings.store_dir, cache_dir, ASSISTANT_INGEST_BATCH=STEP)
     first = _start("ingest", str(corpus), env=env)
     deadline = time.monotonic() + 240
     while _records(Corpus.open(settings).record_db) == 0 and first.poll() is None:

@@ -103,6 +103,14 @@ class Settings(BaseSettings):
     seeds_dir: Path = Field(Path("seeds"), description="Corpus ingested by `make run`.")
     port: int = Field(8501, ge=1, le=65535, description="Port of the chat page.")
     max_file_mb: float = Field(20.0, gt=0, description="Largest document file ingested.")
+    # Chunks LangChain's index() hands the embedder per step. At 64 the first ingest of
+    # 10,158 chunks took 322.5 s, at 512 285.3 s (the embedder's batches of similar
+    # lengths pad less), its peak RSS 1.0 -> 1.3 GiB (docs/performance.md).
+    ingest_batch: int = Field(
+        512, ge=1, le=8192,
+        description="Chunks an ingest embeds per step: larger is faster, smaller holds less "
+        "memory.",
+    )  # fmt: skip
     lock_timeout: float = Field(
         60.0, ge=0, description="Seconds an ingest waits for another ingest of the store."
     )

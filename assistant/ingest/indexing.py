@@ -52,7 +52,7 @@ if TYPE_CHECKING:
     from assistant.store.chunk_store import ChunkStore
 
 Progress = Callable[[int, int], None]
-BATCH = 64  # chunks embedded, or deleted, per step
+BATCH = 64  # chunks deleted, or given sentence vectors, per step
 
 
 @dataclass
@@ -186,7 +186,7 @@ def _index(
                 cleanup="scoped_full",
                 source_id_key="doc_id",
                 key_encoder=chunk_key,
-                batch_size=BATCH,
+                batch_size=feed.chunking.batch,
             )
         finally:
             # The record manager already lists what was queued: let Chroma hold it too,
