@@ -38,8 +38,9 @@ class Library(Opened):
         chunking = Chunking.of(self.settings)
         try:
             return ingest(
-                self.corpus, self.embeddings, paths, chunking, rebuild, on_progress, dry_run
-            )
+                self.corpus, self.embeddings, paths, chunking, rebuild, on_progress, dry_run,
+                batch=self.settings.ingest_batch,
+            )  # fmt: skip
         finally:
             self.corpus.written()  # even a failed ingest may have changed some chunks
 

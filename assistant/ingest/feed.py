@@ -37,21 +37,16 @@ _END = None  # what the thread queues after the last file
 
 @dataclass(frozen=True)
 class Chunking:
-    """How files are cut, which are read and how many chunks are embedded at a time:
-    the ingest's part of the settings."""
+    """How files are cut and which are read: the ingest's part of the settings."""
 
     tokens: int = 200
     overlap: int = 20
     max_file_mb: float = 20.0
-    batch: int = 512
 
     @classmethod
     def of(cls, settings: Settings) -> Chunking:
         """The chunking the settings name."""
-        return cls(
-            settings.chunk_tokens, settings.chunk_overlap, settings.max_file_mb,
-            settings.ingest_batch,
-        )  # fmt: skip
+        return cls(settings.chunk_tokens, settings.chunk_overlap, settings.max_file_mb)
 
 
 @dataclass

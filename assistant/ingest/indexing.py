@@ -112,10 +112,12 @@ def ingest(
     rebuild: bool = False,
     on_progress: Progress | None = None,
     dry_run: bool = False,
+    batch: int = 512,
 ) -> IngestReport:
     """Bring the collection in line with the files under ``paths``; see the module doc.
 
     With ``dry_run``, say what would change and change nothing (no lock, no embedding).
+    ``batch``: chunks embedded per step (``Settings.ingest_batch``).
     """
     started = time.perf_counter()
     feed = Feed.start(paths, chunking)
@@ -132,7 +134,7 @@ def ingest(
         _repair(corpus, unfinished, report)
         report.migrated = migrate.run(corpus, migrate.folders_of(paths))
         known = file_keys(corpus)
-        indexed = _index(corpus, store, feed, on_progress, report.seconds)
+        indexed = _index(corpus, store, feed, batch, on_progress, report.seconds)
         feed.check()  # a file failed: what was cut before it is indexed, nothing deleted
         todo = plan(known, feed.docs, scopes)
         _fill(report, todo)
@@ -169,6 +171,7 @@ def _index(
     corpus: Corpus,
     store: ChunkStore,
     feed: Feed,
+    batch: int,
     on_progress: Progress | None,
     seconds: dict[str, float],
 ) -> IndexingResult:
@@ -186,7 +189,7 @@ def _index(
                 cleanup="scoped_full",
                 source_id_key="doc_id",
                 key_encoder=chunk_key,
-                batch_size=feed.chunking.batch,
+                batch_size=batch,
             )
         finally:
             # The record manager already lists what was queued: let Chroma hold it too,
